@@ -1,0 +1,80 @@
+using System.Text.RegularExpressions;
+
+namespace Gatehouse.Commands.Acl;
+
+/// <summary>Parses ACL entries written as <c>[method:]data</c> (remctld's acl_check dispatch). Pure.</summary>
+public static class AclParser
+{
+    /// <summary>How long one <c>regex:</c> match may take before it counts as an error (and so denies).</summary>
+    public static readonly TimeSpan RegexTimeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Parses one entry. <c>ANYUSER</c> (case-sensitive) means <c>anyuser:auth</c>. The method is
+    /// the text before the first colon; without a colon, <paramref name="defaultMethod"/> applies
+    /// (<c>file</c> in remctl.conf, <c>princ</c> in ACL files and inside <c>deny:</c>).
+    /// </summary>
+    /// <returns>The entry.</returns>
+    /// <exception cref="AclSyntaxException">
+    /// The method is unknown (<c>invalid ACL scheme 'x'</c>), known to remctld but not supported here
+    /// (<c>ACL scheme 'pcre' is not supported</c>), or its data is invalid.
+    /// </exception>
+    public static AclEntry Parse(string text, AclMethod defaultMethod)
+    {
+        string entry = text == "ANYUSER" ? "anyuser:auth" : text;
+        int colon = entry.IndexOf(':', StringComparison.Ordinal);
+        AclMethod method;
+        string data;
+        if (colon < 0)
+        {
+            method = defaultMethod;
+            data = entry;
+        }
+        else
+        {
+            string prefix = entry[..colon];
+            data = entry[(colon + 1)..];
+            method = prefix switch
+            {
+                "file" => AclMethod.File,
+                "princ" => AclMethod.Princ,
+                "anyuser" => AclMethod.AnyUser,
+                "deny" => AclMethod.Deny,
+                "localgroup" => AclMethod.LocalGroup,
+                "regex" => AclMethod.Regex,
+                "gput" => AclMethod.Gput,
+                "pcre" => AclMethod.Pcre,
+                _ => throw new AclSyntaxException($"invalid ACL scheme '{prefix}'"),
+            };
+        }
+
+        return method switch
+        {
+            AclMethod.File => new AclEntry.FileAcl(text, data),
+            AclMethod.Princ => new AclEntry.PrincipalAcl(text, data),
+            AclMethod.AnyUser => data switch
+            {
+                "auth" => new AclEntry.AnyUserAcl(text, false),
+                "anonymous" => new AclEntry.AnyUserAcl(text, true),
+                _ => throw new AclSyntaxException($"invalid ACL value 'anyuser:{data}'"),
+            },
+            AclMethod.Deny => new AclEntry.DenyAcl(text, Parse(data, AclMethod.Princ)),
+            AclMethod.LocalGroup => new AclEntry.LocalGroupAcl(text, data),
+            AclMethod.Regex => ParseRegex(text, data),
+            _ => throw new AclSyntaxException($"ACL scheme '{method.ToString().ToLowerInvariant()}' is not supported"),
+        };
+    }
+
+    private static AclEntry.RegexAcl ParseRegex(string text, string data)
+    {
+        try
+        {
+            string pattern = PosixRegex.Translate(data);
+            var regex = new Regex(pattern, RegexOptions.CultureInvariant | RegexOptions.Singleline, RegexTimeout);
+            return new AclEntry.RegexAcl(text, data, regex);
+        }
+        catch (ArgumentException e)
+        {
+            throw new AclSyntaxException($"compilation of regex '{data}' failed: {e.Message}", e);
+        }
+    }
+}

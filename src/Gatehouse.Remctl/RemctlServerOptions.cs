@@ -1,0 +1,81 @@
+using Gatehouse.Remctl.Protocol;
+
+namespace Gatehouse.Remctl;
+
+/// <summary>
+/// Immutable settings of the remctl server side. Defaults follow remctld where it has one, and are
+/// otherwise safe limits.
+/// </summary>
+public sealed record RemctlServerOptions
+{
+    private readonly int _maxArguments = RemctlLimits.DefaultMaxArguments;
+    private readonly long _maxCommandBytes = RemctlLimits.DefaultMaxCommandBytes;
+    private readonly TimeSpan _handshakeTimeout = TimeSpan.FromSeconds(30);
+    private readonly TimeSpan _idleTimeout = TimeSpan.FromHours(1);
+    private readonly int _maxErrorsPerConnection = 100;
+
+    /// <summary>
+    /// Keytab holding the acceptor keys (path, or a krb5 keytab name such as <c>FILE:/etc/gatehouse.keytab</c>).
+    /// Null (default) uses the Kerberos library default (KRB5_KTNAME, else <c>/etc/krb5.keytab</c>), as remctld
+    /// does without <c>-k</c>.
+    /// </summary>
+    public string? KeytabPath { get; init; }
+
+    /// <summary>
+    /// Kerberos principal to accept as (e.g. <c>host/gw.example.org@EXAMPLE.ORG</c>). Null (default) accepts
+    /// tickets for any principal in the keytab, like remctld without <c>-s</c>.
+    /// </summary>
+    public string? AcceptorPrincipal { get; init; }
+
+    /// <summary>
+    /// Kerberos replay cache name (e.g. <c>dfl:</c> or <c>FILE:/var/lib/gatehouse/rcache</c>). Null (default)
+    /// uses the library default (KRB5RCACHENAME / KRB5RCACHEDIR).
+    /// </summary>
+    public string? ReplayCache { get; init; }
+
+    /// <summary>Maximum number of arguments in one command (default 4096, remctld's COMMAND_MAX_ARGS).</summary>
+    public int MaxArguments
+    {
+        get => _maxArguments;
+        init => _maxArguments = Positive(value);
+    }
+
+    /// <summary>Maximum total size of one command in bytes (default 100 MiB, remctld's COMMAND_MAX_DATA).</summary>
+    public long MaxCommandBytes
+    {
+        get => _maxCommandBytes;
+        init => _maxCommandBytes = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(value));
+    }
+
+    /// <summary>
+    /// Time allowed from connection to an established GSS-API context (default 30 s). remctld allows an hour
+    /// per read; a shorter bound limits idle half-open handshakes.
+    /// </summary>
+    public TimeSpan HandshakeTimeout
+    {
+        get => _handshakeTimeout;
+        init => _handshakeTimeout = PositiveTime(value);
+    }
+
+    /// <summary>
+    /// Time a kept-alive connection may wait for the next token (default 1 hour, remctld's TIMEOUT); clients keep
+    /// longer sessions alive with MESSAGE_NOOP. Also bounds a stalled partial token.
+    /// </summary>
+    public TimeSpan IdleTimeout
+    {
+        get => _idleTimeout;
+        init => _idleTimeout = PositiveTime(value);
+    }
+
+    /// <summary>Errors tolerated on one kept-alive connection before it is closed (default 100).</summary>
+    public int MaxErrorsPerConnection
+    {
+        get => _maxErrorsPerConnection;
+        init => _maxErrorsPerConnection = Positive(value);
+    }
+
+    private static int Positive(int value) => value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(value));
+
+    private static TimeSpan PositiveTime(TimeSpan value)
+        => value > TimeSpan.Zero ? value : throw new ArgumentOutOfRangeException(nameof(value));
+}

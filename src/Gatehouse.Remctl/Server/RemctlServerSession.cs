@@ -1,0 +1,122 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using Gatehouse.Remctl.Gss;
+using Gatehouse.Remctl.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Remctl.Server;
+
+/// <summary>
+/// One remctl server connection over a duplex pipe: context negotiation (<c>.Handshake.cs</c>), the message
+/// loop (<c>.Messages.cs</c>) and command dispatch (<c>.Dispatch.cs</c>). The session owns the
+/// <see cref="PipeReader"/>; all writes go through one <see cref="RemctlTokenSender"/>.
+/// </summary>
+internal sealed partial class RemctlServerSession
+{
+    private readonly IDuplexPipe _transport;
+    private readonly GssCredential _credential;
+    private readonly RemctlServerOptions _options;
+    private readonly IRemctlDispatcher _dispatcher;
+    private readonly ILogger _logger;
+    private readonly IPEndPoint? _remote;
+    private readonly string _id;
+    private readonly RemctlTokenReader _tokenReader = new();
+    private readonly RemctlTokenSender _sender;
+
+    public RemctlServerSession(IDuplexPipe transport, GssCredential credential, RemctlServerOptions options,
+        IRemctlDispatcher dispatcher, ILogger logger, IPEndPoint? remote, string connectionId)
+    {
+        _transport = transport;
+        _credential = credential;
+        _options = options;
+        _dispatcher = dispatcher;
+        _logger = logger;
+        _remote = remote;
+        _id = connectionId;
+        _sender = new RemctlTokenSender(transport.Output);
+    }
+
+    /// <summary>Runs the connection to its end. Never throws for peer misbehaviour or transport errors.</summary>
+    public async Task RunAsync(CancellationToken connectionClosed)
+    {
+        RemctlServerLog.ConnectionOpened(_logger, _id, _remote?.ToString());
+        _sender.Start();
+        GssContext? context = null;
+        try
+        {
+            context = await HandshakeAsync(connectionClosed);
+            if (context is not null)
+            {
+                await MessageLoopAsync(context, connectionClosed);
+            }
+        }
+        catch (OperationCanceledException) when (connectionClosed.IsCancellationRequested)
+        {
+            // The connection or the server is going away: nothing more to say to this peer.
+            RemctlServerLog.ConnectionClosed(_logger, _id);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or System.Threading.Channels.ChannelClosedException
+                                       or Microsoft.AspNetCore.Connections.ConnectionResetException)
+        {
+            RemctlServerLog.TransportError(_logger, ex, _id);
+        }
+        finally
+        {
+            await _sender.CompleteAsync();
+            await _transport.Input.CompleteAsync();
+            await _transport.Output.CompleteAsync();
+            context?.Dispose();
+            RemctlServerLog.ConnectionClosed(_logger, _id);
+        }
+    }
+
+    /// <summary>
+    /// Reads one token and copies its payload out. Returns null on a clean end of stream between tokens.
+    /// </summary>
+    /// <exception cref="RemctlProtocolException">Oversize declared length, or the stream ended inside a token.</exception>
+    private async ValueTask<(RemctlTokenFlags Flags, byte[] Payload)?> ReadTokenAsync(CancellationToken cancellationToken)
+    {
+        var input = _transport.Input;
+        while (true)
+        {
+            var result = await input.ReadAsync(cancellationToken);
+            var buffer = result.Buffer;
+            var consumed = buffer.Start;
+            var examined = buffer.End;
+            try
+            {
+                if (_tokenReader.TryParseMessage(buffer, ref consumed, ref examined, out var token))
+                {
+                    return (token.Flags, token.Payload.ToArray());
+                }
+
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    return buffer.IsEmpty
+                        ? null
+                        : ThrowHelper.Protocol<(RemctlTokenFlags, byte[])?>(RemctlErrorCode.BadToken, "Connection closed inside a token");
+                }
+            }
+            finally
+            {
+                input.AdvanceTo(consumed, examined);
+            }
+        }
+    }
+
+    /// <summary>Reads a token with a deadline; a timeout surfaces as <see cref="TimeoutException"/>.</summary>
+    private async ValueTask<(RemctlTokenFlags Flags, byte[] Payload)?> ReadTokenAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(timeout);
+        try
+        {
+            return await ReadTokenAsync(cts.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException();
+        }
+    }
+}

@@ -1,0 +1,20 @@
+using Gatehouse.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Transport;
+
+/// <summary>Transport log messages (event ids 1000-1099). Never logs payloads or keys.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1000, LogLevel.Debug, "{Connection}: sent GOAWAY {Code} {Message}")]
+    public static partial void GoAwaySent(ILogger logger, string connection, ErrorCode code, string message);
+
+    [LoggerMessage(1001, LogLevel.Debug, "{Connection}: received GOAWAY {Code} {Message}")]
+    public static partial void GoAwayReceived(ILogger logger, string connection, ErrorCode code, string message);
+
+    [LoggerMessage(1002, LogLevel.Debug, "{Connection}: closed ({Reason})")]
+    public static partial void Closed(ILogger logger, string connection, string reason);
+
+    [LoggerMessage(1003, LogLevel.Warning, "{Connection}: protocol violation {Code}: {Message}")]
+    public static partial void ProtocolViolation(ILogger logger, string connection, ErrorCode code, string message);
+}

@@ -1,0 +1,250 @@
+using System.Buffers;
+using System.Threading.Channels;
+using Gatehouse.Protocol;
+
+namespace Gatehouse.Transport.Mux;
+
+/// <summary>
+/// One request on a <see cref="MuxConnection"/>, seen from either end. The side that opened it
+/// (the requester) writes stdin and reads output and the final status; the other side (the
+/// responder) reads stdin and writes output and exactly one status.
+/// Reading is single-consumer; writing may come from several tasks (each frame is atomic).
+/// </summary>
+public sealed class MuxStream
+{
+    private readonly MuxConnection _connection;
+    private readonly Channel<StreamEvent> _inbound = Channel.CreateUnbounded<StreamEvent>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = true });
+    private readonly CancellationTokenSource _aborted = new();
+
+    // Send side, guarded by the connection writer's lock.
+    internal long SendWindow;
+    internal TaskCompletionSource? CreditWaiter;
+    private bool _localEnded;
+
+    // Receive side: credit consumed by the application and not yet returned (Interlocked).
+    private int _unreturnedCredit;
+    private int _recvWindow;
+    private int _recvRemaining;
+    private int _finished;
+
+    internal MuxStream(MuxConnection connection, uint id, RequestHeader header, bool isLocal, long sendWindow, int recvWindow)
+    {
+        _connection = connection;
+        Id = id;
+        Header = header;
+        IsLocal = isLocal;
+        SendWindow = sendWindow;
+        _recvWindow = recvWindow;
+        _recvRemaining = recvWindow;
+    }
+
+    /// <summary>Stream id on the wire.</summary>
+    public uint Id { get; }
+
+    /// <summary>The request this stream carries.</summary>
+    public RequestHeader Header { get; }
+
+    /// <summary>True when this side opened the stream (this side is the requester).</summary>
+    public bool IsLocal { get; }
+
+    /// <summary>The connection the stream belongs to.</summary>
+    public MuxConnection Connection => _connection;
+
+    /// <summary>
+    /// Responder side: fires when the requester sent CANCEL or the connection died; the handler
+    /// must stop. Requester side: fires when the connection died.
+    /// </summary>
+    public CancellationToken Aborted => _aborted.Token;
+
+    /// <summary>The code of the CANCEL that aborted this stream, if any.</summary>
+    public ErrorCode? CancelCode { get; private set; }
+
+    /// <summary>True once this stream is finished (status sent or received, or connection gone).</summary>
+    public bool IsFinished => Volatile.Read(ref _finished) != 0;
+
+    /// <summary>Reads the next event. Data events must be passed back to <see cref="Release"/>.</summary>
+    /// <exception cref="ChannelClosedException">The stream ended and nothing is left to read.</exception>
+    public ValueTask<StreamEvent> ReadAsync(CancellationToken cancellationToken = default) => _inbound.Reader.ReadAsync(cancellationToken);
+
+    /// <summary>Tries to read an event without waiting.</summary>
+    public bool TryRead(out StreamEvent item) => _inbound.Reader.TryRead(out item);
+
+    /// <summary>Returns a data event's buffer to the pool and its bytes as credit to the sender.</summary>
+    public void Release(in StreamEvent item)
+    {
+        if (item.Buffer is null)
+        {
+            return;
+        }
+
+        ArrayPool<byte>.Shared.Return(item.Buffer);
+        ReturnCredit(item.Length);
+    }
+
+    /// <summary>Returns <paramref name="bytes"/> of stream credit, batching WINDOW_UPDATEs to half a window.</summary>
+    internal void ReturnCredit(int bytes)
+    {
+        if (bytes <= 0 || IsFinished)
+        {
+            return;
+        }
+
+        int pending = Interlocked.Add(ref _unreturnedCredit, bytes);
+        if (pending >= _recvWindow / 2)
+        {
+            int grant = Interlocked.Exchange(ref _unreturnedCredit, 0);
+            if (grant > 0)
+            {
+                Interlocked.Add(ref _recvRemaining, grant);
+                _connection.Writer.WriteWindowUpdate(Id, grant);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="data"/> on output stream <paramref name="outStream"/> (stdin: 0),
+    /// split into frames that fit the peer's frame size and waiting for credit as needed.
+    /// <paramref name="endStream"/> (requester only) ends stdin after the data.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">Cancelled, or the stream was aborted.</exception>
+    /// <exception cref="InvalidOperationException">The stream already ended on this side.</exception>
+    public ValueTask WriteAsync(byte outStream, ReadOnlyMemory<byte> data, bool endStream = false, CancellationToken cancellationToken = default) =>
+        _connection.WriteDataAsync(this, outStream, data, endStream, cancellationToken);
+
+    /// <summary>Requester: ends stdin.</summary>
+    public ValueTask CompleteInputAsync(CancellationToken cancellationToken = default) =>
+        WriteAsync(0, ReadOnlyMemory<byte>.Empty, endStream: true, cancellationToken);
+
+    /// <summary>Responder: sends the one final status and forgets the stream. Later calls are ignored.</summary>
+    /// <returns>True when this call sent the status.</returns>
+    public bool Complete(in CallStatus status)
+    {
+        if (IsLocal)
+        {
+            throw new InvalidOperationException("Only the responder sends a STATUS");
+        }
+
+        if (Interlocked.Exchange(ref _finished, 1) != 0)
+        {
+            return false;
+        }
+
+        _connection.Writer.WriteStatus(Id, status);
+        _connection.OnStreamFinished(this);
+        Drain();
+        return true;
+    }
+
+    /// <summary>Requester: abandons the request. The responder still answers with a STATUS, which ends the stream.</summary>
+    public void Cancel(ErrorCode code = ErrorCode.Cancelled)
+    {
+        if (!IsLocal || IsFinished)
+        {
+            return;
+        }
+
+        _connection.Writer.WriteCancel(Id, code);
+    }
+
+    internal bool LocalEndedUnsynchronized
+    {
+        get => _localEnded;
+        set => _localEnded = value;
+    }
+
+    /// <summary>Read loop: charges inbound DATA against this stream's receive window.</summary>
+    /// <exception cref="ProtocolException">The peer sent more than the credit it was given.</exception>
+    internal void ConsumeReceiveWindow(int n)
+    {
+        if (Interlocked.Add(ref _recvRemaining, -n) < 0)
+        {
+            ProtocolException.Throw(ErrorCode.FlowControlError, $"DATA on stream {Id} exceeds the credit granted for it");
+        }
+    }
+
+    /// <summary>Read loop: queues an inbound event.</summary>
+    internal void Enqueue(in StreamEvent item)
+    {
+        if (!_inbound.Writer.TryWrite(item) && item.Buffer is not null)
+        {
+            // The stream is finished; give the buffer back. Connection credit was already returned.
+            ArrayPool<byte>.Shared.Return(item.Buffer);
+        }
+    }
+
+    /// <summary>Read loop: the requester cancelled this stream.</summary>
+    internal void OnCancelled(ErrorCode code)
+    {
+        CancelCode = code;
+        Abort();
+    }
+
+    /// <summary>Requester side: the final status arrived (or was synthesised).</summary>
+    internal void OnStatus(in CallStatus status)
+    {
+        if (Interlocked.Exchange(ref _finished, 1) != 0)
+        {
+            return;
+        }
+
+        _inbound.Writer.TryWrite(StreamEvent.ForStatus(status));
+        _inbound.Writer.TryComplete();
+        _connection.OnStreamFinished(this);
+        WakeWriter();
+    }
+
+    /// <summary>The connection died: the requester gets <paramref name="status"/>, the responder is aborted.</summary>
+    internal void OnConnectionLost(in CallStatus status)
+    {
+        if (IsLocal)
+        {
+            OnStatus(status);
+        }
+        else
+        {
+            Interlocked.Exchange(ref _finished, 1);
+            _inbound.Writer.TryComplete();
+        }
+
+        Abort();
+    }
+
+    private void Abort()
+    {
+        try
+        {
+            _aborted.Cancel();
+        }
+        catch (AggregateException)
+        {
+            // A callback registered on Aborted threw; the stream is ending either way.
+        }
+
+        WakeWriter();
+    }
+
+    internal void WakeWriter()
+    {
+        TaskCompletionSource? waiter;
+        lock (_connection.Writer.SyncRoot)
+        {
+            waiter = CreditWaiter;
+            CreditWaiter = null;
+        }
+
+        waiter?.TrySetResult();
+    }
+
+    /// <summary>Returns pooled buffers still queued after the stream finished.</summary>
+    private void Drain()
+    {
+        _inbound.Writer.TryComplete();
+        while (_inbound.Reader.TryRead(out var item))
+        {
+            if (item.Buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(item.Buffer);
+            }
+        }
+    }
+}

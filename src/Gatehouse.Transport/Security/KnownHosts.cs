@@ -1,0 +1,74 @@
+namespace Gatehouse.Transport.Security;
+
+/// <summary>
+/// The client's pinned gateways, one per line: <c>host:port SHA256:...</c>; <c>#</c> starts a
+/// comment. Like SSH's known_hosts, an entry is added by an explicit trust step, and a gateway that
+/// presents another fingerprint is refused.
+/// </summary>
+public sealed class KnownHosts
+{
+    private readonly string _path;
+
+    public KnownHosts(string path) => _path = path;
+
+    /// <summary>The file's path.</summary>
+    public string Path => _path;
+
+    /// <summary>Returns the pinned fingerprint for <paramref name="hostPort"/>, if any.</summary>
+    public Fingerprint? Find(string hostPort)
+    {
+        foreach (var (host, fp) in Read())
+        {
+            if (string.Equals(host, hostPort, StringComparison.OrdinalIgnoreCase))
+            {
+                return fp;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>All entries in file order. Malformed lines raise <see cref="FormatException"/> naming the line.</summary>
+    public IEnumerable<(string HostPort, Fingerprint Fingerprint)> Read()
+    {
+        if (!File.Exists(_path))
+        {
+            yield break;
+        }
+
+        int lineNo = 0;
+        foreach (string raw in File.ReadLines(_path))
+        {
+            lineNo++;
+            string line = raw.Trim();
+            if (line.Length == 0 || line[0] == '#')
+            {
+                continue;
+            }
+
+            string[] parts = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length != 2 || !Fingerprint.TryParse(parts[1], out var fp))
+            {
+                throw new FormatException($"{_path}:{lineNo}: expected 'host:port SHA256:...'");
+            }
+
+            yield return (parts[0], fp);
+        }
+    }
+
+    /// <summary>Records (or replaces) the pin for <paramref name="hostPort"/>.</summary>
+    public void Set(string hostPort, Fingerprint fingerprint)
+    {
+        var lines = File.Exists(_path) ? File.ReadAllLines(_path).ToList() : [];
+        lines.RemoveAll(l =>
+        {
+            var parts = l.Trim().Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            return parts.Length >= 1 && string.Equals(parts[0], hostPort, StringComparison.OrdinalIgnoreCase);
+        });
+        lines.Add($"{hostPort} {fingerprint}");
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(_path))!);
+        string tmp = _path + ".tmp";
+        File.WriteAllLines(tmp, lines);
+        File.Move(tmp, _path, overwrite: true);
+    }
+}
