@@ -12,7 +12,6 @@ public sealed class PythonPeer : IDisposable
     private const string Python = "/usr/bin/python3";
     private static readonly Lazy<string?> ZmqProblem = new(ProbeZmq);
     private readonly Process _process;
-    private readonly StringBuilder _stderr = new();
 
     private PythonPeer(Process process, string endpoint)
     {
@@ -58,7 +57,7 @@ public sealed class PythonPeer : IDisposable
         string? line;
         try
         {
-            line = process.StandardOutput.ReadLineAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(20)).GetAwaiter().GetResult();
+            line = process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(20)).GetAwaiter().GetResult();
         }
         catch (TimeoutException)
         {

@@ -91,13 +91,16 @@ internal sealed class EndpointPool : IDisposable
         Timeouts: Interlocked.Read(ref _timeouts),
         ProtocolErrors: Interlocked.Read(ref _protocolErrors));
 
-    /// <summary>Discards the idle channels (busy ones are discarded by their callers, who see the dispose token).</summary>
+    /// <summary>Closes the idle channels (busy ones are discarded by their callers, who see the dispose token).</summary>
     public void Dispose()
     {
         while (_idle.TryPop(out var channel))
         {
-            channel.Discard();
+            channel.Close();
         }
+
+        // _slots is not disposed: callers still in flight release it in their finally blocks, and a
+        // SemaphoreSlim whose AvailableWaitHandle is never used holds no unmanaged resource.
     }
 
     private async Task<ZeroMqReply> CallOnChannelAsync(

@@ -24,4 +24,7 @@ internal interface IReqChannel
 
     /// <summary>Closes the channel at once (linger zero), abandoning any reply; idempotent, any thread.</summary>
     void Discard();
+
+    /// <summary>Closes an idle, healthy channel at shutdown (with the configured linger); idempotent, any thread.</summary>
+    void Close();
 }

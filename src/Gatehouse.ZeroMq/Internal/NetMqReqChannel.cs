@@ -82,6 +82,9 @@ internal sealed class NetMqReqChannel : IReqChannel
         _host.TryPost(() => CloseOnPollerThread(discard: true, reason: "reply abandoned (timeout or cancellation)"));
     }
 
+    public void Close() =>
+        _host.TryPost(() => CloseOnPollerThread(discard: false, reason: "backend disposed"));
+
     /// <summary>Poller thread only. Closes the socket; <paramref name="discard"/> forces linger zero.</summary>
     public void CloseOnPollerThread(bool discard, string reason)
     {
@@ -149,6 +152,7 @@ internal sealed class NetMqReqChannel : IReqChannel
             // happen; drain what is there so the poller does not spin, and let the close proceed.
             while (_socket.TryReceiveFrameBytes(TimeSpan.Zero, out _, out var more) && more)
             {
+                // Dropping the frame is the point: nobody is waiting for it.
             }
 
             return;

@@ -21,7 +21,7 @@ internal sealed class ZmtpUnixReqChannel : IReqChannel
     private readonly NetworkStream _stream;
     private readonly byte[] _header = new byte[9];
     private volatile bool _broken;
-    private int _discarded;
+    private int _closed;
 
     private ZmtpUnixReqChannel(string endpoint, Socket socket, ZeroMqReplyLimits limits, ILogger logger)
     {
@@ -85,12 +85,21 @@ internal sealed class ZmtpUnixReqChannel : IReqChannel
 
     public Task<ZeroMqReply> ExchangeAsync(byte[][] request) => ExchangeCoreAsync(request);
 
-    public void Discard()
+    public void Discard() => Shut("reply abandoned, malformed, or connection lost");
+
+    public void Close() => Shut(reason: null);
+
+    /// <summary>Closes the socket once; pending reads and writes then fail, which ends any exchange.</summary>
+    private void Shut(string? reason)
     {
         _broken = true;
-        if (Interlocked.Exchange(ref _discarded, 1) == 0)
+        if (Interlocked.Exchange(ref _closed, 1) == 0)
         {
-            Log.SocketDiscarded(_logger, _endpoint, "connection closed");
+            if (reason is not null)
+            {
+                Log.SocketDiscarded(_logger, _endpoint, reason);
+            }
+
             _socket.Close(0);
             _stream.Dispose();
         }
@@ -100,7 +109,7 @@ internal sealed class ZmtpUnixReqChannel : IReqChannel
     {
         if (channel is not null)
         {
-            channel.Discard();
+            channel.Shut("handshake failed");
         }
         else
         {
