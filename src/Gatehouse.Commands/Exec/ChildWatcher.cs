@@ -95,6 +95,7 @@ internal sealed unsafe class ChildWatcher
     private void Run()
     {
         var fds = new List<int>();
+        byte* drain = stackalloc byte[64];
         while (true)
         {
             fds.Clear();
@@ -120,7 +121,6 @@ internal sealed unsafe class ChildWatcher
 
             if ((poll[0].Revents & Libc.POLLIN) != 0)
             {
-                byte* drain = stackalloc byte[64];
                 _ = Libc.Read(wakeRead, drain, 64); // Only the wake-up matters, not the bytes.
             }
 

@@ -16,7 +16,7 @@ internal static class ProcessGroup
         }
 
         int errno = Marshal.GetLastPInvokeError();
-        return errno != Libc.ESRCH && throw new IOException($"kill(-{pgid}, {signal}) failed: errno {errno}");
+        return errno == Libc.ESRCH ? false : throw new IOException($"kill(-{pgid}, {signal}) failed: errno {errno}");
     }
 
     /// <summary>Reaps the exited child <paramref name="pid"/> (only that PID).</summary>

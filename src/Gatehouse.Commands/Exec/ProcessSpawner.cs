@@ -157,7 +157,7 @@ internal static unsafe class ProcessSpawner
             Check(Libc.AttrInit(attributes), "posix_spawnattr_init");
             attributesReady = true;
             Check(Libc.SigEmptySet(mask), "sigemptyset");
-            Check(Libc.SigFillSet(defaults), "sigfillset");
+            FillAllSignals(defaults);
             Check(Libc.AttrSetSigMask(attributes, mask), "posix_spawnattr_setsigmask");
             Check(Libc.AttrSetSigDefault(attributes, defaults), "posix_spawnattr_setsigdefault");
             Check(Libc.AttrSetFlags(attributes, Libc.POSIX_SPAWN_SETSID | Libc.POSIX_SPAWN_SETSIGMASK | Libc.POSIX_SPAWN_SETSIGDEF), "posix_spawnattr_setflags");
@@ -193,6 +193,17 @@ internal static unsafe class ProcessSpawner
                 NativeMemory.Free((void*)s);
             }
         }
+    }
+
+    /// <summary>
+    /// Marks signals 1..64 for SIG_DFL. Written as a bit mask because sigfillset and sigaddset leave
+    /// out glibc's internal signals 32 and 33, which the .NET runtime ignores and which the child
+    /// would otherwise inherit as ignored. (glibc's sigset_t is an array of unsigned longs, bit n-1 for signal n.)
+    /// </summary>
+    private static void FillAllSignals(void* set)
+    {
+        Check(Libc.SigEmptySet(set), "sigemptyset");
+        *(ulong*)set = ulong.MaxValue;
     }
 
     private static void AddCloseFrom(void* actions)

@@ -39,7 +39,13 @@ public sealed partial class RemctlClient
             catch (Exception ex) when (ex is IOException or RemctlException or OperationCanceledException or TimeoutException)
             {
                 _broken = true;
-                throw Wrap(ex);
+                var wrapped = Wrap(ex);
+                if (!ReferenceEquals(wrapped, ex))
+                {
+                    throw wrapped;
+                }
+
+                throw;
             }
         }
         finally
@@ -84,7 +90,13 @@ public sealed partial class RemctlClient
             catch (Exception ex) when (ex is IOException or RemctlException or OperationCanceledException or TimeoutException)
             {
                 _broken = true;
-                throw Wrap(ex);
+                var wrapped = Wrap(ex);
+                if (!ReferenceEquals(wrapped, ex))
+                {
+                    throw wrapped;
+                }
+
+                throw;
             }
         }
         finally

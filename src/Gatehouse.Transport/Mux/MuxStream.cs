@@ -146,6 +146,27 @@ public sealed class MuxStream
         _connection.Writer.WriteCancel(Id, code);
     }
 
+    /// <summary>
+    /// Requester: gives up on the request without waiting for the peer: sends CANCEL with
+    /// <paramref name="status"/>'s code and ends the stream locally with <paramref name="status"/>.
+    /// A STATUS that arrives later is ignored. Used when a deadline passed and the peer is silent.
+    /// </summary>
+    public void Abandon(in CallStatus status)
+    {
+        if (!IsLocal)
+        {
+            throw new InvalidOperationException("Only the requester abandons a request");
+        }
+
+        if (IsFinished)
+        {
+            return;
+        }
+
+        _connection.Writer.WriteCancel(Id, status.IsError ? status.ErrorCode : ErrorCode.Cancelled);
+        OnStatus(status);
+    }
+
     internal bool LocalEndedUnsynchronized
     {
         get => _localEnded;

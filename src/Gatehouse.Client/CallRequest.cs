@@ -1,0 +1,49 @@
+using System.Text;
+using Gatehouse.Protocol;
+
+namespace Gatehouse.Client;
+
+/// <summary>
+/// One call: a command in a domain with binary-safe arguments, optional metadata, stdin and deadline.
+/// </summary>
+public sealed record CallRequest
+{
+    /// <summary>A call of <paramref name="command"/> in the default domain with string arguments.</summary>
+    public CallRequest(string command, params string[] arguments)
+    {
+        Command = command;
+        Arguments = arguments.Select(a => (ReadOnlyMemory<byte>)Encoding.UTF8.GetBytes(a)).ToArray();
+    }
+
+    /// <summary>The domain; default <c>default</c>, where remctl-style commands live.</summary>
+    public string Domain { get; init; } = RequestHeader.DefaultDomain;
+
+    public string Command { get; init; }
+
+    /// <summary>Arguments after the command (remctl-style: the subcommand first).</summary>
+    public IReadOnlyList<ReadOnlyMemory<byte>> Arguments { get; init; }
+
+    /// <summary>Extra metadata; names the gateway sets itself (REMOTE_USER, ...) are replaced by it.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Metadata { get; init; } = [];
+
+    /// <summary>Bytes sent as the command's stdin; null sends none.</summary>
+    public ReadOnlyMemory<byte>? Stdin { get; init; }
+
+    /// <summary>Time allowed for the call; null uses the client's default (none unless configured).</summary>
+    public TimeSpan? Deadline { get; init; }
+
+    /// <summary>
+    /// True when running the command twice is harmless; only then is a call retried after it may
+    /// have reached a backend (for example when the connection broke mid-call).
+    /// </summary>
+    public bool Idempotent { get; init; }
+
+    internal RequestHeader ToHeader(TimeSpan? deadline) => new()
+    {
+        Domain = Domain,
+        Command = Command,
+        Arguments = Arguments,
+        Metadata = Metadata,
+        DeadlineMs = deadline is { } d ? (uint)Math.Clamp(d.TotalMilliseconds, 1, uint.MaxValue) : 0,
+    };
+}

@@ -1,0 +1,162 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Gatehouse.Gateway.Authorization;
+using Gatehouse.Gateway.Routing;
+using Gatehouse.Protocol;
+
+namespace Gatehouse.Gateway.Dispatch;
+
+/// <summary>
+/// The reserved domain <c>gatehouse</c> (docs/protocol.md section 6): registration for services,
+/// <c>whoami</c> for anyone, and admin commands (<c>status</c>, <c>services</c>,
+/// <c>connections</c>, <c>reload</c>) for admins only.
+/// </summary>
+internal sealed class ControlCommands
+{
+    private readonly GatewayRuntime _runtime;
+
+    public ControlCommands(GatewayRuntime runtime) => _runtime = runtime;
+
+    /// <summary>Runs a control command; returns its output (stdout) and status.</summary>
+    public (string Output, CallStatus Status) Execute(PeerSession caller, RequestHeader request)
+    {
+        var args = request.Arguments.Select(a => Encoding.UTF8.GetString(a.Span)).ToArray();
+        bool json = args.Contains("--json");
+        return request.Command switch
+        {
+            "register" => Register(caller, args),
+            "unregister" => Unregister(caller, args),
+            "whoami" => ($"{caller.Grant.Name} roles={caller.Grant.RolesText} fingerprint={caller.Fingerprint}\n", CallStatus.Exit(0)),
+            "status" or "services" or "connections" or "reload" when !caller.Grant.Has(PeerRoles.Admin) =>
+                (string.Empty, CallStatus.Error(ErrorCode.Access, $"Access denied: gatehouse {request.Command} needs the admin role; {caller.Grant.Name} has {caller.Grant.RolesText}")),
+            "status" => (Status(json), CallStatus.Exit(0)),
+            "services" => (Services(json), CallStatus.Exit(0)),
+            "connections" => (Connections(json), CallStatus.Exit(0)),
+            "reload" => Reload(),
+            _ => (string.Empty, CallStatus.Error(ErrorCode.UnknownCommand, $"Unknown command: gatehouse {request.Command} (register, unregister, whoami, status, services, connections, reload)")),
+        };
+    }
+
+    private (string, CallStatus) Register(PeerSession caller, string[] args)
+    {
+        if (!caller.Grant.Has(PeerRoles.Service))
+        {
+            return (string.Empty, CallStatus.Error(ErrorCode.Access, $"Access denied: {caller.Grant.Name} does not have the service role"));
+        }
+
+        if (args.Length is < 2 or > 3 || (args.Length == 3 && !int.TryParse(args[2], NumberStyles.None, CultureInfo.InvariantCulture, out _)))
+        {
+            return (string.Empty, CallStatus.Error(ErrorCode.BadCommand, "Usage: gatehouse register DOMAIN COMMAND [CONCURRENCY]"));
+        }
+
+        string domain = args[0];
+        string command = args[1];
+        if (domain == RequestHeader.ControlDomain)
+        {
+            return (string.Empty, CallStatus.Error(ErrorCode.Access, "Access denied: the gatehouse domain is reserved"));
+        }
+
+        if (!caller.Grant.AllowsDomain(domain))
+        {
+            return (string.Empty, CallStatus.Error(ErrorCode.Access, $"Access denied: {caller.Grant.Name} may not register domain '{domain}' (allowed: {string.Join(',', caller.Grant.Domains)})"));
+        }
+
+        int concurrency = args.Length == 3 ? Math.Max(1, int.Parse(args[2], CultureInfo.InvariantCulture)) : 64;
+        _runtime.Routes.Register(caller, domain, command, concurrency);
+        Log.ServiceRegistered(_runtime.Logger, caller.Describe(), domain, command, concurrency);
+        return ($"registered {domain}/{command} concurrency={concurrency}\n", CallStatus.Exit(0));
+    }
+
+    private (string, CallStatus) Unregister(PeerSession caller, string[] args)
+    {
+        if (args.Length != 2)
+        {
+            return (string.Empty, CallStatus.Error(ErrorCode.BadCommand, "Usage: gatehouse unregister DOMAIN COMMAND"));
+        }
+
+        return _runtime.Routes.Unregister(caller, args[0], args[1])
+            ? ($"unregistered {args[0]}/{args[1]}\n", CallStatus.Exit(0))
+            : (string.Empty, CallStatus.Error(ErrorCode.UnknownCommand, $"{args[0]}/{args[1]} is not registered by this connection"));
+    }
+
+    private string Status(bool json)
+    {
+        var s = _runtime.GetStatus();
+        if (json)
+        {
+            return JsonSerializer.Serialize(s, GatewayJson.Default.GatewayStatus) + "\n";
+        }
+
+        return $"""
+            gatehouse {s.Version}
+            fingerprint  {s.Fingerprint}
+            listening    {string.Join(", ", s.Listening)}
+            uptime       {TimeSpan.FromSeconds(s.UptimeSeconds):d\.hh\:mm\:ss}
+            connections  {s.Connections}
+            routes       {s.Routes}
+            requests     {s.Requests} total, {s.InFlight} in flight
+
+            """;
+    }
+
+    private string Services(bool json)
+    {
+        var routes = _runtime.Routes.Snapshot();
+        if (json)
+        {
+            return JsonSerializer.Serialize(routes.ToList(), GatewayJson.Default.ListRouteInfo) + "\n";
+        }
+
+        var sb = new StringBuilder();
+        foreach (var route in routes)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"{route.Domain}/{route.Command}  queued={route.Queued}\n");
+            foreach (var b in route.Services)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"  {b.Service}  concurrency={b.Concurrency} outstanding={b.Outstanding} served={b.Served}\n");
+            }
+        }
+
+        return sb.Length == 0 ? "no services registered\n" : sb.ToString();
+    }
+
+    private string Connections(bool json)
+    {
+        var peers = _runtime.Sessions.Values.OrderBy(p => p.Id).Select(p => new ConnectionInfo(
+            p.Id, p.Grant.Name, p.Grant.RolesText, p.RemoteEndPoint?.ToString() ?? string.Empty, p.Fingerprint.ToString(),
+            p.ConnectedAt, p.Connection.OpenStreamCount, p.Requests)).ToList();
+        if (json)
+        {
+            return JsonSerializer.Serialize(peers, GatewayJson.Default.ListConnectionInfo) + "\n";
+        }
+
+        var sb = new StringBuilder();
+        foreach (var p in peers)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"#{p.Id} {p.Name} roles={p.Roles} {p.Remote} since {p.ConnectedAt:u} streams={p.OpenStreams} requests={p.Requests}\n");
+        }
+
+        return sb.ToString();
+    }
+
+    private (string, CallStatus) Reload()
+    {
+        var errors = _runtime.Reload();
+        return errors.Count == 0
+            ? ("reloaded\n", CallStatus.Exit(0))
+            : (string.Empty, CallStatus.Error(ErrorCode.Internal, "Reload failed, previous configuration kept: " + string.Join("; ", errors)));
+    }
+}
+
+/// <summary>One connection as <c>gatehouse connections --json</c> shows it.</summary>
+public sealed record ConnectionInfo(long Id, string Name, string Roles, string Remote, string Fingerprint, DateTimeOffset ConnectedAt, int OpenStreams, long Requests);
+
+/// <summary>What <c>gatehouse status --json</c> shows.</summary>
+public sealed record GatewayStatus(string Version, string Fingerprint, IReadOnlyList<string> Listening, long UptimeSeconds, int Connections, int Routes, long Requests, long InFlight);
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(GatewayStatus))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(List<RouteInfo>))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(List<ConnectionInfo>))]
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]
+internal sealed partial class GatewayJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -1,0 +1,140 @@
+using System.Text;
+using Gatehouse.Gateway.Authorization;
+using Gatehouse.Protocol;
+using Gatehouse.Transport.Mux;
+
+namespace Gatehouse.Gateway.Dispatch;
+
+/// <summary>
+/// Decides what happens to each request a peer sends: the reserved domain is answered here;
+/// otherwise the caller must be a client allowed the domain, then the request goes to a registered
+/// service (least outstanding) or to a configured backend. Every request ends with exactly one
+/// STATUS, whatever fails.
+/// </summary>
+internal sealed class RequestDispatcher
+{
+    private readonly GatewayRuntime _runtime;
+    private readonly ControlCommands _control;
+
+    public RequestDispatcher(GatewayRuntime runtime)
+    {
+        _runtime = runtime;
+        _control = new ControlCommands(runtime);
+    }
+
+    /// <summary>Entry point from the connection's read loop (already on the thread pool).</summary>
+    public void Dispatch(PeerSession caller, MuxStream stream) => _ = RunAsync(caller, stream);
+
+    private async Task RunAsync(PeerSession caller, MuxStream stream)
+    {
+        caller.CountRequest();
+        _runtime.RequestStarted();
+        var header = stream.Header;
+        try
+        {
+            var status = await HandleAsync(caller, stream, header).ConfigureAwait(false);
+            stream.Complete(status);
+            Log.RequestDone(_runtime.Logger, caller.Describe(), header.Domain, header.Command, status.ToString());
+        }
+        catch (Exception ex)
+        {
+            Log.RequestFailed(_runtime.Logger, ex, caller.Describe(), header.Domain, header.Command);
+            stream.Complete(CallStatus.Error(ErrorCode.Internal, "Internal gateway error"));
+        }
+        finally
+        {
+            _runtime.RequestEnded();
+        }
+    }
+
+    private async Task<CallStatus> HandleAsync(PeerSession caller, MuxStream stream, RequestHeader header)
+    {
+        if (header.Domain == RequestHeader.ControlDomain)
+        {
+            var (output, status) = _control.Execute(caller, header);
+            if (output.Length > 0)
+            {
+                await stream.WriteAsync(1, Encoding.UTF8.GetBytes(output), cancellationToken: stream.Aborted).ConfigureAwait(false);
+            }
+
+            return status;
+        }
+
+        if (!caller.Grant.Has(PeerRoles.Client))
+        {
+            return CallStatus.Error(ErrorCode.Access, $"Access denied: {caller.Grant.Name} does not have the client role");
+        }
+
+        if (!caller.Grant.AllowsDomain(header.Domain))
+        {
+            return CallStatus.Error(ErrorCode.Access, $"Access denied: {caller.Grant.Name} may not call domain '{header.Domain}'");
+        }
+
+        DateTimeOffset? deadline = header.DeadlineMs > 0 ? DateTimeOffset.UtcNow.AddMilliseconds(header.DeadlineMs) : null;
+        if (_runtime.Routes.HasRoute(header.Domain, header.Command))
+        {
+            return await RelayToServiceAsync(caller, stream, header, deadline).ConfigureAwait(false);
+        }
+
+        foreach (var backend in _runtime.Backends)
+        {
+            if (backend.Handles(header.Domain, header.Command))
+            {
+                var forwarded = ForwardedMetadata.Build(header, caller, header.DeadlineMs);
+                using var cts = CancellationTokenSource.CreateLinkedTokenSource(stream.Aborted);
+                if (deadline is { } d)
+                {
+                    cts.CancelAfter(d - DateTimeOffset.UtcNow);
+                }
+
+                try
+                {
+                    return await backend.ExecuteAsync(caller, forwarded, stream, cts.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (cts.IsCancellationRequested)
+                {
+                    return stream.CancelCode is { } code
+                        ? CallStatus.Error(code)
+                        : CallStatus.Error(ErrorCode.DeadlineExceeded);
+                }
+            }
+        }
+
+        return CallStatus.Error(ErrorCode.UnknownCommand, $"Unknown command: nothing serves {header.Domain}/{header.Command}");
+    }
+
+    private async Task<CallStatus> RelayToServiceAsync(PeerSession caller, MuxStream stream, RequestHeader header, DateTimeOffset? deadline)
+    {
+        TimeSpan wait = _runtime.Options.QueueTimeout;
+        if (deadline is { } d && d - DateTimeOffset.UtcNow < wait)
+        {
+            wait = d - DateTimeOffset.UtcNow;
+            if (wait <= TimeSpan.Zero)
+            {
+                return CallStatus.Error(ErrorCode.DeadlineExceeded);
+            }
+        }
+
+        var (binding, error) = await _runtime.Routes.AcquireAsync(header.Domain, header.Command, wait, stream.Aborted).ConfigureAwait(false);
+        if (binding is null)
+        {
+            if (error.ErrorCode == ErrorCode.Overloaded && deadline is { } dl && DateTimeOffset.UtcNow >= dl)
+            {
+                return CallStatus.Error(ErrorCode.DeadlineExceeded, "Deadline passed while waiting for a free service");
+            }
+
+            return error;
+        }
+
+        try
+        {
+            uint remaining = deadline is { } x ? (uint)Math.Max(1, (x - DateTimeOffset.UtcNow).TotalMilliseconds) : 0;
+            var forwarded = ForwardedMetadata.Build(header, caller, remaining);
+            return await Relay.RunAsync(stream, binding.Connection, forwarded, deadline).ConfigureAwait(false);
+        }
+        finally
+        {
+            _runtime.Routes.Release(binding);
+        }
+    }
+}

@@ -1,0 +1,65 @@
+using Gatehouse.Protocol;
+
+namespace Gatehouse.Gateway;
+
+/// <summary>
+/// Gateway settings. Every default is usable as it is: a gateway started with <c>new GatewayOptions()</c>
+/// listens on every address at port 7340 and keeps its state in the default state directory.
+/// </summary>
+public sealed record GatewayOptions
+{
+    /// <summary>Addresses to listen on (<c>ADDR:PORT</c>, <c>*:PORT</c> for every address, port 0 for any free port).</summary>
+    public IReadOnlyList<string> Listen { get; init; } = ["*:7340"];
+
+    /// <summary>Where the identity and the authorized file live.</summary>
+    public string StateDirectory { get; init; } = DefaultStateDirectory();
+
+    /// <summary>The authorized file; default <c>authorized_peers</c> in the state directory.</summary>
+    public string? AuthorizedFile { get; init; }
+
+    /// <summary>Limits announced to every peer.</summary>
+    public ProtocolSettings Protocol { get; init; } = ProtocolSettings.Default;
+
+    /// <summary>TLS handshake plus HELLO must finish within this. Default 10 s.</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Connections with no open request are closed after this. Default 5 min.</summary>
+    public TimeSpan InactivityTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Requests that may wait per route when every service is at capacity. Default 1,024.</summary>
+    public int QueueLength { get; init; } = 1024;
+
+    /// <summary>How long a request may wait for a free service. Default 30 s.</summary>
+    public TimeSpan QueueTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>On shutdown, open requests get this long to finish. Default 30 s.</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Most connections at once; null is unlimited. Default 100,000.</summary>
+    public long? MaxConnections { get; init; } = 100_000;
+
+    /// <summary>The authorized file's full path.</summary>
+    public string AuthorizedPath => AuthorizedFile ?? Path.Combine(StateDirectory, "authorized_peers");
+
+    /// <summary>
+    /// <c>$GATEHOUSE_STATE_DIR</c>, else <c>/var/lib/gatehouse</c> for root, else
+    /// <c>$XDG_STATE_HOME/gatehouse</c> or <c>~/.local/state/gatehouse</c>.
+    /// </summary>
+    public static string DefaultStateDirectory()
+    {
+        string? env = Environment.GetEnvironmentVariable("GATEHOUSE_STATE_DIR");
+        if (!string.IsNullOrEmpty(env))
+        {
+            return env;
+        }
+
+        if (!OperatingSystem.IsWindows() && Environment.UserName == "root")
+        {
+            return "/var/lib/gatehouse";
+        }
+
+        string? xdg = Environment.GetEnvironmentVariable("XDG_STATE_HOME");
+        string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        return Path.Combine(string.IsNullOrEmpty(xdg) ? Path.Combine(home, ".local", "state") : xdg, "gatehouse");
+    }
+}

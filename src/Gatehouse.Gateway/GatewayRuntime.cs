@@ -1,0 +1,115 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using Gatehouse.Gateway.Authorization;
+using Gatehouse.Gateway.Dispatch;
+using Gatehouse.Gateway.Routing;
+using Gatehouse.Transport.Security;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Gateway;
+
+/// <summary>
+/// The state one gateway shares across its connections: identity, authorized peers, routes,
+/// sessions, backends and counters.
+/// </summary>
+public sealed class GatewayRuntime
+{
+    private readonly List<ICommandBackend> _backends = [];
+    private long _requests;
+    private long _inFlight;
+
+    public GatewayRuntime(GatewayOptions options, PeerIdentity identity, ILogger logger)
+    {
+        Options = options;
+        Identity = identity;
+        Logger = logger;
+        Authorized = new AuthorizedPeers(options.AuthorizedPath);
+        Routes = new RouteTable(options.QueueLength);
+        Dispatcher = new RequestDispatcher(this);
+    }
+
+    public GatewayOptions Options { get; }
+
+    public PeerIdentity Identity { get; }
+
+    public ILogger Logger { get; }
+
+    public AuthorizedPeers Authorized { get; }
+
+    public RouteTable Routes { get; }
+
+    internal RequestDispatcher Dispatcher { get; }
+
+    /// <summary>Live sessions by id.</summary>
+    public ConcurrentDictionary<long, PeerSession> Sessions { get; } = new();
+
+    /// <summary>The addresses actually bound (filled in at start).</summary>
+    public IReadOnlyList<string> Listening { get; internal set; } = [];
+
+    public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
+
+    /// <summary>Configured command backends (exec, ZeroMQ), tried after registered services.</summary>
+    public IReadOnlyList<ICommandBackend> Backends
+    {
+        get
+        {
+            lock (_backends)
+            {
+                return [.. _backends];
+            }
+        }
+    }
+
+    /// <summary>Adds a backend.</summary>
+    public void AddBackend(ICommandBackend backend)
+    {
+        lock (_backends)
+        {
+            _backends.Add(backend);
+        }
+    }
+
+    internal void RequestStarted()
+    {
+        Interlocked.Increment(ref _requests);
+        Interlocked.Increment(ref _inFlight);
+    }
+
+    internal void RequestEnded() => Interlocked.Decrement(ref _inFlight);
+
+    /// <summary>Re-reads the authorized file and every backend's configuration; returns the errors (empty on success).</summary>
+    public IReadOnlyList<string> Reload()
+    {
+        var errors = new List<string>();
+        if (Authorized.Reload() is { } authError)
+        {
+            errors.Add(authError);
+        }
+
+        foreach (var backend in Backends)
+        {
+            if (backend.Reload() is { } error)
+            {
+                errors.Add(error);
+            }
+        }
+
+        Log.Reloaded(Logger, errors.Count);
+        return errors;
+    }
+
+    /// <summary>A snapshot for <c>gatehouse status</c>.</summary>
+    public GatewayStatus GetStatus() => new(
+        Version,
+        Identity.Fingerprint.ToString(),
+        Listening,
+        (long)(DateTimeOffset.UtcNow - StartedAt).TotalSeconds,
+        Sessions.Count,
+        Routes.Snapshot().Count,
+        Interlocked.Read(ref _requests),
+        Interlocked.Read(ref _inFlight));
+
+    /// <summary>The product version.</summary>
+    public static string Version { get; } =
+        typeof(GatewayRuntime).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+}

@@ -1,0 +1,93 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Gatehouse.Gateway.Authorization;
+using Gatehouse.Protocol;
+using Gatehouse.Transport.Mux;
+using Gatehouse.Transport.Security;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
+
+namespace Gatehouse.Gateway.Hosting;
+
+/// <summary>
+/// Kestrel hands every TLS-terminated connection here (TLS itself is Kestrel's connection
+/// middleware, configured once in <see cref="GatewayServer"/>). This checks ALPN and the client's
+/// fingerprint, refuses strangers with a GOAWAY that says how to authorize them, and otherwise
+/// runs a <see cref="MuxConnection"/> until it closes.
+/// </summary>
+internal sealed class GatewayConnectionHandler : ConnectionHandler
+{
+    private readonly GatewayRuntime _runtime;
+
+    public GatewayConnectionHandler(GatewayRuntime runtime) => _runtime = runtime;
+
+    public override async Task OnConnectedAsync(ConnectionContext connection)
+    {
+        string remote = connection.RemoteEndPoint?.ToString() ?? "?";
+        var tls = connection.Features.Get<ITlsConnectionFeature>();
+        var alpn = connection.Features.Get<ITlsApplicationProtocolFeature>()?.ApplicationProtocol ?? default;
+        if (!alpn.Span.SequenceEqual(TlsSettings.Alpn.Protocol.Span))
+        {
+            Log.ConnectionRejected(_runtime.Logger, remote, "no gatehouse/1 ALPN");
+            return;
+        }
+
+        var certificate = tls?.ClientCertificate;
+        if (certificate is null)
+        {
+            Log.ConnectionRejected(_runtime.Logger, remote, "no client certificate");
+            return;
+        }
+
+        var fingerprint = Fingerprint.Of(certificate);
+        var grant = _runtime.Authorized.Find(fingerprint);
+        if (grant is null)
+        {
+            Log.PeerRefused(_runtime.Logger, remote, fingerprint.ToString());
+            await RefuseAsync(connection.Transport.Output, fingerprint).ConfigureAwait(false);
+            return;
+        }
+
+        var mux = new MuxConnection(connection.Transport, isDialer: false, new MuxOptions
+        {
+            Settings = _runtime.Options.Protocol,
+            HelloTimeout = _runtime.Options.HandshakeTimeout,
+            InactivityTimeout = _runtime.Options.InactivityTimeout,
+            Name = $"{grant.Name}@{remote}",
+        }, _runtime.Logger);
+        var session = new PeerSession(mux, grant, fingerprint, connection.RemoteEndPoint);
+        mux.Tag = session;
+        mux.RequestReceived = stream => _runtime.Dispatcher.Dispatch(session, stream);
+        _runtime.Sessions[session.Id] = session;
+        using var aborted = connection.ConnectionClosed.Register(static s => _ = ((MuxConnection)s!).AbortAsync(CallStatus.Error(ErrorCode.BackendFailed, "Connection reset")), mux);
+        try
+        {
+            await mux.StartAsync(connection.ConnectionClosed).ConfigureAwait(false);
+            Log.PeerConnected(_runtime.Logger, session.Describe(), grant.Name, grant.RolesText);
+            await mux.Completion.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or ConnectionClosedException or ConnectionRefusedException or OperationCanceledException)
+        {
+            Log.ConnectionRejected(_runtime.Logger, remote, ex.Message);
+        }
+        finally
+        {
+            _runtime.Sessions.TryRemove(session.Id, out _);
+            _runtime.Routes.RemoveService(session);
+            await mux.DisposeAsync().ConfigureAwait(false);
+            Log.PeerDisconnected(_runtime.Logger, session.Describe(), mux.CloseReason.Message);
+        }
+    }
+
+    /// <summary>Sends GOAWAY UNAUTHORIZED_PEER with instructions, then lets Kestrel close the connection.</summary>
+    private static async Task RefuseAsync(PipeWriter output, Fingerprint fingerprint)
+    {
+        string message = $"Identity {fingerprint} is not authorized on this gateway. " +
+                         $"On the gateway host run: gatehouse authorize {fingerprint} --name NAME";
+        FrameWriter.WriteGoAway(output, 0, ErrorCode.UnauthorizedPeer, message);
+        await output.FlushAsync().ConfigureAwait(false);
+        await output.CompleteAsync().ConfigureAwait(false);
+    }
+}

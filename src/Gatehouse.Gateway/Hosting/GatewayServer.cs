@@ -1,0 +1,147 @@
+using System.Net;
+using Gatehouse.Transport.Security;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Gateway.Hosting;
+
+/// <summary>
+/// A running gateway: the Generic Host with Kestrel listening on every configured address, TLS as
+/// Kestrel connection middleware with one shared server context, and
+/// <see cref="GatewayConnectionHandler"/> behind it. The listener stays up for the whole life of
+/// the process; a certificate rotation only swaps the context used by new handshakes.
+/// </summary>
+public sealed class GatewayServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private volatile System.Net.Security.SslServerAuthenticationOptions _tls;
+
+    private GatewayServer(WebApplication app, GatewayRuntime runtime, System.Net.Security.SslServerAuthenticationOptions tls)
+    {
+        _app = app;
+        Runtime = runtime;
+        _tls = tls;
+    }
+
+    /// <summary>Shared state of this gateway.</summary>
+    public GatewayRuntime Runtime { get; }
+
+    /// <summary>This gateway's fingerprint.</summary>
+    public Fingerprint Fingerprint => Runtime.Identity.Fingerprint;
+
+    /// <summary>The bound endpoints (real ports when port 0 was asked for).</summary>
+    public IReadOnlyList<IPEndPoint> Endpoints { get; private set; } = [];
+
+    /// <summary>The first bound port.</summary>
+    public int Port => Endpoints[0].Port;
+
+    /// <summary>True when the identity was created by this start.</summary>
+    public bool IdentityCreated { get; private set; }
+
+    /// <summary>
+    /// Loads or creates the identity in the state directory, binds every listener and starts
+    /// accepting. <paramref name="configureLogging"/> may replace the console logger.
+    /// </summary>
+    public static async Task<GatewayServer> StartAsync(GatewayOptions options, Action<ILoggingBuilder>? configureLogging = null, Action<GatewayRuntime>? configure = null, CancellationToken cancellationToken = default)
+    {
+        var identity = PeerIdentity.LoadOrCreate(options.StateDirectory, "gatehouse-gateway " + Environment.MachineName, out bool created);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = "gatehouse" });
+        builder.Logging.ClearProviders();
+        if (configureLogging is not null)
+        {
+            configureLogging(builder.Logging);
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information);
+        }
+
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.DrainTimeout + TimeSpan.FromSeconds(5));
+        GatewayServer? server = null;
+        var tls = TlsSettings.ServerOptions(identity);
+        builder.WebHost.UseKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxConcurrentConnections = options.MaxConnections;
+            kestrel.Limits.MaxConcurrentUpgradedConnections = options.MaxConnections;
+            foreach (string listen in options.Listen)
+            {
+                var endpoint = ParseListen(listen);
+                kestrel.Listen(endpoint, lo =>
+                {
+                    lo.UseHttps(new TlsHandshakeCallbackOptions
+                    {
+                        // One options object (and so one certificate context) for every connection.
+                        OnConnection = _ => ValueTask.FromResult(server?._tls ?? tls),
+                        HandshakeTimeout = options.HandshakeTimeout,
+                    });
+                    lo.UseConnectionHandler<GatewayConnectionHandler>();
+                });
+            }
+        });
+
+        builder.Services.AddSingleton(sp =>
+        {
+            var runtime = new GatewayRuntime(options, identity, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Gatehouse.Gateway"));
+            configure?.Invoke(runtime);
+            return runtime;
+        });
+        builder.Services.AddSingleton<GatewayConnectionHandler>();
+        var app = builder.Build();
+        var runtime = app.Services.GetRequiredService<GatewayRuntime>();
+        server = new GatewayServer(app, runtime, tls) { IdentityCreated = created };
+        app.Lifetime.ApplicationStopping.Register(server.BeginDrain);
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        server.Endpoints = addresses.Select(a => new Uri(a)).Select(u => new IPEndPoint(
+            u.Host is "[::]" or "0.0.0.0" ? IPAddress.Any : IPAddress.Parse(u.Host.Trim('[', ']')), u.Port)).ToList();
+        runtime.Listening = server.Endpoints.Select(e => e.ToString()).ToList();
+        Log.Listening(runtime.Logger, string.Join(", ", runtime.Listening), identity.Fingerprint.ToString());
+        return server;
+    }
+
+    /// <summary>Parses <c>ADDR:PORT</c>, <c>*:PORT</c> or <c>[v6]:PORT</c>.</summary>
+    public static IPEndPoint ParseListen(string text)
+    {
+        var ep = Transport.Connections.Endpoint.Parse(text.StartsWith("*:", StringComparison.Ordinal) ? "[::]" + text[1..] : text);
+        if (!IPAddress.TryParse(ep.Host, out var address))
+        {
+            address = ep.Host == "localhost" ? IPAddress.Loopback : throw new FormatException($"'{text}': listen on an IP address, '*' or localhost");
+        }
+
+        return new IPEndPoint(address, ep.Port);
+    }
+
+    /// <summary>Uses <paramref name="identity"/> for new handshakes; existing connections keep theirs.</summary>
+    public void RotateCertificate(PeerIdentity identity) => _tls = TlsSettings.ServerOptions(identity);
+
+    private void BeginDrain()
+    {
+        var sessions = Runtime.Sessions.Values.ToList();
+        Log.Draining(Runtime.Logger, sessions.Count);
+        foreach (var session in sessions)
+        {
+            session.Connection.GoAway(Protocol.ErrorCode.NoError, "Gateway shutting down");
+        }
+    }
+
+    /// <summary>Stops accepting, sends GOAWAY to every peer, waits for open requests (up to the drain timeout), then stops.</summary>
+    public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
+
+    /// <summary>Completes when the host shuts down (Ctrl-C, SIGTERM).</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}

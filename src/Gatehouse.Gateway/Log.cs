@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Gateway;
+
+/// <summary>Gateway log messages (event ids 2000-2099). Never logs arguments, stdin or keys.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(2000, LogLevel.Information, "Gateway listening on {Addresses}; fingerprint {Fingerprint}")]
+    public static partial void Listening(ILogger logger, string addresses, string fingerprint);
+
+    [LoggerMessage(2001, LogLevel.Information, "Peer {Peer} connected as {Name} ({Roles})")]
+    public static partial void PeerConnected(ILogger logger, string peer, string name, string roles);
+
+    [LoggerMessage(2002, LogLevel.Warning, "Refused {Remote}: identity {Fingerprint} is not authorized")]
+    public static partial void PeerRefused(ILogger logger, string remote, string fingerprint);
+
+    [LoggerMessage(2003, LogLevel.Information, "Peer {Peer} disconnected: {Reason}")]
+    public static partial void PeerDisconnected(ILogger logger, string peer, string reason);
+
+    [LoggerMessage(2004, LogLevel.Information, "Service {Peer} registered {Domain}/{Command} (concurrency {Concurrency})")]
+    public static partial void ServiceRegistered(ILogger logger, string peer, string domain, string command, int concurrency);
+
+    [LoggerMessage(2005, LogLevel.Debug, "{Peer} {Domain}/{Command}: {Status}")]
+    public static partial void RequestDone(ILogger logger, string peer, string domain, string command, string status);
+
+    [LoggerMessage(2006, LogLevel.Error, "{Peer} {Domain}/{Command} failed inside the gateway")]
+    public static partial void RequestFailed(ILogger logger, Exception exception, string peer, string domain, string command);
+
+    [LoggerMessage(2007, LogLevel.Information, "Configuration reloaded ({Errors} errors)")]
+    public static partial void Reloaded(ILogger logger, int errors);
+
+    [LoggerMessage(2008, LogLevel.Warning, "Connection from {Remote} refused: {Reason}")]
+    public static partial void ConnectionRejected(ILogger logger, string remote, string reason);
+
+    [LoggerMessage(2009, LogLevel.Information, "Draining {Count} connections")]
+    public static partial void Draining(ILogger logger, int count);
+}

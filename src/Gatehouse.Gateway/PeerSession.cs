@@ -1,0 +1,47 @@
+using System.Net;
+using Gatehouse.Gateway.Authorization;
+using Gatehouse.Transport.Mux;
+using Gatehouse.Transport.Security;
+
+namespace Gatehouse.Gateway;
+
+/// <summary>An authenticated connection to the gateway: who it is and its multiplexed connection.</summary>
+public sealed class PeerSession
+{
+    private static long s_nextId;
+
+    public PeerSession(MuxConnection connection, PeerGrant grant, Fingerprint fingerprint, EndPoint? remote)
+    {
+        Connection = connection;
+        Grant = grant;
+        Fingerprint = fingerprint;
+        RemoteEndPoint = remote;
+        Id = Interlocked.Increment(ref s_nextId);
+    }
+
+    /// <summary>A number unique in this process.</summary>
+    public long Id { get; }
+
+    public MuxConnection Connection { get; }
+
+    public PeerGrant Grant { get; }
+
+    public Fingerprint Fingerprint { get; }
+
+    public EndPoint? RemoteEndPoint { get; }
+
+    public DateTimeOffset ConnectedAt { get; } = DateTimeOffset.UtcNow;
+
+    /// <summary>The remote IP address as text, or empty.</summary>
+    public string RemoteAddress => RemoteEndPoint is IPEndPoint ip ? ip.Address.ToString() : string.Empty;
+
+    private long _requests;
+
+    /// <summary>Requests this peer has sent.</summary>
+    public long Requests => Interlocked.Read(ref _requests);
+
+    internal void CountRequest() => Interlocked.Increment(ref _requests);
+
+    /// <summary><c>name@address#id</c>, for logs and admin output.</summary>
+    public string Describe() => $"{Grant.Name}@{RemoteEndPoint}#{Id}";
+}

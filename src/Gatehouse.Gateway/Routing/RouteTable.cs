@@ -1,0 +1,286 @@
+using Gatehouse.Protocol;
+
+namespace Gatehouse.Gateway.Routing;
+
+/// <summary>
+/// Maps (domain, command) to the services registered for it and picks one per request: the live
+/// binding with the fewest outstanding requests below its declared concurrency, round-robin among
+/// ties. When all are busy the request waits in a bounded FIFO queue. A registration for command
+/// <c>*</c> takes every command of its domain that has no exact registration.
+/// One lock guards the whole table; every operation under it is short and allocation-light.
+/// </summary>
+public sealed class RouteTable
+{
+    private readonly object _lock = new();
+    private readonly Dictionary<(string Domain, string Command), Route> _routes = [];
+    private readonly int _queueLength;
+
+    public RouteTable(int queueLength) => _queueLength = queueLength;
+
+    private sealed class Route
+    {
+        public readonly List<ServiceBinding> Bindings = [];
+        public readonly LinkedList<TaskCompletionSource<ServiceBinding?>> Waiters = new();
+        public int Next;
+    }
+
+    /// <summary>Registers (or updates the concurrency of) <paramref name="service"/> for (domain, command).</summary>
+    public ServiceBinding Register(PeerSession service, string domain, string command, int concurrency)
+    {
+        var wake = new List<(TaskCompletionSource<ServiceBinding?>, ServiceBinding)>();
+        ServiceBinding binding;
+        lock (_lock)
+        {
+            if (!_routes.TryGetValue((domain, command), out var route))
+            {
+                route = new Route();
+                _routes[(domain, command)] = route;
+            }
+
+            binding = route.Bindings.Find(b => b.Service == service) ?? AddBinding(route, service, domain, command);
+            binding.Concurrency = concurrency;
+            HandOutUnsynchronized(route, wake);
+        }
+
+        Complete(wake);
+        return binding;
+    }
+
+    private static ServiceBinding AddBinding(Route route, PeerSession service, string domain, string command)
+    {
+        var binding = new ServiceBinding(service, domain, command, 1);
+        route.Bindings.Add(binding);
+        return binding;
+    }
+
+    /// <summary>Removes one registration of <paramref name="service"/>.</summary>
+    /// <returns>False when it was not registered.</returns>
+    public bool Unregister(PeerSession service, string domain, string command)
+    {
+        var fail = new List<TaskCompletionSource<ServiceBinding?>>();
+        lock (_lock)
+        {
+            if (!_routes.TryGetValue((domain, command), out var route))
+            {
+                return false;
+            }
+
+            int removed = route.Bindings.RemoveAll(b =>
+            {
+                if (b.Service != service)
+                {
+                    return false;
+                }
+
+                b.IsLive = false;
+                return true;
+            });
+            DropIfEmptyUnsynchronized(domain, command, route, fail);
+            if (removed == 0)
+            {
+                return false;
+            }
+        }
+
+        Fail(fail);
+        return true;
+    }
+
+    /// <summary>Removes every registration of a service whose connection closed.</summary>
+    public void RemoveService(PeerSession service)
+    {
+        var fail = new List<TaskCompletionSource<ServiceBinding?>>();
+        lock (_lock)
+        {
+            foreach (var (key, route) in _routes.ToList())
+            {
+                route.Bindings.RemoveAll(b =>
+                {
+                    if (b.Service != service)
+                    {
+                        return false;
+                    }
+
+                    b.IsLive = false;
+                    return true;
+                });
+                DropIfEmptyUnsynchronized(key.Domain, key.Command, route, fail);
+            }
+        }
+
+        Fail(fail);
+    }
+
+    private void DropIfEmptyUnsynchronized(string domain, string command, Route route, List<TaskCompletionSource<ServiceBinding?>> fail)
+    {
+        if (route.Bindings.Count > 0)
+        {
+            return;
+        }
+
+        _routes.Remove((domain, command));
+        fail.AddRange(route.Waiters);
+        route.Waiters.Clear();
+    }
+
+    /// <summary>True when some service is registered for (domain, command) or for (domain, *).</summary>
+    public bool HasRoute(string domain, string command)
+    {
+        lock (_lock)
+        {
+            return _routes.ContainsKey((domain, command)) || _routes.ContainsKey((domain, "*"));
+        }
+    }
+
+    /// <summary>
+    /// Leases a binding for one request, waiting in the queue up to <paramref name="maxWait"/>.
+    /// </summary>
+    /// <returns>The lease, or an error status: UNKNOWN_COMMAND (no route), OVERLOADED (queue full or waited too long), UNAVAILABLE (the route vanished while waiting).</returns>
+    public async ValueTask<(ServiceBinding? Binding, CallStatus Error)> AcquireAsync(string domain, string command, TimeSpan maxWait, CancellationToken cancellationToken)
+    {
+        TaskCompletionSource<ServiceBinding?> waiter;
+        LinkedListNode<TaskCompletionSource<ServiceBinding?>> node;
+        lock (_lock)
+        {
+            if (!_routes.TryGetValue((domain, command), out var route) && !_routes.TryGetValue((domain, "*"), out route))
+            {
+                return (null, CallStatus.Error(ErrorCode.UnknownCommand, $"Unknown command: no service is registered for {domain}/{command}"));
+            }
+
+            var picked = PickUnsynchronized(route);
+            if (picked is not null)
+            {
+                return (picked, default);
+            }
+
+            if (route.Waiters.Count >= _queueLength)
+            {
+                return (null, CallStatus.Error(ErrorCode.Overloaded, $"Every service for {domain}/{command} is busy and {_queueLength} requests are already queued"));
+            }
+
+            waiter = new TaskCompletionSource<ServiceBinding?>(TaskCreationOptions.RunContinuationsAsynchronously);
+            node = route.Waiters.AddLast(waiter);
+        }
+
+        try
+        {
+            var binding = await waiter.Task.WaitAsync(maxWait, cancellationToken).ConfigureAwait(false);
+            return binding is null
+                ? (null, CallStatus.Error(ErrorCode.Unavailable, $"Every service for {domain}/{command} went away"))
+                : (binding, default);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            lock (_lock)
+            {
+                node.List?.Remove(node);
+            }
+
+            // A binding handed to us just as we gave up must go back.
+            if (waiter.Task.IsCompletedSuccessfully && waiter.Task.Result is { } handed)
+            {
+                Release(handed);
+            }
+
+            return ex is TimeoutException
+                ? (null, CallStatus.Error(ErrorCode.Overloaded, $"Waited {maxWait.TotalSeconds:0.#} s for a free service for {domain}/{command}"))
+                : (null, CallStatus.Error(ErrorCode.Cancelled, "Cancelled while queued"));
+        }
+    }
+
+    /// <summary>Ends a lease: the binding takes the next queued request, if any.</summary>
+    public void Release(ServiceBinding binding)
+    {
+        var wake = new List<(TaskCompletionSource<ServiceBinding?>, ServiceBinding)>();
+        lock (_lock)
+        {
+            binding.Outstanding--;
+            if (binding.IsLive && _routes.TryGetValue((binding.Domain, binding.Command), out var route))
+            {
+                HandOutUnsynchronized(route, wake);
+            }
+        }
+
+        Complete(wake);
+    }
+
+    private static ServiceBinding? PickUnsynchronized(Route route)
+    {
+        ServiceBinding? best = null;
+        int count = route.Bindings.Count;
+        for (int i = 0; i < count; i++)
+        {
+            var b = route.Bindings[(route.Next + i) % count];
+            if (!b.IsLive || b.Outstanding >= b.Concurrency || b.Connection.IsGoingAway)
+            {
+                continue;
+            }
+
+            if (best is null || b.Outstanding < best.Outstanding)
+            {
+                best = b;
+            }
+        }
+
+        if (best is not null)
+        {
+            best.Outstanding++;
+            best.Served++;
+            route.Next = (route.Bindings.IndexOf(best) + 1) % count;
+        }
+
+        return best;
+    }
+
+    private static void HandOutUnsynchronized(Route route, List<(TaskCompletionSource<ServiceBinding?>, ServiceBinding)> wake)
+    {
+        while (route.Waiters.First is { } first)
+        {
+            var picked = PickUnsynchronized(route);
+            if (picked is null)
+            {
+                return;
+            }
+
+            route.Waiters.RemoveFirst();
+            wake.Add((first.Value, picked));
+        }
+    }
+
+    private void Complete(List<(TaskCompletionSource<ServiceBinding?> Waiter, ServiceBinding Binding)> wake)
+    {
+        foreach (var (waiter, binding) in wake)
+        {
+            if (!waiter.TrySetResult(binding))
+            {
+                Release(binding);
+            }
+        }
+    }
+
+    private static void Fail(List<TaskCompletionSource<ServiceBinding?>> fail)
+    {
+        foreach (var waiter in fail)
+        {
+            waiter.TrySetResult(null);
+        }
+    }
+
+    /// <summary>A snapshot of every route, for the admin commands.</summary>
+    public IReadOnlyList<RouteInfo> Snapshot()
+    {
+        lock (_lock)
+        {
+            return _routes.OrderBy(r => r.Key.Domain, StringComparer.Ordinal).ThenBy(r => r.Key.Command, StringComparer.Ordinal)
+                .Select(r => new RouteInfo(r.Key.Domain, r.Key.Command, r.Value.Waiters.Count,
+                    r.Value.Bindings.Select(b => new BindingInfo(b.Service.Describe(), b.Concurrency, b.Outstanding, b.Served)).ToList()))
+                .ToList();
+        }
+    }
+}
+
+/// <summary>One route as the admin commands show it.</summary>
+public sealed record RouteInfo(string Domain, string Command, int Queued, IReadOnlyList<BindingInfo> Services);
+
+/// <summary>One service of a route as the admin commands show it.</summary>
+public sealed record BindingInfo(string Service, int Concurrency, int Outstanding, long Served);
