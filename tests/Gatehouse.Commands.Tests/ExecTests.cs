@@ -193,9 +193,9 @@ public sealed class ExecTests : IDisposable
     public async Task Program_that_ignores_stdin_still_completes()
     {
         byte[] big = new byte[8 * 1024 * 1024];
-        var invocation = Invocations.Make("in") with { Arguments = [(ReadOnlyMemory<byte>)big] };
+        var invocation = Invocations.Make("in") with { Arguments = [(ReadOnlyMemory<byte>)"sub"u8.ToArray(), (ReadOnlyMemory<byte>)big] };
         string script = dir.Script("noread", "echo done");
-        var (outcome, output) = await Run(Runner($"in ALL {script} stdin=1 ANYUSER"), invocation);
+        var (outcome, output) = await Run(Runner($"in ALL {script} stdin=2 ANYUSER"), invocation);
         Assert.Equal(new CommandOutcome.Exited(0), outcome);
         Assert.Equal("done\n", output.Text(1));
     }

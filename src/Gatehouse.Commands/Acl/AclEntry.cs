@@ -50,7 +50,7 @@ public abstract record AclEntry(string Text)
     public sealed record LocalGroupAcl(string Text, string Group) : AclEntry(Text);
 
     /// <summary><c>regex:ERE</c>, translated to an equivalent .NET expression.</summary>
-    public sealed record RegexAcl(string Text, string Pattern, System.Text.RegularExpressions.Regex Compiled) : AclEntry(Text);
+    public sealed record RegexAcl(string Text, string Pattern, Regex Compiled) : AclEntry(Text);
 
     /// <inheritdoc />
     public override string ToString() => Text;

@@ -41,7 +41,7 @@ public sealed record Endpoint(string Host, int Port)
     }
 
     private static int ParsePort(string s, string whole) =>
-        int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port is > 0 and < 65536
+        int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port is >= 0 and < 65536
             ? port
             : throw new FormatException($"'{whole}': bad port '{s}'");
 
