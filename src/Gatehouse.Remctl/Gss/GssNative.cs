@@ -111,9 +111,6 @@ internal static unsafe partial class GssNative
     public static partial uint gss_unwrap(uint* minor, IntPtr context, GssBufferDesc* input, GssBufferDesc* output,
         int* confState, uint* qop);
 
-    [LibraryImport(Lib)]
-    public static partial uint gss_inquire_context(uint* minor, IntPtr context, IntPtr* sourceName, IntPtr* targetName,
-        uint* lifetime, GssOidDesc** mech, uint* flags, int* locallyInitiated, int* open);
 
     [LibraryImport(Lib)]
     public static partial uint gss_display_status(uint* minor, uint status, int statusType, GssOidDesc* mech,

@@ -110,6 +110,6 @@ internal sealed partial class RemctlServerSession
     private ValueTask<(RemctlTokenFlags Flags, byte[] Payload)?> ReadHandshakeTokenAsync(DateTime deadline, CancellationToken cancellationToken)
     {
         var left = deadline - DateTime.UtcNow;
-        return left <= TimeSpan.Zero ? throw new TimeoutException() : ReadTokenAsync(left, cancellationToken);
+        return left <= TimeSpan.Zero ? throw new TimeoutException() : ReadTokenAsync(left, CancellationToken.None);
     }
 }

@@ -22,7 +22,7 @@ internal sealed partial class RemctlServerSession
             (RemctlTokenFlags Flags, byte[] Payload)? token;
             try
             {
-                token = await ReadTokenAsync(_options.IdleTimeout, cancellationToken);
+                token = await ReadTokenAsync(_options.IdleTimeout, CancellationToken.None);
             }
             catch (TimeoutException)
             {
@@ -33,7 +33,7 @@ internal sealed partial class RemctlServerSession
             {
                 // Oversize or truncated token: the stream cannot be resynchronised.
                 RemctlServerLog.Truncated(_logger, _id);
-                await SendErrorAsync(context, ex.ErrorCode, "Invalid token", cancellationToken);
+                await SendFinalErrorAsync(context, ex.ErrorCode);
                 return;
             }
 
@@ -55,7 +55,7 @@ internal sealed partial class RemctlServerSession
         if (flags != RemctlLimits.DataV2)
         {
             RemctlServerLog.BadFlags(_logger, _id, (byte)flags, "data token");
-            await SendErrorAsync(context, RemctlErrorCode.BadToken, "Invalid token", cancellationToken);
+            await SendFinalErrorAsync(context, RemctlErrorCode.BadToken);
             return Next.Close;
         }
 
@@ -68,7 +68,7 @@ internal sealed partial class RemctlServerSession
         {
             // Like remctld: a token that does not unwrap ends the connection after an error reply.
             RemctlServerLog.ProtocolError(_logger, _id, (int)RemctlErrorCode.BadToken, ex.Message);
-            await SendErrorAsync(context, RemctlErrorCode.BadToken, "Invalid token", cancellationToken);
+            await SendFinalErrorAsync(context, RemctlErrorCode.BadToken);
             return Next.Close;
         }
 
@@ -171,6 +171,16 @@ internal sealed partial class RemctlServerSession
         }
 
         return keepAlive ? Next.Continue : Next.Close;
+    }
+
+    /// <summary>
+    /// Sends the last ERROR of a connection that is about to close. Not tied to the connection-closed token
+    /// (the client may already have half-closed its side and still be reading), but bounded in time.
+    /// </summary>
+    private async Task SendFinalErrorAsync(GssContext context, RemctlErrorCode code)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await SendErrorAsync(context, code, "Invalid token", cts.Token);
     }
 
     private Task SendErrorAsync(GssContext context, RemctlErrorCode code, string message, CancellationToken cancellationToken)

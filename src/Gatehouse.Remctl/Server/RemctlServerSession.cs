@@ -51,12 +51,12 @@ internal sealed partial class RemctlServerSession
                 await MessageLoopAsync(context, connectionClosed);
             }
         }
-        catch (OperationCanceledException) when (connectionClosed.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
-            // The connection or the server is going away: nothing more to say to this peer.
-            RemctlServerLog.ConnectionClosed(_logger, _id);
+            // The connection was aborted (ConnectionAbortedException is an OperationCanceledException) or the
+            // server is going away: nothing more to say to this peer; the finally block logs the close.
         }
-        catch (Exception ex) when (ex is IOException or InvalidOperationException or System.Threading.Channels.ChannelClosedException
+        catch (Exception ex) when (ex is IOException or System.Threading.Channels.ChannelClosedException
                                        or Microsoft.AspNetCore.Connections.ConnectionResetException)
         {
             RemctlServerLog.TransportError(_logger, ex, _id);
@@ -105,7 +105,11 @@ internal sealed partial class RemctlServerSession
         }
     }
 
-    /// <summary>Reads a token with a deadline; a timeout surfaces as <see cref="TimeoutException"/>.</summary>
+    /// <summary>
+    /// Reads a token with a deadline; a timeout surfaces as <see cref="TimeoutException"/>. Reads are not tied
+    /// to the connection-closed token: a client's half-close completes the reader, so a token cut short by end
+    /// of stream is reported as such instead of racing with the close notification.
+    /// </summary>
     private async ValueTask<(RemctlTokenFlags Flags, byte[] Payload)?> ReadTokenAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -114,7 +118,7 @@ internal sealed partial class RemctlServerSession
         {
             return await ReadTokenAsync(cts.Token);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (cts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             throw new TimeoutException();
         }

@@ -18,7 +18,12 @@ public sealed class HostileInputTests(KerberosRealm realm) : IAsyncLifetime
 
     public async Task InitializeAsync()
         => _server = await RemctlTestServer.StartAsync(realm, _dispatcher,
-            new RemctlServerOptions { KeytabPath = realm.HostKeytab, HandshakeTimeout = TimeSpan.FromSeconds(2) });
+            new RemctlServerOptions
+            {
+                KeytabPath = realm.HostKeytab,
+                HandshakeTimeout = TimeSpan.FromSeconds(2),
+                IdleTimeout = TimeSpan.FromSeconds(3),
+            });
 
     public async Task DisposeAsync()
     {
@@ -64,9 +69,18 @@ public sealed class HostileInputTests(KerberosRealm realm) : IAsyncLifetime
     public async Task Garbage_before_authentication_is_dropped()
     {
         await using var c = await Connect();
-        await c.SendRawAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray());
+        await c.SendRawAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray()); // reads as a 1.1 GB token
         Assert.True(await c.IsClosedByPeerAsync(CloseWait));
-        Assert.True(_server.Logs.Has(4303));
+        Assert.True(_server.Logs.Has(4305), "oversize first token not logged");
+    }
+
+    [Fact]
+    public async Task Bad_flags_in_first_token_are_dropped()
+    {
+        await using var c = await Connect();
+        await c.SendRawAsync([0x99, 0, 0, 0, 2, 1, 2]);
+        Assert.True(await c.IsClosedByPeerAsync(CloseWait));
+        Assert.True(_server.Logs.Has(4303), "bad flags not logged");
     }
 
     [Fact]
@@ -86,6 +100,7 @@ public sealed class HostileInputTests(KerberosRealm realm) : IAsyncLifetime
         c.ShutdownSend();
         Assert.True(await c.IsClosedByPeerAsync(CloseWait));
         Assert.True(_server.Logs.Has(4305), "truncated handshake token not logged");
+        Assert.Empty(_dispatcher.Requests);
     }
 
     [Fact]
@@ -127,6 +142,15 @@ public sealed class HostileInputTests(KerberosRealm realm) : IAsyncLifetime
     }
 
     // ---- after authentication ----
+
+    [Fact]
+    public async Task Idle_connection_is_closed_after_the_idle_timeout()
+    {
+        await using var c = await Authenticated();
+        await ExpectWorking(c);
+        Assert.True(await c.IsClosedByPeerAsync(CloseWait));
+        Assert.True(_server.Logs.Has(4311), "idle timeout not logged");
+    }
 
     [Fact]
     public async Task Garbage_data_token_gets_bad_token_then_close()
