@@ -85,7 +85,7 @@ internal sealed class ControlCommands
         var s = _runtime.GetStatus();
         if (json)
         {
-            return JsonSerializer.Serialize(s, GatewayJson.Default.GatewayStatus) + "\n";
+            return JsonSerializer.Serialize(s, GatewayJson.Relaxed.GatewayStatus) + "\n";
         }
 
         return $"""
@@ -105,7 +105,7 @@ internal sealed class ControlCommands
         var routes = _runtime.Routes.Snapshot();
         if (json)
         {
-            return JsonSerializer.Serialize(routes.ToList(), GatewayJson.Default.ListRouteInfo) + "\n";
+            return JsonSerializer.Serialize(routes.ToList(), GatewayJson.Relaxed.ListRouteInfo) + "\n";
         }
 
         var sb = new StringBuilder();
@@ -128,7 +128,7 @@ internal sealed class ControlCommands
             p.ConnectedAt, p.Connection.OpenStreamCount, p.Requests)).ToList();
         if (json)
         {
-            return JsonSerializer.Serialize(peers, GatewayJson.Default.ListConnectionInfo) + "\n";
+            return JsonSerializer.Serialize(peers, GatewayJson.Relaxed.ListConnectionInfo) + "\n";
         }
 
         var sb = new StringBuilder();
@@ -159,4 +159,8 @@ public sealed record GatewayStatus(string Version, string Fingerprint, IReadOnly
 [System.Text.Json.Serialization.JsonSerializable(typeof(List<RouteInfo>))]
 [System.Text.Json.Serialization.JsonSerializable(typeof(List<ConnectionInfo>))]
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]
-internal sealed partial class GatewayJson : System.Text.Json.Serialization.JsonSerializerContext;
+internal sealed partial class GatewayJson : System.Text.Json.Serialization.JsonSerializerContext
+{
+    /// <summary>Like <see cref="Default"/> but without escaping '+' and non-ASCII: the output is for people and tools, never embedded in HTML.</summary>
+    public static GatewayJson Relaxed { get; } = new(new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+}

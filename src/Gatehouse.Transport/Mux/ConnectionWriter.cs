@@ -1,18 +1,23 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using Gatehouse.Protocol;
 
 namespace Gatehouse.Transport.Mux;
 
 /// <summary>
-/// The one writer of a connection. Every frame is serialised straight into the transport's
-/// <see cref="PipeWriter"/> under <see cref="SyncRoot"/>; a single flush loop pushes bytes out, so
-/// frames written while a flush is under way are coalesced into the next one (one syscall for many
+/// The one writer of a connection. Every frame is serialised under <see cref="SyncRoot"/> straight
+/// into the transport's <see cref="PipeWriter"/>, or, while a flush of that pipe is pending (the
+/// network is slower than the writers), into an <see cref="OverflowBuffer"/> that the single flush
+/// loop moves into the pipe before its next flush: a pipe must not be appended to while its flush is
+/// in progress. Frames written during a flush are coalesced into the next one (one syscall for many
 /// small frames). Members named <c>*Unsynchronized</c> must be called with <see cref="SyncRoot"/> held.
 /// Lock order: <see cref="SyncRoot"/> is a leaf lock; nothing else is taken while it is held.
 /// </summary>
 internal sealed class ConnectionWriter
 {
     private readonly PipeWriter _output;
+    private readonly OverflowBuffer _overflow = new();
+    private bool _flushPending;
     private bool _flushing;
     private bool _dirty;
     private bool _completed;
@@ -26,8 +31,8 @@ internal sealed class ConnectionWriter
     /// <summary>True once the output is closed; later writes are dropped.</summary>
     public bool IsCompletedUnsynchronized => _completed;
 
-    /// <summary>The output, for frame writers; only with <see cref="SyncRoot"/> held.</summary>
-    public PipeWriter OutputUnsynchronized => _output;
+    /// <summary>Where frame writers write; only with <see cref="SyncRoot"/> held.</summary>
+    public IBufferWriter<byte> OutputUnsynchronized => _flushPending ? _overflow : _output;
 
     /// <summary>Called after frames were written under the lock: returns true when the caller must start the flush loop (outside the lock).</summary>
     public bool CommitUnsynchronized()
@@ -43,7 +48,7 @@ internal sealed class ConnectionWriter
     }
 
     /// <summary>Writes one frame through <paramref name="write"/> and flushes.</summary>
-    public void Write<TState>(TState state, Action<PipeWriter, TState> write)
+    public void Write<TState>(TState state, Action<IBufferWriter<byte>, TState> write)
     {
         bool flush;
         lock (SyncRoot)
@@ -53,7 +58,7 @@ internal sealed class ConnectionWriter
                 return;
             }
 
-            write(_output, state);
+            write(OutputUnsynchronized, state);
             flush = CommitUnsynchronized();
         }
 
@@ -95,7 +100,13 @@ internal sealed class ConnectionWriter
                 }
 
                 _dirty = false;
+                if (_overflow.Length > 0)
+                {
+                    _overflow.MoveTo(_output);
+                }
+
                 pending = _output.FlushAsync();
+                _flushPending = !pending.IsCompleted;
             }
 
             bool ended;
@@ -112,12 +123,13 @@ internal sealed class ConnectionWriter
 
             lock (SyncRoot)
             {
+                _flushPending = false;
                 if (ended)
                 {
                     _completed = true;
                 }
 
-                if (ended || !_dirty)
+                if (ended || (!_dirty && _overflow.Length == 0))
                 {
                     _flushing = false;
                     return;
@@ -141,6 +153,10 @@ internal sealed class ConnectionWriter
 
             _completed = true;
             _outputCompleted = true;
+            if (!_flushPending && _overflow.Length > 0)
+            {
+                _overflow.MoveTo(_output);
+            }
         }
 
         return _output.CompleteAsync(error);
