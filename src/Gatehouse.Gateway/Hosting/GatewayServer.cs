@@ -54,6 +54,8 @@ public sealed class GatewayServer : IAsyncDisposable
         var identity = PeerIdentity.LoadOrCreate(options.StateDirectory, "gatehouse-gateway " + Environment.MachineName, out bool created);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = "gatehouse" });
         builder.Logging.ClearProviders();
+        // Kestrel's start-up lines speak of https:// URLs, which would mislead for a non-HTTP protocol.
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         if (configureLogging is not null)
         {
             configureLogging(builder.Logging);

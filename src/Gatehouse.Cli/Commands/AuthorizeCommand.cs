@@ -1,0 +1,70 @@
+using System.CommandLine;
+using Gatehouse.Gateway;
+using Gatehouse.Gateway.Authorization;
+using Gatehouse.Transport.Security;
+
+namespace Gatehouse.Cli.Commands;
+
+/// <summary>
+/// <c>gatehouse authorize FINGERPRINT --name NAME [--role R]... [--domain D]...</c>: adds a peer to the
+/// gateway's authorized file (run on the gateway host). A running gateway picks it up within a second.
+/// </summary>
+internal static class AuthorizeCommand
+{
+    public static Command Create()
+    {
+        var fingerprint = new Argument<string?>("fingerprint") { Description = "The peer's fingerprint (gatehouse id prints yours)", Arity = ArgumentArity.ZeroOrOne };
+        var self = new Option<bool>("--self") { Description = "Authorize your own identity (from your config directory)" };
+        var name = new Option<string?>("--name") { Description = "The principal name backends see as REMOTE_USER" };
+        var roles = new Option<string[]>("--role") { Description = "client (default), service, admin; repeat or comma-separate", AllowMultipleArgumentsPerToken = false };
+        var domains = new Option<string[]>("--domain") { Description = "For services: domains it may register; for clients: domains it may call (default: all)" };
+        var stateDir = CommonOptions.StateDir();
+        var configDir = CommonOptions.ConfigDir();
+        var command = new Command("authorize", "Authorize a client, service or admin identity on this gateway host") { fingerprint, self, name, roles, domains, stateDir, configDir };
+        command.SetAction(parse =>
+        {
+            Fingerprint fp;
+            string? given = parse.GetValue(fingerprint);
+            if (parse.GetValue(self))
+            {
+                using var identity = CliPaths.LoadIdentity(parse.GetValue(configDir));
+                fp = identity.Fingerprint;
+            }
+            else if (!Fingerprint.TryParse(given, out fp))
+            {
+                Console.Error.WriteLine(given is null
+                    ? "gatehouse authorize: give a FINGERPRINT or --self"
+                    : $"gatehouse authorize: '{given}' is not a fingerprint (SHA256:<base64> or 64 hex digits)");
+                return ExitCodes.Usage;
+            }
+
+            string principal = parse.GetValue(name) ?? (parse.GetValue(self) ? Environment.UserName : string.Empty);
+            if (principal.Length == 0 || principal.Any(char.IsWhiteSpace))
+            {
+                Console.Error.WriteLine("gatehouse authorize: --name NAME is required (no spaces)");
+                return ExitCodes.Usage;
+            }
+
+            PeerRoles peerRoles;
+            try
+            {
+                var given2 = parse.GetValue(roles) ?? [];
+                peerRoles = given2.Length == 0 ? PeerRoles.Client : AuthorizedPeers.ParseRoles(string.Join(',', given2));
+            }
+            catch (FormatException ex)
+            {
+                Console.Error.WriteLine("gatehouse authorize: " + ex.Message);
+                return ExitCodes.Usage;
+            }
+
+            var domainList = (parse.GetValue(domains) ?? []).SelectMany(d => d.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToArray();
+            var options = new GatewayOptions { StateDirectory = parse.GetValue(stateDir) ?? GatewayOptions.DefaultStateDirectory() };
+            var grant = new PeerGrant(fp, principal, peerRoles, domainList);
+            AuthorizedPeers.Upsert(options.AuthorizedPath, grant);
+            Console.WriteLine($"authorized {grant.ToLine()}");
+            Console.WriteLine($"in {options.AuthorizedPath}");
+            return 0;
+        });
+        return command;
+    }
+}

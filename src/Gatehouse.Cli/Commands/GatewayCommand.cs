@@ -1,0 +1,87 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Gatehouse.Gateway;
+using Gatehouse.Gateway.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Cli.Commands;
+
+/// <summary>
+/// <c>gatehouse gateway</c>: runs a gateway. With no options it listens on every address at port
+/// 7340, makes its identity in the state directory on first start and prints its fingerprint.
+/// SIGHUP (or <c>gatehouse call HOST --domain gatehouse reload</c>) re-reads configuration without
+/// dropping connections; SIGTERM/Ctrl-C drains open requests, then exits.
+/// </summary>
+internal static class GatewayCommand
+{
+    public static Command Create()
+    {
+        var listen = new Option<string[]>("--listen") { Description = "ADDR:PORT to listen on (repeatable; *:PORT for every address; default *:7340)" };
+        var stateDir = CommonOptions.StateDir();
+        var logLevel = new Option<LogLevel>("--log-level") { Description = "Minimum log level", DefaultValueFactory = _ => LogLevel.Information };
+        var command = new Command("gateway", "Run a gateway (zero configuration needed)") { listen, stateDir, logLevel };
+        GatewayBackendOptions.AddTo(command);
+        command.SetAction(async (parse, ct) =>
+        {
+            var given = parse.GetValue(listen) ?? [];
+            var options = new GatewayOptions
+            {
+                Listen = given.Length > 0 ? given : ["*:7340"],
+                StateDirectory = parse.GetValue(stateDir) ?? GatewayOptions.DefaultStateDirectory(),
+            };
+            GatewayServer server;
+            try
+            {
+                var configure = GatewayBackendOptions.Configure(parse, out var error);
+                if (error is not null)
+                {
+                    Console.Error.WriteLine("gatehouse gateway: " + error);
+                    return 1;
+                }
+
+                server = await GatewayServer.StartAsync(
+                    options,
+                    logging => logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }).SetMinimumLevel(parse.GetValue(logLevel)),
+                    configure,
+                    ct);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or InvalidOperationException)
+            {
+                Console.Error.WriteLine($"gatehouse gateway: {ex.Message}");
+                return 1;
+            }
+
+            await using (server)
+            {
+                PrintBanner(server, options);
+                using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, ctx =>
+                {
+                    ctx.Cancel = true;
+                    var errors = server.Runtime.Reload();
+                    Console.Error.WriteLine(errors.Count == 0 ? "gatehouse: configuration reloaded" : "gatehouse: reload failed, previous configuration kept: " + string.Join("; ", errors));
+                });
+                await server.WaitForShutdownAsync(ct);
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static void PrintBanner(GatewayServer server, GatewayOptions options)
+    {
+        var rt = server.Runtime;
+        Console.WriteLine($"gatehouse gateway {GatewayRuntime.Version}");
+        Console.WriteLine($"fingerprint  {server.Fingerprint}");
+        Console.WriteLine($"identity     {Path.Combine(options.StateDirectory, Transport.Security.PeerIdentity.CertificateFileName)}{(server.IdentityCreated ? " (created)" : string.Empty)}");
+        Console.WriteLine($"listening    {string.Join(", ", rt.Listening)}");
+        Console.WriteLine($"authorized   {options.AuthorizedPath} ({rt.Authorized.All().Count} peers)");
+        if (rt.Authorized.All().Count == 0)
+        {
+            Console.WriteLine("no peer is authorized yet; to authorize yourself as admin, on this host run:");
+            Console.WriteLine($"  gatehouse authorize --self --role admin --state-dir {options.StateDirectory}");
+        }
+
+        Console.Out.Flush();
+    }
+}

@@ -1,0 +1,113 @@
+using System.CommandLine;
+using Gatehouse.Transport.Connections;
+using Gatehouse.Transport.Security;
+
+namespace Gatehouse.Cli.Commands;
+
+/// <summary>
+/// <c>gatehouse trust HOST[:PORT]</c>: connects, shows the gateway's fingerprint and records it in
+/// known_hosts after confirmation (trust on first use, like SSH). A changed fingerprint is shown
+/// loudly and needs the same explicit confirmation.
+/// </summary>
+internal static class TrustCommand
+{
+    public static Command Create()
+    {
+        var host = new Argument<string>("host") { Description = "HOST[:PORT] of the gateway (default port 7340)" };
+        var yes = new Option<bool>("--yes", "-y") { Description = "Record without asking" };
+        var expected = new Option<string?>("--fingerprint") { Description = "Record only if the gateway presents this fingerprint (checked out of band)" };
+        var configDir = CommonOptions.ConfigDir();
+        var timeout = CommonOptions.ConnectTimeout();
+        var command = new Command("trust", "Show a gateway's fingerprint and pin it in your known_hosts") { host, yes, expected, configDir, timeout };
+        command.SetAction(async (parse, ct) =>
+        {
+            Endpoint endpoint;
+            try
+            {
+                endpoint = Endpoint.Parse(parse.GetValue(host)!);
+            }
+            catch (FormatException ex)
+            {
+                Console.Error.WriteLine("gatehouse trust: " + ex.Message);
+                return ExitCodes.Usage;
+            }
+
+            using var identity = CliPaths.LoadIdentity(parse.GetValue(configDir));
+            var presented = await FetchFingerprintAsync(endpoint, identity, CommonOptions.Seconds(parse.GetValue(timeout)), ct);
+            if (presented is null)
+            {
+                return ExitCodes.ConnectionFailed;
+            }
+
+            var knownHosts = new KnownHosts(CliPaths.KnownHostsPath(parse.GetValue(configDir)));
+            var previous = knownHosts.Find(endpoint.ToString());
+            Console.WriteLine($"{endpoint} presents {presented.Value}");
+            if (previous == presented)
+            {
+                Console.WriteLine($"already trusted in {knownHosts.Path}");
+                return 0;
+            }
+
+            if (previous is { } old)
+            {
+                Console.Error.WriteLine("@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@");
+                Console.Error.WriteLine("@   WARNING: THE GATEWAY'S FINGERPRINT HAS CHANGED!         @");
+                Console.Error.WriteLine("@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@");
+                Console.Error.WriteLine($"known_hosts has {old} for {endpoint}; it now presents {presented.Value}.");
+                Console.Error.WriteLine("Someone may be intercepting the connection, or the gateway's identity was replaced.");
+            }
+
+            if (parse.GetValue(expected) is { } want)
+            {
+                if (!Fingerprint.TryParse(want, out var wanted) || wanted != presented.Value)
+                {
+                    Console.Error.WriteLine($"gatehouse trust: {endpoint} presents {presented.Value}, not {want}; nothing recorded");
+                    return ExitCodes.ConnectionFailed;
+                }
+            }
+            else if (!parse.GetValue(yes) && !Confirm($"Trust {endpoint} with this fingerprint? [y/N] "))
+            {
+                Console.Error.WriteLine("not trusted; nothing recorded");
+                return 1;
+            }
+
+            knownHosts.Set(endpoint.ToString(), presented.Value);
+            Console.WriteLine($"recorded in {knownHosts.Path}");
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>Connects far enough to see the gateway's certificate, then stops (no request is sent).</summary>
+    internal static async Task<Fingerprint?> FetchFingerprintAsync(Endpoint endpoint, PeerIdentity identity, TimeSpan timeout, CancellationToken ct)
+    {
+        try
+        {
+            var connection = await Dialer.ConnectAsync(endpoint, identity, _ => false, new ConnectionOptions { ConnectTimeout = timeout }, cancellationToken: ct);
+            await connection.DisposeAsync();
+            return null; // not reached: the pin callback refuses every certificate
+        }
+        catch (ConnectException ex) when (!ex.Presented.IsEmpty)
+        {
+            return ex.Presented;
+        }
+        catch (ConnectException ex)
+        {
+            Console.Error.WriteLine($"gatehouse trust: {ex.Message}");
+            return null;
+        }
+    }
+
+    private static bool Confirm(string question)
+    {
+        if (Console.IsInputRedirected && Console.In.Peek() < 0)
+        {
+            Console.Error.WriteLine("gatehouse trust: no terminal to confirm on; use --yes or --fingerprint");
+            return false;
+        }
+
+        Console.Write(question);
+        string? answer = Console.ReadLine();
+        return answer is not null && answer.Trim().StartsWith('y');
+    }
+}

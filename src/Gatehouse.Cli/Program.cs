@@ -1,0 +1,58 @@
+using System.CommandLine;
+using Gatehouse.Cli.Commands;
+
+namespace Gatehouse.Cli;
+
+/// <summary>The <c>gatehouse</c> command.</summary>
+internal static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var root = new RootCommand("Gatehouse: authenticated remote commands across a cluster")
+        {
+            GatewayCommand.Create(),
+            IdCommand.Create(),
+            TrustCommand.Create(),
+            AuthorizeCommand.Create(),
+            CallCommand.Create(),
+        };
+        return await root.Parse(Preprocess(args)).InvokeAsync();
+    }
+
+    /// <summary>
+    /// For <c>call</c>: everything after the remote COMMAND belongs to that command, even words that
+    /// look like options, so a <c>--</c> is put in front of them.
+    /// </summary>
+    internal static string[] Preprocess(string[] args)
+    {
+        if (args.Length == 0 || args[0] != "call" || args.Contains("--"))
+        {
+            return args;
+        }
+
+        bool fanout = args.Any(a => a is "-w" or "--nodes" || a.StartsWith("--nodes=", StringComparison.Ordinal));
+        int positionalsBeforeArgs = fanout ? 1 : 2; // COMMAND, or HOST COMMAND
+        int seen = 0;
+        for (int i = 1; i < args.Length; i++)
+        {
+            string a = args[i];
+            if (a.StartsWith('-') && a.Length > 1)
+            {
+                if (CallCommand.ValueOptions.Contains(a))
+                {
+                    i++; // skip its value
+                }
+
+                continue;
+            }
+
+            seen++;
+            if (seen == positionalsBeforeArgs)
+            {
+                return [.. args[..(i + 1)], "--", .. args[(i + 1)..]];
+            }
+        }
+
+        return args;
+    }
+}

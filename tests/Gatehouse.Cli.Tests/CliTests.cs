@@ -1,0 +1,106 @@
+using System.Text.RegularExpressions;
+
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
+
+namespace Gatehouse.Cli.Tests;
+
+public class CliTests
+{
+    [Fact]
+    public async Task Walkthrough_authorize_trust_call_and_exit_codes()
+    {
+        using var cli = new CliProcess();
+        int port = CliProcess.FreePort();
+        var (gateway, fp) = await cli.StartGatewayAsync(port);
+        string host = $"127.0.0.1:{port}";
+
+        var (idExit, id, idErr) = await cli.RunAsync("id");
+        Assert.True(idExit == 0, $"gatehouse id exited {idExit}: {id} {idErr}");
+        Assert.Matches("^SHA256:[A-Za-z0-9+/]{43}$", id.Trim());
+
+        // Not trusted yet: refused before anything is sent, with the fix named.
+        var untrusted = await cli.RunAsync("call", host, "--domain", "gatehouse", "whoami");
+        Assert.Equal(255, untrusted.Exit);
+        Assert.Contains("gatehouse trust", untrusted.Stderr, StringComparison.Ordinal);
+
+        var trust = await cli.RunAsync("trust", host, "--fingerprint", fp);
+        Assert.Equal(0, trust.Exit);
+        Assert.Contains(fp, trust.Stdout, StringComparison.Ordinal);
+
+        // Trusted but not authorized: the gateway says how to authorize.
+        var unauthorized = await cli.RunAsync("call", host, "--domain", "gatehouse", "whoami");
+        Assert.Equal(255, unauthorized.Exit);
+        Assert.Contains("gatehouse authorize " + id.Trim(), unauthorized.Stderr, StringComparison.Ordinal);
+
+        var auth = await cli.RunAsync("authorize", id.Trim(), "--name", "tester", "--role", "client");
+        Assert.Equal(0, auth.Exit);
+        await Task.Delay(1200); // the gateway re-reads the authorized file at most once a second
+        var who = await cli.RunAsync("call", host, "--domain", "gatehouse", "whoami");
+        Assert.Equal(0, who.Exit);
+        Assert.StartsWith("tester roles=client", who.Stdout, StringComparison.Ordinal);
+
+        var denied = await cli.RunAsync("call", host, "--domain", "gatehouse", "status");
+        Assert.Equal(77, denied.Exit);
+        Assert.Contains("admin role", denied.Stderr, StringComparison.Ordinal);
+
+        var unknown = await cli.RunAsync("call", host, "nosuch", "--looks-like-an-option");
+        Assert.Equal(127, unknown.Exit);
+        Assert.Contains("default/nosuch", unknown.Stderr, StringComparison.Ordinal);
+        CliProcess.Stop(gateway);
+    }
+
+    [Fact]
+    public async Task A_gateway_whose_fingerprint_changed_is_refused_loudly()
+    {
+        using var cli = new CliProcess();
+        int port = CliProcess.FreePort();
+        var (first, fp1) = await cli.StartGatewayAsync(port);
+        Assert.Equal(0, (await cli.RunAsync("trust", $"127.0.0.1:{port}", "--yes")).Exit);
+        CliProcess.Stop(first);
+
+        cli.StateDir = Path.Combine(cli.Root, "state2"); // a new identity on the same address
+        var (second, fp2) = await cli.StartGatewayAsync(port);
+        Assert.NotEqual(fp1, fp2);
+        var call = await cli.RunAsync("call", $"127.0.0.1:{port}", "--domain", "gatehouse", "whoami");
+        Assert.Equal(255, call.Exit);
+        Assert.Contains("FINGERPRINT HAS CHANGED", call.Stderr, StringComparison.Ordinal);
+        Assert.Contains(fp2, call.Stderr, StringComparison.Ordinal);
+
+        // trust shows the change and records nothing without confirmation.
+        var trust = await cli.RunWithStdinAsync("", "trust", $"127.0.0.1:{port}");
+        Assert.NotEqual(0, trust.Exit);
+        Assert.Contains("FINGERPRINT HAS CHANGED", trust.Stderr, StringComparison.Ordinal);
+        Assert.Contains(fp1, File.ReadAllText(Path.Combine(cli.ConfigDir, "known_hosts")), StringComparison.Ordinal);
+        CliProcess.Stop(second);
+    }
+
+    [Fact]
+    public async Task Readme_gives_exactly_two_setup_commands_that_work()
+    {
+        string readme = File.ReadAllText(Path.Combine(CliProcess.RepoRoot, "README.md"));
+        var firstBlock = Regex.Match(readme, "```sh\\n(.*?)```", RegexOptions.Singleline).Groups[1].Value;
+        var commands = firstBlock.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('#')[0].Trim()).ToArray();
+        Assert.Equal(2, commands.Length);
+        Assert.Equal("dotnet run --project src/Gatehouse.Cli -- gateway", commands[0]);
+        Assert.Equal("./test.sh", commands[1]);
+        Assert.Contains("exec ./test.sh", File.ReadAllText(Path.Combine(CliProcess.RepoRoot, ".ci", "run")), StringComparison.Ordinal);
+
+        // Run the first command as written (it listens on the default port 7340).
+        using var cli = new CliProcess();
+        var psi = cli.StartInfo("bash", ["-c", "exec " + commands[0]]);
+        var (gateway, output) = await cli.StartAsync(psi, l => l.StartsWith("listening", StringComparison.Ordinal), TimeSpan.FromMinutes(3));
+        string text;
+        lock (output)
+        {
+            text = output.ToString();
+        }
+
+        Assert.Matches("fingerprint +SHA256:", text);
+        Assert.Contains("7340", text, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(cli.StateDir, "identity.key")));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(cli.StateDir, "identity.key")));
+        var trust = await cli.RunAsync("trust", "127.0.0.1:7340", "--yes");
+        Assert.Equal(0, trust.Exit);
+        CliProcess.Stop(gateway);
+    }
+}
