@@ -38,6 +38,28 @@ public sealed record GatewayOptions
     /// <summary>Most connections at once; null is unlimited. Default 100,000.</summary>
     public long? MaxConnections { get; init; } = 100_000;
 
+    /// <summary>A remctl.conf whose commands this gateway serves in the default domain (exec and ZeroMQ); null for none.</summary>
+    public string? CommandsFile { get; init; }
+
+    /// <summary>
+    /// Where the remctl-compatible (Kerberos) listener listens, e.g. <c>*:4373</c>; null (default) turns it off.
+    /// It needs <see cref="RemctlKeytab"/> (or the Kerberos library's default keytab).
+    /// </summary>
+    public string? RemctlListen { get; init; }
+
+    /// <summary>Keytab for the remctl listener (default: the Kerberos library's default, /etc/krb5.keytab).</summary>
+    public string? RemctlKeytab { get; init; }
+
+    /// <summary>Acceptor principal for the remctl listener (default: any principal in the keytab).</summary>
+    public string? RemctlPrincipal { get; init; }
+
+    /// <summary>
+    /// Who may reach registered services through the remctl port, in remctl's ACL syntax (space
+    /// separated entries). Default <c>anyuser:auth</c>: any authenticated principal; the service sees
+    /// REMOTE_USER and decides. remctl.conf commands are governed by their own ACLs.
+    /// </summary>
+    public string RemctlServiceAcl { get; init; } = "anyuser:auth";
+
     /// <summary>The authorized file's full path.</summary>
     public string AuthorizedPath => AuthorizedFile ?? Path.Combine(StateDirectory, "authorized_peers");
 

@@ -17,7 +17,7 @@ public sealed class CommandContext
     {
         _stream = stream;
         CancellationToken = cancellationToken;
-        Stdin = new StdinStream(stream, cancellationToken);
+        Stdin = new MuxInputStream(stream, cancellationToken);
         Stdout = new OutputStream(stream, 1, cancellationToken);
         Stderr = new OutputStream(stream, 2, cancellationToken);
     }

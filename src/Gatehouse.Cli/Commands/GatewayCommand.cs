@@ -24,28 +24,22 @@ internal static class GatewayCommand
         command.SetAction(async (parse, ct) =>
         {
             var given = parse.GetValue(listen) ?? [];
-            var options = new GatewayOptions
+            var options = GatewayBackendOptions.Apply(parse, new GatewayOptions
             {
                 Listen = given.Length > 0 ? given : ["*:7340"],
                 StateDirectory = parse.GetValue(stateDir) ?? GatewayOptions.DefaultStateDirectory(),
-            };
+            });
             GatewayServer server;
             try
             {
-                var configure = GatewayBackendOptions.Configure(parse, out var error);
-                if (error is not null)
-                {
-                    Console.Error.WriteLine("gatehouse gateway: " + error);
-                    return 1;
-                }
-
                 server = await GatewayServer.StartAsync(
                     options,
                     logging => logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }).SetMinimumLevel(parse.GetValue(logLevel)),
-                    configure,
+                    configure: null,
                     ct);
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or InvalidOperationException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or InvalidOperationException
+                or Gatehouse.Commands.Configuration.ConfigurationException or Gatehouse.Remctl.RemctlException)
             {
                 Console.Error.WriteLine($"gatehouse gateway: {ex.Message}");
                 return 1;
@@ -76,6 +70,15 @@ internal static class GatewayCommand
         Console.WriteLine($"identity     {Path.Combine(options.StateDirectory, Transport.Security.PeerIdentity.CertificateFileName)}{(server.IdentityCreated ? " (created)" : string.Empty)}");
         Console.WriteLine($"listening    {string.Join(", ", rt.Listening)}");
         Console.WriteLine($"authorized   {options.AuthorizedPath} ({rt.Authorized.All().Count} peers)");
+        if (options.CommandsFile is not null)
+        {
+            Console.WriteLine($"commands     {options.CommandsFile}");
+        }
+
+        if (server.RemctlEndpoint is { } remctl)
+        {
+            Console.WriteLine($"remctl       {remctl} (Kerberos; keytab {options.RemctlKeytab ?? "default"})");
+        }
         if (rt.Authorized.All().Count == 0)
         {
             Console.WriteLine("no peer is authorized yet; to authorize yourself as admin, on this host run:");

@@ -39,6 +39,9 @@ public sealed class GatewayServer : IAsyncDisposable
     /// <summary>The bound endpoints (real ports when port 0 was asked for).</summary>
     public IReadOnlyList<IPEndPoint> Endpoints { get; private set; } = [];
 
+    /// <summary>The remctl-compatible listener's endpoint, when it is on.</summary>
+    public IPEndPoint? RemctlEndpoint { get; private set; }
+
     /// <summary>The first bound port.</summary>
     public int Port => Endpoints[0].Port;
 
@@ -87,24 +90,48 @@ public sealed class GatewayServer : IAsyncDisposable
                     lo.UseConnectionHandler<GatewayConnectionHandler>();
                 });
             }
+
+            if (options.RemctlListen is { } remctlListen)
+            {
+                // The remctl-compatible port: no TLS (GSS-API protects it), same routes and ACLs.
+                kestrel.Listen(ParseListen(remctlListen), lo => lo.UseConnectionHandler<Remctl.RemctlConnectionHandler>());
+            }
         });
 
         builder.Services.AddSingleton(sp =>
         {
-            var runtime = new GatewayRuntime(options, identity, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Gatehouse.Gateway"));
+            var loggers = sp.GetRequiredService<ILoggerFactory>();
+            var runtime = new GatewayRuntime(options, identity, loggers.CreateLogger("Gatehouse.Gateway"));
+            if (options.CommandsFile is { } commandsFile)
+            {
+                runtime.AddBackend(new Backends.CommandsBackend(commandsFile, loggers));
+            }
+
             configure?.Invoke(runtime);
             return runtime;
         });
+        builder.Services.AddSingleton(sp => new Remctl.RemctlConnectionHandler(
+            new Remctl.RemctlServerOptions { KeytabPath = options.RemctlKeytab, AcceptorPrincipal = options.RemctlPrincipal },
+            new Backends.RemctlFrontDoor(sp.GetRequiredService<GatewayRuntime>()),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<Remctl.RemctlConnectionHandler>()));
         builder.Services.AddSingleton<GatewayConnectionHandler>();
         var app = builder.Build();
         var runtime = app.Services.GetRequiredService<GatewayRuntime>();
+        if (options.RemctlListen is not null)
+        {
+            // Fail at start-up, not at the first client, when the keytab or principal is wrong.
+            app.Services.GetRequiredService<Remctl.RemctlConnectionHandler>();
+        }
         server = new GatewayServer(app, runtime, tls) { IdentityCreated = created };
         app.Lifetime.ApplicationStopping.Register(server.BeginDrain);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-        server.Endpoints = addresses.Select(a => new Uri(a)).Select(u => new IPEndPoint(
+        var bound = addresses.Select(a => new Uri(a)).Select(u => new IPEndPoint(
             u.Host is "[::]" or "0.0.0.0" ? IPAddress.Any : IPAddress.Parse(u.Host.Trim('[', ']')), u.Port)).ToList();
+        // Kestrel lists the remctl listener last (it was added last).
+        server.Endpoints = options.RemctlListen is null ? bound : bound.Take(bound.Count - 1).ToList();
+        server.RemctlEndpoint = options.RemctlListen is null ? null : bound[^1];
         runtime.Listening = server.Endpoints.Select(e => e.ToString()).ToList();
         Log.Listening(runtime.Logger, string.Join(", ", runtime.Listening), identity.Fingerprint.ToString());
         return server;

@@ -1,0 +1,98 @@
+using Gatehouse.Commands;
+using Gatehouse.Commands.Configuration;
+using Gatehouse.Gateway.Dispatch;
+using Gatehouse.Protocol;
+using Gatehouse.Transport.Mux;
+using Gatehouse.ZeroMq;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Gateway.Backends;
+
+/// <summary>
+/// The commands of a remctl.conf, in the default domain: exec programs and ZeroMQ daemons, with
+/// remctld's matching, ACLs, argv, environment and help/summary. <see cref="Reload"/> swaps in a new
+/// configuration atomically; a bad file keeps the old one. Requests in flight keep the runner they
+/// started with.
+/// </summary>
+public sealed class CommandsBackend : ICommandBackend, IAsyncDisposable
+{
+    private readonly string _path;
+    private readonly ZeroMqBackend _zeroMq;
+    private readonly ILoggerFactory _loggers;
+    private volatile CommandRunner _runner;
+
+    /// <summary>Loads <paramref name="path"/>.</summary>
+    /// <exception cref="ConfigurationException">The file (or an included one) is bad; the message names file and line.</exception>
+    public CommandsBackend(string path, ILoggerFactory loggers)
+    {
+        _path = path;
+        _loggers = loggers;
+        _zeroMq = new ZeroMqBackend(new ZeroMqBackendOptions(), loggers.CreateLogger<ZeroMqBackend>());
+        _runner = CreateRunner(CommandConfiguration.Load(path));
+    }
+
+    /// <summary>The configuration file.</summary>
+    public string Path => _path;
+
+    /// <summary>The runner for the current configuration (the remctl front door uses it too).</summary>
+    public CommandRunner Runner => _runner;
+
+    private CommandRunner CreateRunner(CommandConfiguration configuration)
+    {
+        var zeroMq = new ZeroMqLineRunner(_zeroMq);
+        return new CommandRunner(configuration, new CommandRunnerOptions { ZeroMqBackend = zeroMq.RunAsync }, _loggers.CreateLogger<CommandRunner>());
+    }
+
+    /// <inheritdoc />
+    public bool Handles(string domain, string command)
+    {
+        if (domain != RequestHeader.DefaultDomain)
+        {
+            return false;
+        }
+
+        if (command == "help")
+        {
+            return true;
+        }
+
+        foreach (var line in _runner.Configuration.Lines)
+        {
+            if (line.Command == CommandLine.All || line.Command == command)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <inheritdoc />
+    public async Task<CallStatus> ExecuteAsync(PeerSession caller, RequestHeader forwarded, MuxStream stream, CancellationToken cancellationToken)
+    {
+        var invocation = OutcomeMapping.ToInvocation(forwarded);
+        await using var stdin = new MuxInputStream(stream, cancellationToken);
+        var outcome = await _runner.RunAsync(invocation, stdin, new StreamCommandOutput(stream), cancellationToken).ConfigureAwait(false);
+        return OutcomeMapping.ToStatus(outcome);
+    }
+
+    /// <inheritdoc />
+    public string? Reload()
+    {
+        try
+        {
+            _runner = CreateRunner(CommandConfiguration.Load(_path));
+            return null;
+        }
+        catch (ConfigurationException ex)
+        {
+            return ex.Message;
+        }
+        catch (IOException ex)
+        {
+            return $"{_path}: {ex.Message}";
+        }
+    }
+
+    public ValueTask DisposeAsync() => _zeroMq.DisposeAsync();
+}
