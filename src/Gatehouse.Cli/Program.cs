@@ -15,30 +15,32 @@ internal static class Program
             TrustCommand.Create(),
             AuthorizeCommand.Create(),
             CallCommand.Create(),
+            RemctlCommand.Create(),
         };
         return await root.Parse(Preprocess(args)).InvokeAsync();
     }
 
     /// <summary>
-    /// For <c>call</c>: everything after the remote COMMAND belongs to that command, even words that
+    /// For <c>call</c> and <c>remctl</c>: everything after the remote COMMAND belongs to that command, even words that
     /// look like options, so a <c>--</c> is put in front of them.
     /// </summary>
     internal static string[] Preprocess(string[] args)
     {
-        if (args.Length == 0 || args[0] != "call" || args.Contains("--"))
+        if (args.Length == 0 || args[0] is not ("call" or "remctl") || args.Contains("--"))
         {
             return args;
         }
 
-        bool fanout = args.Any(a => a is "-w" or "--nodes" || a.StartsWith("--nodes=", StringComparison.Ordinal));
+        bool fanout = args[0] == "call" && args.Any(a => a is "-w" or "--nodes" || a.StartsWith("--nodes=", StringComparison.Ordinal));
         int positionalsBeforeArgs = fanout ? 1 : 2; // COMMAND, or HOST COMMAND
+        string[] valueOptions = args[0] == "call" ? CallCommand.ValueOptions : RemctlCommand.ValueOptions;
         int seen = 0;
         for (int i = 1; i < args.Length; i++)
         {
             string a = args[i];
             if (a.StartsWith('-') && a.Length > 1)
             {
-                if (CallCommand.ValueOptions.Contains(a))
+                if (valueOptions.Contains(a))
                 {
                     i++; // skip its value
                 }

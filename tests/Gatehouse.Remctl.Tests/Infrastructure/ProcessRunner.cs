@@ -65,13 +65,10 @@ public static class ProcessRunner
         TimeSpan timeout, string? stdin = null)
     {
         using var process = new Process { StartInfo = StartInfo(file, args, environment) };
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (stdout) { stdout.Append(e.Data).Append('\n'); } } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (stderr) { stderr.Append(e.Data).Append('\n'); } } };
         process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        // Read the raw output (not line by line): exact bytes matter, including a missing final newline.
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
         if (stdin is not null)
         {
             await process.StandardInput.WriteAsync(stdin);
@@ -90,7 +87,7 @@ public static class ProcessRunner
         }
 
         process.WaitForExit();
-        return new ProcessResult(process.ExitCode, stdout.ToString(), stderr.ToString());
+        return new ProcessResult(process.ExitCode, await stdout, await stderr);
     }
 
     /// <summary>Stops a process we started: SIGTERM to its PID, then SIGKILL after a grace period.</summary>

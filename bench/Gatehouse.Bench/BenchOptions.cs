@@ -1,0 +1,49 @@
+namespace Gatehouse.Bench;
+
+/// <summary>Command-line options of the runner (immutable).</summary>
+public sealed record BenchOptions
+{
+    public bool Smoke { get; init; }
+
+    /// <summary>Where to write the JSON results, or null.</summary>
+    public string? JsonPath { get; init; }
+
+    /// <summary>Systems to run, in column order; Gatehouse is always first.</summary>
+    public IReadOnlyList<string> Systems { get; init; } = ["gatehouse", "nats", "grpc", "remctld"];
+
+    /// <summary>The throwaway-realm recipe for remctld; null skips remctld.</summary>
+    public string? RemctlRealmScript { get; init; } = DefaultRealmScript();
+
+    public const string Usage = """
+        usage: Gatehouse.Bench [--smoke] [--json FILE] [--systems gatehouse,nats,grpc,remctld] [--remctl-realm PATH]
+               Gatehouse.Bench gateway|service|grpc-server|nats-service ...   (child roles, started by the runner)
+        """;
+
+    /// <summary>Parses runner arguments.</summary>
+    /// <exception cref="ArgumentException">Unknown or incomplete option.</exception>
+    public static BenchOptions Parse(IReadOnlyList<string> args)
+    {
+        var options = new BenchOptions();
+        for (int i = 0; i < args.Count; i++)
+        {
+            string Next() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            options = args[i] switch
+            {
+                "--smoke" => options with { Smoke = true },
+                "--json" => options with { JsonPath = Next() },
+                "--systems" => options with { Systems = ["gatehouse", .. Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Where(s => s != "gatehouse")] },
+                "--remctl-realm" => options with { RemctlRealmScript = Next() },
+                _ => throw new ArgumentException($"unknown option {args[i]}"),
+            };
+        }
+
+        return options;
+    }
+
+    private static string? DefaultRealmScript()
+    {
+        string? fromEnv = Environment.GetEnvironmentVariable("GATEHOUSE_REMCTL_REALM");
+        const string Shared = "/work/shared/tools/remctl-realm.sh";
+        return !string.IsNullOrEmpty(fromEnv) ? fromEnv : File.Exists(Shared) ? Shared : null;
+    }
+}

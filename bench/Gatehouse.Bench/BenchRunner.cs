@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Gatehouse.Bench.Load;
+using Gatehouse.Bench.Processes;
+using Gatehouse.Bench.Report;
+using Gatehouse.Bench.Systems;
+
+namespace Gatehouse.Bench;
+
+/// <summary>
+/// Runs every system in turn (only one system's processes exist at a time): start its processes,
+/// then for each scenario and repetition a warm-up run, a CPU snapshot of every process, the
+/// measured run, a second snapshot. Prints the table and writes the JSON.
+/// </summary>
+public static class BenchRunner
+{
+    public static async Task<int> RunAsync(BenchOptions options, CancellationToken cancellationToken)
+    {
+        var settings = options.Smoke ? LoadSettings.Smoke : LoadSettings.Full;
+        using var environment = new BenchEnvironment(options.RemctlRealmScript);
+        var results = new List<SystemResult>();
+        foreach (string id in options.Systems)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            await using IBenchSystem system = Create(id);
+            results.Add(await RunSystemAsync(system, environment, settings, cancellationToken));
+        }
+
+        string table = TableWriter.Write(results);
+        Console.Out.WriteLine();
+        Console.Out.WriteLine(TableWriter.Legend);
+        Console.Out.WriteLine();
+        Console.Out.Write(table);
+        Console.Out.Flush();
+        if (options.JsonPath is { } path)
+        {
+            await File.WriteAllTextAsync(path, JsonReport.Write(options.Smoke ? "smoke" : "full", settings, results, table, Machine()), cancellationToken);
+            Progress($"wrote {path}");
+        }
+
+        var gh = results[0];
+        return gh.Unavailable is null && gh.Scenarios.Values.All(r => r.Error is null) ? 0 : 1;
+    }
+
+    private static IBenchSystem Create(string id) => id switch
+    {
+        "gatehouse" => new GatehouseSystem(),
+        "nats" => new NatsSystem(),
+        "grpc" => new GrpcSystem(),
+        "remctld" => new RemctlSystem(),
+        _ => throw new ArgumentException($"unknown system {id}"),
+    };
+
+    private static async Task<SystemResult> RunSystemAsync(IBenchSystem system, BenchEnvironment environment, LoadSettings settings, CancellationToken cancellationToken)
+    {
+        Progress($"{system.Title}: starting");
+        try
+        {
+            await system.StartAsync(environment, cancellationToken).WaitAsync(TimeSpan.FromSeconds(120), cancellationToken);
+        }
+        catch (Exception ex) when (ex is SystemUnavailableException or TimeoutException or InvalidOperationException or IOException)
+        {
+            Progress($"{system.Title}: unavailable: {ex.Message}");
+            return new SystemResult(system.Id, system.Title, Roles(system), ex.Message, new Dictionary<string, ScenarioResult>());
+        }
+
+        var scenarios = new Dictionary<string, ScenarioResult>();
+        foreach (var scenario in Scenario.All.Where(system.Supports))
+        {
+            scenarios[scenario.Id] = await RunScenarioAsync(system, scenario, settings, cancellationToken);
+        }
+
+        return new SystemResult(system.Id, system.Title, Roles(system), null, scenarios);
+    }
+
+    private static IReadOnlyList<string> Roles(IBenchSystem system) => [.. system.Processes.Select(p => p.Role)];
+
+    private static async Task<ScenarioResult> RunScenarioAsync(IBenchSystem system, Scenario scenario, LoadSettings settings, CancellationToken cancellationToken)
+    {
+        var reps = new List<Measurement>();
+        var cpu = new List<double[]>();
+        var walls = new List<double>();
+        var limit = settings.Warmup + (settings.Duration * 3) + TimeSpan.FromSeconds(scenario.Kind == ScenarioKind.Stream ? 180 : 60);
+        try
+        {
+            for (int rep = 0; rep < settings.Repetitions; rep++)
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(limit);
+                await system.RunAsync(scenario, settings, warmup: true, timeout.Token).WaitAsync(timeout.Token);
+                var processes = system.Processes;
+                var before = processes.Select(Cpu).ToArray();
+                long start = Stopwatch.GetTimestamp();
+                var m = await system.RunAsync(scenario, settings, warmup: false, timeout.Token).WaitAsync(timeout.Token);
+                double wall = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                var after = processes.Select(Cpu).ToArray();
+                cpu.Add([.. processes.Select((p, i) => p.Pid is null ? m.ClientCpuSeconds ?? double.NaN : after[i] - before[i])]);
+                walls.Add(wall);
+                reps.Add(m);
+                Progress($"{system.Title} {scenario.Id} rep {rep + 1}: {Describe(m)}");
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Progress($"{system.Title} {scenario.Id}: error: {ex.GetType().Name}: {ex.Message}");
+            return new ScenarioResult(reps, [], ex.GetType().Name + ": " + ex.Message);
+        }
+
+        var roles = system.Processes.Select(p => p.Role).ToArray();
+        var figures = roles.Select((role, i) =>
+        {
+            double seconds = Stats.Median(cpu.Select(c => c[i]));
+            double percent = Stats.Median(cpu.Select((c, r) => c[i] / walls[r] * 100));
+            return new CpuFigure(role, seconds, percent);
+        }).ToArray();
+        return new ScenarioResult(reps, figures, null);
+    }
+
+    private static double Cpu(MeasuredProcess process) =>
+        process.Pid is { } pid && ProcStat.Read(pid, process.IncludeChildren) is { } sample ? sample.Seconds : double.NaN;
+
+    private static string Describe(Measurement m) => m.LatenciesUs is { Length: > 0 }
+        ? string.Create(CultureInfo.InvariantCulture, $"{m.Operations} calls, p50 {m.Percentile(0.5):0.0} µs, p99 {m.Percentile(0.99):0.0} µs")
+        : string.Create(CultureInfo.InvariantCulture, $"{m.Operations} ops in {m.Elapsed.TotalSeconds:0.00} s = {m.OpsPerSecond:0} /s, {m.MegabytesPerSecond:0.0} MB/s");
+
+    /// <summary>Progress goes to stderr; stdout holds only the table.</summary>
+    public static void Progress(string line) => Console.Error.WriteLine($"[bench] {line}");
+
+    private static Dictionary<string, string> Machine()
+    {
+        string cpuModel = File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "?"
+            : "?";
+        return new Dictionary<string, string>
+        {
+            ["os"] = RuntimeInformation.OSDescription,
+            ["runtime"] = RuntimeInformation.FrameworkDescription,
+            ["cores"] = Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture),
+            ["cpu"] = cpuModel,
+        };
+    }
+}

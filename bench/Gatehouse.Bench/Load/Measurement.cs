@@ -1,0 +1,27 @@
+namespace Gatehouse.Bench.Load;
+
+/// <summary>What one run of a scenario produced (before CPU is added).</summary>
+/// <param name="Operations">Requests completed (1 for a stream).</param>
+/// <param name="Bytes">Payload bytes received back.</param>
+/// <param name="Elapsed">Wall time of the measured part.</param>
+/// <param name="LatenciesUs">Per-request latencies in microseconds (sequential runs only), sorted.</param>
+/// <param name="ClientCpuSeconds">CPU of an external load generator, when it measures itself.</param>
+public sealed record Measurement(long Operations, long Bytes, TimeSpan Elapsed, double[]? LatenciesUs = null, double? ClientCpuSeconds = null)
+{
+    public double OpsPerSecond => Operations / Elapsed.TotalSeconds;
+
+    /// <summary>Megabytes (10^6 bytes) per second of payload received.</summary>
+    public double MegabytesPerSecond => Bytes / Elapsed.TotalSeconds / 1e6;
+
+    /// <summary>The <paramref name="p"/>-quantile (0..1) latency, nearest rank.</summary>
+    public double Percentile(double p)
+    {
+        if (LatenciesUs is not { Length: > 0 } l)
+        {
+            return double.NaN;
+        }
+
+        int rank = (int)Math.Ceiling(p * l.Length) - 1;
+        return l[Math.Clamp(rank, 0, l.Length - 1)];
+    }
+}

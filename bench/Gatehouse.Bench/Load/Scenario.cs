@@ -1,0 +1,81 @@
+namespace Gatehouse.Bench.Load;
+
+/// <summary>What a measurement does.</summary>
+public enum ScenarioKind
+{
+    /// <summary>One 64-byte echo at a time; every latency recorded.</summary>
+    Sequential,
+
+    /// <summary>64-byte echoes with a fixed number in flight, for a fixed time.</summary>
+    Throughput,
+
+    /// <summary>1 MiB echoes with a fixed number in flight, for a fixed time.</summary>
+    LargeEcho,
+
+    /// <summary>A command with no input and no output (<c>true</c>), one at a time.</summary>
+    Empty,
+
+    /// <summary>One call streaming a large output to the caller.</summary>
+    Stream,
+}
+
+/// <summary>One measured workload.</summary>
+/// <param name="Id">Stable identifier (JSON key).</param>
+/// <param name="Kind">What runs.</param>
+/// <param name="InFlight">Requests kept in flight.</param>
+/// <param name="PayloadBytes">Request payload (echoed back).</param>
+public sealed record Scenario(string Id, ScenarioKind Kind, int InFlight, int PayloadBytes)
+{
+    /// <summary>The workloads, in the order they run.</summary>
+    public static IReadOnlyList<Scenario> All { get; } =
+    [
+        new("seq", ScenarioKind.Sequential, 1, 64),
+        new("c1", ScenarioKind.Throughput, 1, 64),
+        new("c16", ScenarioKind.Throughput, 16, 64),
+        new("c128", ScenarioKind.Throughput, 128, 64),
+        new("mib", ScenarioKind.LargeEcho, 8, 1_048_576),
+        new("true", ScenarioKind.Empty, 1, 0),
+        new("stream", ScenarioKind.Stream, 1, 0),
+    ];
+}
+
+/// <summary>How long and how often to measure (immutable; <see cref="Smoke"/> and <see cref="Full"/>).</summary>
+public sealed record LoadSettings
+{
+    public required TimeSpan Warmup { get; init; }
+
+    public required TimeSpan Duration { get; init; }
+
+    /// <summary>Most requests in a sequential-latency run (it also stops at <see cref="Duration"/> x 2).</summary>
+    public required int SequentialCount { get; init; }
+
+    /// <summary>Bytes in the streamed-output scenario.</summary>
+    public required long StreamBytes { get; init; }
+
+    /// <summary>Bytes streamed once before measuring.</summary>
+    public required long StreamWarmupBytes { get; init; }
+
+    public required int Repetitions { get; init; }
+
+    /// <summary>Tiny counts; finishes the whole run in well under a minute.</summary>
+    public static LoadSettings Smoke { get; } = new()
+    {
+        Warmup = TimeSpan.FromMilliseconds(150),
+        Duration = TimeSpan.FromMilliseconds(300),
+        SequentialCount = 200,
+        StreamBytes = 16L << 20,
+        StreamWarmupBytes = 1L << 20,
+        Repetitions = 1,
+    };
+
+    /// <summary>The real run: 1 s warm-up, 3 s measurements, 3 repetitions, 1 GiB stream.</summary>
+    public static LoadSettings Full { get; } = new()
+    {
+        Warmup = TimeSpan.FromSeconds(1),
+        Duration = TimeSpan.FromSeconds(3),
+        SequentialCount = 10_000,
+        StreamBytes = 1L << 30,
+        StreamWarmupBytes = 64L << 20,
+        Repetitions = 3,
+    };
+}

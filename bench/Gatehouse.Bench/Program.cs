@@ -1,0 +1,58 @@
+using Gatehouse.Bench;
+using Gatehouse.Bench.Processes;
+using Gatehouse.Bench.Roles;
+
+// One executable, several roles: with no role argument it is the runner (and the load generator);
+// the runner starts itself again as gateway, service, grpc-server and nats-service.
+string role = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "run";
+string[] rest = args.Length > 0 && role != "run" ? args[1..] : args;
+switch (role)
+{
+    case "gateway":
+        return await GatewayRole.RunAsync(rest);
+    case "service":
+        return await ServiceRole.RunAsync(rest);
+    case "grpc-server":
+        return await GrpcServerRole.RunAsync(rest);
+    case "nats-service":
+        return await NatsServiceRole.RunAsync(rest);
+    case "run":
+        break;
+    default:
+        Console.Error.WriteLine(BenchOptions.Usage);
+        return 2;
+}
+
+BenchOptions options;
+try
+{
+    options = BenchOptions.Parse(rest);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    Console.Error.WriteLine(BenchOptions.Usage);
+    return 2;
+}
+
+using var cts = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    // Let the runner unwind so every child is stopped by PID in the finally below.
+    e.Cancel = true;
+    cts.Cancel();
+};
+AppDomain.CurrentDomain.ProcessExit += (_, _) => ProcessRegistry.StopAll();
+try
+{
+    return await BenchRunner.RunAsync(options, cts.Token);
+}
+catch (OperationCanceledException) when (cts.IsCancellationRequested)
+{
+    BenchRunner.Progress("interrupted");
+    return 130;
+}
+finally
+{
+    ProcessRegistry.StopAll();
+}

@@ -1,0 +1,108 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Gatehouse.Bench.Load;
+
+namespace Gatehouse.Bench.Report;
+
+/// <summary>
+/// The same results as JSON. Shape: <c>{ mode, machine, settings, systems: [{id, title, roles,
+/// available, reason}], rows: [{id, title, unit, higherIsBetter, values: {system: number|null},
+/// ratios: {peer: number|null}, cpu: {system: [{role, seconds, percentOfCore}]}}], scenarios:
+/// {system: {scenario: {error, repetitions: [{operations, bytes, seconds}]}}}, table }</c>.
+/// </summary>
+public static class JsonReport
+{
+    public static string Write(string mode, LoadSettings settings, IReadOnlyList<SystemResult> systems, string table, IReadOnlyDictionary<string, string> machine)
+    {
+        var gh = systems.First(s => s.Id == "gatehouse");
+        var root = new JsonObject
+        {
+            ["mode"] = mode,
+            ["machine"] = new JsonObject(machine.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value))),
+            ["settings"] = new JsonObject
+            {
+                ["warmupSeconds"] = settings.Warmup.TotalSeconds,
+                ["durationSeconds"] = settings.Duration.TotalSeconds,
+                ["sequentialCount"] = settings.SequentialCount,
+                ["streamBytes"] = settings.StreamBytes,
+                ["repetitions"] = settings.Repetitions,
+                ["loadGenerator"] = "runner process (in-process closed loop) for Gatehouse, NATS and gRPC; separate python3 process for remctld",
+            },
+            ["systems"] = new JsonArray([.. systems.Select(s => (JsonNode)new JsonObject
+            {
+                ["id"] = s.Id,
+                ["title"] = s.Title,
+                ["roles"] = new JsonArray([.. s.Roles.Select(r => (JsonNode)JsonValue.Create(r))]),
+                ["available"] = s.Unavailable is null,
+                ["reason"] = s.Unavailable,
+            })]),
+        };
+
+        var rows = new JsonArray();
+        foreach (var row in Row.All)
+        {
+            var values = new JsonObject();
+            var ratios = new JsonObject();
+            var cpu = new JsonObject();
+            double ghValue = TableWriter.Value(gh, row);
+            foreach (var s in systems)
+            {
+                double v = TableWriter.Value(s, row);
+                values[s.Id] = Number(v);
+                if (s.Id != "gatehouse")
+                {
+                    ratios[s.Id] = Number(row.HigherIsBetter ? ghValue / v : v / ghValue);
+                }
+
+                cpu[s.Id] = s.Scenarios.TryGetValue(row.ScenarioId, out var r)
+                    ? new JsonArray([.. r.Cpu.Select(c => (JsonNode)new JsonObject
+                    {
+                        ["role"] = c.Role,
+                        ["seconds"] = Number(c.Seconds),
+                        ["percentOfCore"] = Number(c.PercentOfCore),
+                    })])
+                    : null;
+            }
+
+            rows.Add(new JsonObject
+            {
+                ["id"] = row.Id,
+                ["title"] = row.Title,
+                ["unit"] = row.Unit,
+                ["higherIsBetter"] = row.HigherIsBetter,
+                ["values"] = values,
+                ["ratios"] = ratios,
+                ["cpu"] = cpu,
+            });
+        }
+
+        root["rows"] = rows;
+        var scenarios = new JsonObject();
+        foreach (var s in systems)
+        {
+            var perSystem = new JsonObject();
+            foreach (var (id, r) in s.Scenarios)
+            {
+                perSystem[id] = new JsonObject
+                {
+                    ["error"] = r.Error,
+                    ["repetitions"] = new JsonArray([.. r.Repetitions.Select(m => (JsonNode)new JsonObject
+                    {
+                        ["operations"] = m.Operations,
+                        ["bytes"] = m.Bytes,
+                        ["seconds"] = m.Elapsed.TotalSeconds,
+                        ["samples"] = m.LatenciesUs?.Length,
+                    })]),
+                };
+            }
+
+            scenarios[s.Id] = perSystem;
+        }
+
+        root["scenarios"] = scenarios;
+        root["table"] = table;
+        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    private static JsonValue? Number(double value) => double.IsFinite(value) ? JsonValue.Create(Math.Round(value, 3)) : null;
+}

@@ -1,0 +1,27 @@
+using Gatehouse.Gateway;
+using Gatehouse.Gateway.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Bench.Roles;
+
+/// <summary>
+/// <c>gateway --state DIR</c>: a real Gatehouse gateway on 127.0.0.1 (free port). The runner wrote
+/// the authorized peers file in DIR beforehand. Prints <c>READY port fingerprint</c>.
+/// </summary>
+internal static class GatewayRole
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var stop = RoleHost.StopToken();
+        var options = new GatewayOptions
+        {
+            Listen = ["127.0.0.1:0"],
+            StateDirectory = RoleHost.Arg(args, "--state"),
+            DrainTimeout = TimeSpan.FromSeconds(2),
+        };
+        await using var server = await GatewayServer.StartAsync(options, logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+        RoleHost.Ready($"{server.Port} {server.Fingerprint}");
+        await RoleHost.WaitAsync(stop);
+        return 0;
+    }
+}

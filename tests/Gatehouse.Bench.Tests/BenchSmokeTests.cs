@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text.Json;
+
+namespace Gatehouse.Bench.Tests;
+
+/// <summary>
+/// Runs the side-by-side load benchmark in <c>--smoke</c> mode as a separate process and checks
+/// its output: exit 0, the table with every row, JSON with the expected fields. Never asserts
+/// timings (peers that are not installed show n/a and do not fail the test).
+/// </summary>
+public class BenchSmokeTests
+{
+    private static readonly string[] RowIds =
+        ["seq_p50_us", "seq_p99_us", "seq_p999_us", "c1_rps", "c16_rps", "c128_rps", "mib_mbps", "true_rps", "stream_mbps"];
+
+    private static readonly string[] RowTitles =
+    [
+        "sequential 64 B echo p50", "sequential 64 B echo p99", "sequential 64 B echo p99.9", "64 B echo, 1 in flight",
+        "64 B echo, 16 in flight", "64 B echo, 128 in flight", "1 MiB echo, 8 in flight", "no-output command, 1 in flight",
+        "1 GiB streamed output",
+    ];
+
+    [Fact]
+    public async Task Smoke_run_prints_the_table_and_writes_valid_json()
+    {
+        string dll = typeof(BenchSmokeTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "BenchDll").Value!;
+        Assert.True(File.Exists(dll), $"bench not built at {dll}");
+        string json = Path.Combine(Path.GetTempPath(), $"gatehouse-bench-{Guid.NewGuid():N}.json");
+        try
+        {
+            var (exit, stdout, stderr) = await RunAsync(dll, ["--smoke", "--json", json], TimeSpan.FromSeconds(180));
+            Assert.True(exit == 0, $"exit {exit}\nstdout:\n{stdout}\nstderr:\n{stderr}");
+
+            var tableLines = stdout.Split('\n').Where(l => l.StartsWith('|')).ToList();
+            Assert.Contains("Gatehouse", tableLines[0]);
+            Assert.Contains(">1 means Gatehouse is better", stdout);
+            foreach (string title in RowTitles)
+            {
+                Assert.Contains(tableLines, l => l.StartsWith("| " + title + " ", StringComparison.Ordinal));
+            }
+
+            using var doc = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+            var root = doc.RootElement;
+            Assert.Equal("smoke", root.GetProperty("mode").GetString());
+            var systems = root.GetProperty("systems").EnumerateArray().Select(s => s.GetProperty("id").GetString()).ToList();
+            Assert.Equal(["gatehouse", "nats", "grpc", "remctld"], systems);
+            Assert.True(root.GetProperty("systems")[0].GetProperty("available").GetBoolean());
+            var rows = root.GetProperty("rows").EnumerateArray().ToList();
+            Assert.Equal(RowIds, rows.Select(r => r.GetProperty("id").GetString()));
+            foreach (var row in rows)
+            {
+                Assert.Equal(JsonValueKind.Number, row.GetProperty("values").GetProperty("gatehouse").ValueKind);
+                Assert.Equal(JsonValueKind.Object, row.GetProperty("ratios").ValueKind);
+                Assert.False(string.IsNullOrEmpty(row.GetProperty("unit").GetString()));
+                var cpu = row.GetProperty("cpu").GetProperty("gatehouse").EnumerateArray().Select(c => c.GetProperty("role").GetString()).ToList();
+                Assert.Equal(["cl", "gw", "svc"], cpu);
+            }
+
+            Assert.Contains("| scenario", root.GetProperty("table").GetString());
+        }
+        finally
+        {
+            File.Delete(json);
+        }
+    }
+
+    private static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(string dll, string[] args, TimeSpan timeout)
+    {
+        // The host running this test is normally dotnet itself; fall back to dotnet on PATH.
+        string host = Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet" ? Environment.ProcessPath! : "dotnet";
+        var info = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add("exec");
+        info.ArgumentList.Add(dll);
+        foreach (string a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stop only the process this test started, by its PID; the bench stops its own children on SIGTERM/exit.
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"bench did not finish in {timeout.TotalSeconds:0} s:\n{await stderr}");
+        }
+
+        return (process.ExitCode, await stdout, await stderr);
+    }
+}
