@@ -13,14 +13,27 @@ internal static class TrustCommand
 {
     public static Command Create()
     {
-        var host = new Argument<string>("host") { Description = "HOST[:PORT] of the gateway (default port 7340)" };
+        var host = new Argument<string?>("host") { Description = "HOST[:PORT] of the gateway (default port 7340)", Arity = ArgumentArity.ZeroOrOne };
+        var nodes = new Option<string?>("--nodes", "-w") { Description = "Trust every node of this node set at once, e.g. 'gw[1-20]'" };
+        var groups = new Option<string?>("--groups") { Description = "Groups file for @group names" };
         var yes = new Option<bool>("--yes", "-y") { Description = "Record without asking" };
         var expected = new Option<string?>("--fingerprint") { Description = "Record only if the gateway presents this fingerprint (checked out of band)" };
         var configDir = CommonOptions.ConfigDir();
         var timeout = CommonOptions.ConnectTimeout();
-        var command = new Command("trust", "Show a gateway's fingerprint and pin it in your known_hosts") { host, yes, expected, configDir, timeout };
+        var command = new Command("trust", "Show a gateway's fingerprint and pin it in your known_hosts") { host, nodes, groups, yes, expected, configDir, timeout };
         command.SetAction(async (parse, ct) =>
         {
+            if (parse.GetValue(nodes) is { } nodeSet)
+            {
+                return await TrustManyAsync(nodeSet, parse.GetValue(groups), parse.GetValue(yes), parse.GetValue(configDir), CommonOptions.Seconds(parse.GetValue(timeout)), ct);
+            }
+
+            if (parse.GetValue(host) is null)
+            {
+                Console.Error.WriteLine("gatehouse trust: give HOST[:PORT] or -w NODESET");
+                return ExitCodes.Usage;
+            }
+
             Endpoint endpoint;
             try
             {
@@ -76,6 +89,73 @@ internal static class TrustCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// <c>trust -w NODESET</c>: fetches every node's fingerprint at once, shows them (changed ones
+    /// loudly), and records them all after one confirmation (or with --yes).
+    /// </summary>
+    private static async Task<int> TrustManyAsync(string expression, string? groupsFile, bool yes, string? configDir, TimeSpan timeout, CancellationToken ct)
+    {
+        NodeSets.NodeSet set;
+        try
+        {
+            string groupsPath = groupsFile ?? CliPaths.GroupsPath(configDir);
+            var groupsSource = File.Exists(groupsPath) ? NodeSets.NodeGroups.Load(groupsPath) : NodeSets.NodeGroups.Empty;
+            set = NodeSets.NodeSet.Parse(expression, groupsSource.ToParseOptions());
+        }
+        catch (FormatException ex)
+        {
+            Console.Error.WriteLine("gatehouse trust: " + ex.Message);
+            return ExitCodes.Usage;
+        }
+
+        using var identity = CliPaths.LoadIdentity(configDir);
+        var knownHosts = new KnownHosts(CliPaths.KnownHostsPath(configDir));
+        var fetched = await Task.WhenAll(set.Select(async node =>
+        {
+            var endpoint = Endpoint.Parse(node);
+            return (Node: node, Endpoint: endpoint, Presented: await FetchFingerprintAsync(endpoint, identity, timeout, ct));
+        }));
+        var toRecord = new List<(Endpoint Endpoint, Fingerprint Fingerprint)>();
+        int unreachable = 0;
+        foreach (var (node, endpoint, presented) in fetched)
+        {
+            if (presented is null)
+            {
+                unreachable++;
+                continue;
+            }
+
+            var previous = knownHosts.Find(endpoint.ToString());
+            if (previous == presented)
+            {
+                Console.WriteLine($"{node}: {presented.Value} (already trusted)");
+                continue;
+            }
+
+            Console.WriteLine(previous is null
+                ? $"{node}: {presented.Value}"
+                : $"{node}: {presented.Value}  WARNING: CHANGED (known_hosts has {previous.Value})");
+            toRecord.Add((endpoint, presented.Value));
+        }
+
+        if (toRecord.Count > 0 && (yes || Confirm($"Trust these {toRecord.Count} fingerprints? [y/N] ")))
+        {
+            foreach (var (endpoint, fp) in toRecord)
+            {
+                knownHosts.Set(endpoint.ToString(), fp);
+            }
+
+            Console.WriteLine($"recorded {toRecord.Count} in {knownHosts.Path}");
+        }
+        else if (toRecord.Count > 0)
+        {
+            Console.Error.WriteLine("not trusted; nothing recorded");
+            return 1;
+        }
+
+        return unreachable > 0 ? ExitCodes.ConnectionFailed : 0;
     }
 
     /// <summary>Connects far enough to see the gateway's certificate, then stops (no request is sent).</summary>

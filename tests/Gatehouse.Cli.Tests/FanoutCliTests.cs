@@ -1,0 +1,82 @@
+using Gatehouse.Gateway;
+using Gatehouse.Gateway.Authorization;
+using Gatehouse.Gateway.Hosting;
+using Gatehouse.Service;
+using Gatehouse.Transport.Connections;
+using Gatehouse.Transport.Security;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Cli.Tests;
+
+public class FanoutCliTests
+{
+    [Fact]
+    public async Task Call_w_gathers_identical_outputs_summarises_failures_and_exits_with_the_worst_status()
+    {
+        using var cli = new CliProcess();
+        using var me = PeerIdentity.LoadOrCreate(cli.ConfigDir, "tester", out _);
+        var servers = new List<GatewayServer>();
+        using var stop = new CancellationTokenSource();
+        try
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                string state = Path.Combine(cli.Root, "gw" + i);
+                var server = await GatewayServer.StartAsync(new GatewayOptions { Listen = ["127.0.0.1:0"], StateDirectory = state }, l => l.SetMinimumLevel(LogLevel.Warning));
+                servers.Add(server);
+                var svc = PeerIdentity.CreateEphemeral("svc" + i);
+                AuthorizedPeers.Upsert(server.Runtime.Options.AuthorizedPath, new PeerGrant(me.Fingerprint, "tester", PeerRoles.Client, []));
+                AuthorizedPeers.Upsert(server.Runtime.Options.AuthorizedPath, new PeerGrant(svc.Fingerprint, "svc", PeerRoles.Service, ["demo"]));
+                server.Runtime.Authorized.Reload();
+                int index = i;
+                var service = new GatehouseService(new ServiceOptions { Identity = svc, Gateways = [new GatewayTarget(new Endpoint("127.0.0.1", server.Port), server.Fingerprint)] })
+                    .Map("demo", "report", async ctx =>
+                    {
+                        await ctx.WriteAsync(index < 2 ? "queue is empty\n" : "2 messages queued\n");
+                        return index < 2 ? 0 : 3;
+                    });
+                var attached = new TaskCompletionSource();
+                service.Attached += _ => attached.TrySetResult();
+                _ = service.RunAsync(stop.Token);
+                await attached.Task.WaitAsync(TimeSpan.FromSeconds(20));
+            }
+
+            int dead = CliProcess.FreePort();
+            string[] nodes = [.. servers.Select(s => $"127.0.0.1:{s.Port}")];
+            string live = string.Join(',', nodes);
+
+            var trust = await cli.RunAsync("trust", "-w", live, "--yes");
+            Assert.True(trust.Exit == 0, trust.Stdout + trust.Stderr);
+            Assert.Contains("recorded 3", trust.Stdout, StringComparison.Ordinal);
+            foreach (var s in servers)
+            {
+                Assert.Contains(s.Fingerprint.ToString(), File.ReadAllText(Path.Combine(cli.ConfigDir, "known_hosts")), StringComparison.Ordinal);
+            }
+
+            var gathered = await cli.RunAsync("call", "-w", live + $",127.0.0.1:{dead}", "-b", "--connect-timeout", "2", "--retries", "0", "-d", "demo", "report");
+            Assert.Equal(255, gathered.Exit); // one node could not be reached
+            var blocks = gathered.Stdout.Split("---------------\n", StringSplitOptions.RemoveEmptyEntries);
+            // Two blocks: the two identical outputs merged under one node set, and the odd one out.
+            Assert.Equal(4, blocks.Length);
+            Assert.Equal($"{nodes[0]},{nodes[1]} (2)\n", blocks[0]);
+            Assert.Equal("queue is empty\n", blocks[1]);
+            Assert.Equal($"{nodes[2]} (1)\n", blocks[2]);
+            Assert.Equal("2 messages queued\n", blocks[3]);
+            Assert.Contains($"{nodes[2]}: exit 3", gathered.Stderr, StringComparison.Ordinal);
+            Assert.Contains($"127.0.0.1:{dead}", gathered.Stderr, StringComparison.Ordinal);
+
+            var streamed = await cli.RunAsync("call", "-w", live, "-d", "demo", "report");
+            Assert.Equal(3, streamed.Exit); // worst remote exit status
+            var lines = streamed.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order().ToArray();
+            Assert.Equal(new[] { $"{nodes[0]}: queue is empty", $"{nodes[1]}: queue is empty", $"{nodes[2]}: 2 messages queued" }.Order(), lines);
+        }
+        finally
+        {
+            stop.Cancel();
+            foreach (var s in servers)
+            {
+                await s.DisposeAsync();
+            }
+        }
+    }
+}
