@@ -13,12 +13,22 @@ internal static class Relay
     /// <summary>Relays until the caller has its one final status; returns it.</summary>
     public static async Task<CallStatus> RunAsync(MuxStream caller, MuxConnection backend, RequestHeader forwarded, DateTimeOffset? deadline)
     {
+        // Stdin already queued in full (small requests): send it with the REQUEST in one write.
         bool gotFirst = caller.TryRead(out var first);
         bool noStdin = gotFirst && first.Kind == StreamEventKind.EndOfInput;
+        StreamEvent? second = null;
+        if (gotFirst && first.Kind == StreamEventKind.Data && caller.TryRead(out var next))
+        {
+            second = next;
+        }
+
+        bool wholeStdin = second is { Kind: StreamEventKind.EndOfInput };
         MuxStream upstream;
         try
         {
-            upstream = await backend.OpenStreamAsync(forwarded, endStream: noStdin, caller.Aborted).ConfigureAwait(false);
+            upstream = wholeStdin
+                ? await backend.OpenStreamAsync(forwarded, first.Data, endStream: true, caller.Aborted).ConfigureAwait(false)
+                : await backend.OpenStreamAsync(forwarded, endStream: noStdin, caller.Aborted).ConfigureAwait(false);
         }
         catch (ConnectionClosedException ex)
         {
@@ -27,6 +37,31 @@ internal static class Relay
         catch (OperationCanceledException)
         {
             return Finish(caller, CallStatus.Error(ErrorCode.Cancelled));
+        }
+
+        var pending = new List<StreamEvent>(2);
+        if (wholeStdin)
+        {
+            int sent = upstream.InitialStdinSent;
+            if (sent == first.Length)
+            {
+                caller.Release(first);
+                noStdin = true;
+            }
+            else
+            {
+                // Too large for the initial credit: the pump sends it all with flow control.
+                pending.Add(first);
+                pending.Add(second!.Value);
+            }
+        }
+        else if (gotFirst && !noStdin)
+        {
+            pending.Add(first);
+            if (second is { } s2)
+            {
+                pending.Add(s2);
+            }
         }
 
         using var cancelRegistration = caller.Aborted.Register(static s =>
@@ -44,7 +79,7 @@ internal static class Relay
             }, (upstream, caller), Clamp(d - DateTimeOffset.UtcNow), Timeout.InfiniteTimeSpan)
             : null;
 
-        Task stdin = noStdin ? Task.CompletedTask : PumpStdinAsync(caller, upstream, gotFirst ? first : null);
+        Task stdin = noStdin ? Task.CompletedTask : PumpStdinAsync(caller, upstream, pending);
         var status = await PumpOutputAsync(upstream, caller).ConfigureAwait(false);
         await stdin.ConfigureAwait(false);
         return status;
@@ -59,20 +94,14 @@ internal static class Relay
         return status;
     }
 
-    private static async Task PumpStdinAsync(MuxStream caller, MuxStream upstream, StreamEvent? first)
+    private static async Task PumpStdinAsync(MuxStream caller, MuxStream upstream, List<StreamEvent> pending)
     {
         try
         {
-            var item = first.GetValueOrDefault();
-            bool have = first.HasValue;
+            int next = 0;
             while (true)
             {
-                if (!have)
-                {
-                    item = await caller.ReadAsync(upstream.Aborted).ConfigureAwait(false);
-                }
-
-                have = false;
+                var item = next < pending.Count ? pending[next++] : await caller.ReadAsync(upstream.Aborted).ConfigureAwait(false);
                 if (item.Kind == StreamEventKind.EndOfInput)
                 {
                     await upstream.CompleteInputAsync().ConfigureAwait(false);

@@ -223,7 +223,14 @@ public sealed partial class MuxConnection
             stream.Enqueue(StreamEvent.EndOfInput);
         }
 
-        ThreadPool.UnsafeQueueUserWorkItem(static s => s.handler(s.stream), (handler, stream), preferLocal: false);
+        if (_options.DispatchInline)
+        {
+            handler(stream);
+        }
+        else
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static s => s.handler(s.stream), (handler, stream), preferLocal: false);
+        }
     }
 
     private void OnData(in FrameHeader header, in ReadOnlySequence<byte> payload)
