@@ -83,7 +83,7 @@ public sealed class GatehouseClient : IAsyncDisposable
             MuxStream stream;
             try
             {
-                stream = await connection.OpenStreamAsync(header, request.Stdin ?? ReadOnlyMemory<byte>.Empty, endStream: true, cancellationToken).ConfigureAwait(false);
+                stream = await connection.OpenStreamAsync(header, endStream: request.Stdin is null, cancellationToken).ConfigureAwait(false);
             }
             catch (ConnectionClosedException) when (attempt < _options.Connection.MaxRetries)
             {
@@ -92,10 +92,9 @@ public sealed class GatehouseClient : IAsyncDisposable
             }
 
             var call = new ActiveCall(stream, deadline);
-            if (request.Stdin is { } stdin && stream.InitialStdinSent < stdin.Length)
+            if (request.Stdin is { } stdin)
             {
-                // What did not travel with the REQUEST goes now, with flow control.
-                _ = SendStdinAsync(call, stdin[stream.InitialStdinSent..]);
+                _ = SendStdinAsync(call, stdin);
             }
 
             return call;

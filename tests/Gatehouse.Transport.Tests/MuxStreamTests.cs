@@ -116,37 +116,4 @@ public class MuxStreamTests
         Assert.Equal(CallStatus.Exit(1), (await ReadAllAsync(fromDialer)).Status);
         Assert.Equal(CallStatus.Exit(2), (await ReadAllAsync(fromAcceptor)).Status);
     }
-
-    [Theory]
-    [InlineData(5)]
-    [InlineData(3_000_000)]
-    public async Task Stdin_travels_with_the_request_when_it_fits_and_with_flow_control_when_it_does_not(int size)
-    {
-        var received = new TaskCompletionSource<byte[]>();
-        var (d, a) = await InMemoryPair.StartAsync(onAcceptorRequest: s => _ = Task.Run(async () =>
-        {
-            using var buffer = new MemoryStream();
-            await using var input = new MuxInputStream(s, CancellationToken.None);
-            await input.CopyToAsync(buffer);
-            received.TrySetResult(buffer.ToArray());
-            s.Complete(CallStatus.Exit(0));
-        }));
-        await using var _d = d;
-        await using var _a = a;
-        byte[] stdin = new byte[size];
-        Random.Shared.NextBytes(stdin);
-        var stream = await d.OpenStreamAsync(Req(), stdin, endStream: true);
-        if (size < 65_536)
-        {
-            Assert.Equal(size, stream.InitialStdinSent);
-        }
-        else
-        {
-            Assert.Equal(0, stream.InitialStdinSent);
-            await stream.WriteAsync(0, stdin, endStream: true);
-        }
-
-        Assert.Equal(stdin, await received.Task.WaitAsync(TimeSpan.FromSeconds(20)));
-        Assert.Equal(CallStatus.Exit(0), (await ReadAllAsync(stream)).Status);
-    }
 }

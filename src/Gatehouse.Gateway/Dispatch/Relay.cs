@@ -13,22 +13,12 @@ internal static class Relay
     /// <summary>Relays until the caller has its one final status; returns it.</summary>
     public static async Task<CallStatus> RunAsync(MuxStream caller, MuxConnection backend, RequestHeader forwarded, DateTimeOffset? deadline)
     {
-        // Stdin already queued in full (small requests): send it with the REQUEST in one write.
         bool gotFirst = caller.TryRead(out var first);
         bool noStdin = gotFirst && first.Kind == StreamEventKind.EndOfInput;
-        StreamEvent? second = null;
-        if (gotFirst && first.Kind == StreamEventKind.Data && caller.TryRead(out var next))
-        {
-            second = next;
-        }
-
-        bool wholeStdin = second is { Kind: StreamEventKind.EndOfInput };
         MuxStream upstream;
         try
         {
-            upstream = wholeStdin
-                ? await backend.OpenStreamAsync(forwarded, first.Data, endStream: true, caller.Aborted).ConfigureAwait(false)
-                : await backend.OpenStreamAsync(forwarded, endStream: noStdin, caller.Aborted).ConfigureAwait(false);
+            upstream = await backend.OpenStreamAsync(forwarded, endStream: noStdin, caller.Aborted).ConfigureAwait(false);
         }
         catch (ConnectionClosedException ex)
         {
@@ -37,31 +27,6 @@ internal static class Relay
         catch (OperationCanceledException)
         {
             return Finish(caller, CallStatus.Error(ErrorCode.Cancelled));
-        }
-
-        var pending = new List<StreamEvent>(2);
-        if (wholeStdin)
-        {
-            int sent = upstream.InitialStdinSent;
-            if (sent == first.Length)
-            {
-                caller.Release(first);
-                noStdin = true;
-            }
-            else
-            {
-                // Too large for the initial credit: the pump sends it all with flow control.
-                pending.Add(first);
-                pending.Add(second!.Value);
-            }
-        }
-        else if (gotFirst && !noStdin)
-        {
-            pending.Add(first);
-            if (second is { } s2)
-            {
-                pending.Add(s2);
-            }
         }
 
         using var cancelRegistration = caller.Aborted.Register(static s =>
@@ -79,7 +44,7 @@ internal static class Relay
             }, (upstream, caller), Clamp(d - DateTimeOffset.UtcNow), Timeout.InfiniteTimeSpan)
             : null;
 
-        Task stdin = noStdin ? Task.CompletedTask : PumpStdinAsync(caller, upstream, pending);
+        Task stdin = noStdin ? Task.CompletedTask : PumpStdinAsync(caller, upstream, gotFirst ? first : null);
         var status = await PumpOutputAsync(upstream, caller).ConfigureAwait(false);
         await stdin.ConfigureAwait(false);
         return status;
@@ -94,14 +59,20 @@ internal static class Relay
         return status;
     }
 
-    private static async Task PumpStdinAsync(MuxStream caller, MuxStream upstream, List<StreamEvent> pending)
+    private static async Task PumpStdinAsync(MuxStream caller, MuxStream upstream, StreamEvent? first)
     {
         try
         {
-            int next = 0;
+            var item = first.GetValueOrDefault();
+            bool have = first.HasValue;
             while (true)
             {
-                var item = next < pending.Count ? pending[next++] : await caller.ReadAsync(upstream.Aborted).ConfigureAwait(false);
+                if (!have)
+                {
+                    item = await caller.ReadAsync(upstream.Aborted).ConfigureAwait(false);
+                }
+
+                have = false;
                 if (item.Kind == StreamEventKind.EndOfInput)
                 {
                     await upstream.CompleteInputAsync().ConfigureAwait(false);

@@ -56,7 +56,6 @@ internal sealed class GatewayConnectionHandler : ConnectionHandler
             HelloTimeout = _runtime.Options.HandshakeTimeout,
             InactivityTimeout = _runtime.Options.InactivityTimeout,
             Name = $"{grant.Name}@{remote}",
-            DispatchInline = true, // RequestDispatcher returns at its first await and never blocks
         }, _runtime.Logger);
         var session = new PeerSession(mux, grant, fingerprint, connection.RemoteEndPoint);
         mux.Tag = session;

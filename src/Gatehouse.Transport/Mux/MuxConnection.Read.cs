@@ -223,14 +223,7 @@ public sealed partial class MuxConnection
             stream.Enqueue(StreamEvent.EndOfInput);
         }
 
-        if (_options.DispatchInline)
-        {
-            handler(stream);
-        }
-        else
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(static s => s.handler(s.stream), (handler, stream), preferLocal: false);
-        }
+        ThreadPool.UnsafeQueueUserWorkItem(static s => s.handler(s.stream), (handler, stream), preferLocal: false);
     }
 
     private void OnData(in FrameHeader header, in ReadOnlySequence<byte> payload)

@@ -118,18 +118,7 @@ public sealed partial class MuxConnection : IAsyncDisposable
     /// </summary>
     /// <param name="endStream">True when no stdin follows.</param>
     /// <exception cref="ConnectionClosedException">The connection is going away or closed.</exception>
-    public ValueTask<MuxStream> OpenStreamAsync(RequestHeader header, bool endStream, CancellationToken cancellationToken = default) =>
-        OpenStreamAsync(header, ReadOnlyMemory<byte>.Empty, endStream, cancellationToken);
-
-    /// <summary>
-    /// Opens a request stream and sends its REQUEST followed by <paramref name="stdin"/> in the same
-    /// write (one flush, usually one TLS record) when the peer's initial credit and frame size allow;
-    /// whatever does not fit is left for the caller (<paramref name="stdin"/> minus
-    /// <see cref="MuxStream.InitialStdinSent"/> bytes). <paramref name="endStream"/> ends stdin after it
-    /// when all of it was sent.
-    /// </summary>
-    /// <exception cref="ConnectionClosedException">The connection is going away or closed.</exception>
-    public async ValueTask<MuxStream> OpenStreamAsync(RequestHeader header, ReadOnlyMemory<byte> stdin, bool endStream, CancellationToken cancellationToken = default)
+    public async ValueTask<MuxStream> OpenStreamAsync(RequestHeader header, bool endStream, CancellationToken cancellationToken = default)
     {
         var slots = _openSlots ?? throw new InvalidOperationException("StartAsync has not completed");
         if (IsGoingAway)
@@ -151,21 +140,11 @@ public sealed partial class MuxConnection : IAsyncDisposable
             uint id = _nextLocalId;
             _nextLocalId += 2;
             stream = new MuxStream(this, id, header, isLocal: true, PeerSettings.InitialStreamWindow, _options.Settings.InitialStreamWindow);
-            // Stdin that fits in one frame and in the initial credit travels with the REQUEST.
-            bool inline = !stdin.IsEmpty && stdin.Length < PeerSettings.MaxFrameSize && stdin.Length <= Math.Min(stream.SendWindow, _connSendWindow);
-            bool requestEnds = endStream && stdin.IsEmpty;
-            stream.LocalEndedUnsynchronized = requestEnds || (endStream && inline);
+            stream.LocalEndedUnsynchronized = endStream;
             _streams[id] = stream;
             try
             {
-                FrameWriter.WriteRequest(Writer.OutputUnsynchronized, id, header, requestEnds, PeerSettings.MaxFrameSize);
-                if (inline)
-                {
-                    FrameWriter.WriteData(Writer.OutputUnsynchronized, id, 0, stdin.Span, endStream);
-                    stream.SendWindow -= stdin.Length;
-                    _connSendWindow -= stdin.Length;
-                    stream.InitialStdinSent = stdin.Length;
-                }
+                FrameWriter.WriteRequest(Writer.OutputUnsynchronized, id, header, endStream, PeerSettings.MaxFrameSize);
             }
             catch
             {

@@ -14,13 +14,6 @@ public sealed record MuxOptions
     /// <summary>Close the connection after this long with no open stream; zero or negative: never.</summary>
     public TimeSpan InactivityTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>
-    /// Run <see cref="MuxConnection.RequestReceived"/> on the read loop instead of the thread pool.
-    /// Only for handlers that never block (the gateway's dispatcher, which returns at its first await);
-    /// saves a thread hop per request. Default false.
-    /// </summary>
-    public bool DispatchInline { get; init; }
-
     /// <summary>A label for logs (peer address, principal).</summary>
     public string Name { get; init; } = "connection";
 }

@@ -56,9 +56,6 @@ public sealed class MuxStream
     /// </summary>
     public CancellationToken Aborted => _aborted.Token;
 
-    /// <summary>Bytes of stdin sent with the REQUEST by <see cref="MuxConnection.OpenStreamAsync(RequestHeader, ReadOnlyMemory{byte}, bool, CancellationToken)"/>.</summary>
-    public int InitialStdinSent { get; internal set; }
-
     /// <summary>The code of the CANCEL that aborted this stream, if any.</summary>
     public ErrorCode? CancelCode { get; private set; }
 
