@@ -104,3 +104,53 @@ public class CliTests
         CliProcess.Stop(gateway);
     }
 }
+
+public class ReloadTests
+{
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
+    [Fact]
+    public async Task Sighup_reloads_commands_without_dropping_the_connection_or_a_running_command()
+    {
+        using var cli = new CliProcess();
+        int port = CliProcess.FreePort();
+        string conf = Path.Combine(cli.Root, "remctl.conf");
+        string sleeper = Path.Combine(cli.Root, "sleeper.sh");
+        File.WriteAllText(sleeper, "#!/bin/sh\nsleep \"$2\"\necho slept\n");
+        File.SetUnixFileMode(sleeper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.WriteAllText(conf, $"slow run {sleeper} ANYUSER\n");
+        var psi = cli.StartInfo("dotnet", [CliProcess.CliDll, "gateway", "--listen", $"127.0.0.1:{port}", "--commands", conf]);
+        var (gateway, output) = await cli.StartAsync(psi, l => l.StartsWith("listening", StringComparison.Ordinal));
+        Assert.Equal(0, (await cli.RunAsync("authorize", "--self", "--name", "tester")).Exit);
+        Assert.Equal(0, (await cli.RunAsync("trust", $"127.0.0.1:{port}", "--yes")).Exit);
+        await Task.Delay(1200);
+
+        var slow = cli.RunAsync("call", $"127.0.0.1:{port}", "slow", "run", "3");
+        await Task.Delay(1000);
+        File.WriteAllText(conf, $"slow run {sleeper} ANYUSER\nnew hello /bin/echo ANYUSER\n");
+        Assert.Equal(0, Kill(gateway.Id, 1)); // SIGHUP
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        (int Exit, string Stdout, string Stderr) hello;
+        do
+        {
+            await Task.Delay(200);
+            hello = await cli.RunAsync("call", $"127.0.0.1:{port}", "new", "hello");
+        }
+        while (hello.Exit != 0 && DateTime.UtcNow < deadline);
+
+        Assert.Equal("hello\n", hello.Stdout);
+        var slept = await slow;
+        Assert.Equal(0, slept.Exit);
+        Assert.Equal("slept\n", slept.Stdout);
+        string log;
+        lock (output)
+        {
+            log = output.ToString();
+        }
+
+        Assert.Contains("configuration reloaded", log, StringComparison.Ordinal);
+        Assert.False(gateway.HasExited);
+        CliProcess.Stop(gateway);
+    }
+}

@@ -38,3 +38,33 @@ public class PatternTests
         }
     }
 }
+
+public class StdinEchoTests
+{
+    /// <summary>Guards a regression seen in the benchmark: large stdin echoed back, several calls in flight.</summary>
+    [Fact]
+    public async Task One_MiB_stdin_echoes_back_intact_with_eight_calls_in_flight()
+    {
+        await using var gw = await TestGateway.StartAsync();
+        await gw.RunServiceAsync(gw.Authorize("svc", PeerRoles.Service, "test"), s => s
+            .Map("test", "echo", async ctx =>
+            {
+                await ctx.Stdin.CopyToAsync(ctx.Stdout, ctx.CancellationToken);
+                return 0;
+            }, concurrency: 8));
+        var client = gw.NewClient();
+        var payload = new byte[1024 * 1024];
+        Random.Shared.NextBytes(payload);
+        for (int round = 0; round < 6; round++)
+        {
+            var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ =>
+                client.CallAsync(new CallRequest("echo") { Domain = "test", Stdin = payload }))).WaitAsync(TimeSpan.FromSeconds(60));
+            foreach (var r in results)
+            {
+                Assert.Equal(CallStatus.Exit(0), r.Status);
+                Assert.Equal(payload.Length, r.Stdout.Length);
+                Assert.True(payload.AsSpan().SequenceEqual(r.Stdout), "echoed bytes differ");
+            }
+        }
+    }
+}
