@@ -123,6 +123,15 @@ internal sealed class ConnectionWriter
 
             lock (SyncRoot)
             {
+                // Keep frame order: once _flushPending is false, writers write straight into the
+                // pipe, so frames still waiting in the overflow (older) must go in first, under the
+                // same lock. (Moving them only at the next iteration let a newer frame overtake them.)
+                if (_overflow.Length > 0)
+                {
+                    _overflow.MoveTo(_output);
+                    _dirty = true;
+                }
+
                 _flushPending = false;
                 if (ended)
                 {
