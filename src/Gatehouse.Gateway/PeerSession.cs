@@ -17,6 +17,8 @@ public sealed class PeerSession
         Fingerprint = fingerprint;
         RemoteEndPoint = remote;
         Id = Interlocked.Increment(ref s_nextId);
+        RemoteAddress = remote is IPEndPoint ip ? ip.Address.ToString() : string.Empty;
+        FingerprintText = fingerprint.ToString();
     }
 
     /// <summary>A number unique in this process.</summary>
@@ -32,8 +34,11 @@ public sealed class PeerSession
 
     public DateTimeOffset ConnectedAt { get; } = DateTimeOffset.UtcNow;
 
-    /// <summary>The remote IP address as text, or empty.</summary>
-    public string RemoteAddress => RemoteEndPoint is IPEndPoint ip ? ip.Address.ToString() : string.Empty;
+    /// <summary>The remote IP address as text, or empty (formatted once per connection).</summary>
+    public string RemoteAddress { get; }
+
+    /// <summary>The fingerprint as text (encoded once per connection; backends see it in GATEHOUSE_FINGERPRINT).</summary>
+    public string FingerprintText { get; }
 
     private long _requests;
 

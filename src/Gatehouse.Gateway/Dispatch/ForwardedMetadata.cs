@@ -33,7 +33,7 @@ public static class ForwardedMetadata
 
         meta.Add(new("REMCTL_COMMAND", request.Command));
         meta.Add(new("GATEHOUSE_DOMAIN", request.Domain));
-        meta.Add(new("GATEHOUSE_FINGERPRINT", caller.Fingerprint.ToString()));
+        meta.Add(new("GATEHOUSE_FINGERPRINT", caller.FingerprintText));
         return request with { Metadata = meta, DeadlineMs = deadlineMs };
     }
 }

@@ -34,7 +34,11 @@ internal sealed class RequestDispatcher
         {
             var status = await HandleAsync(caller, stream, header).ConfigureAwait(false);
             stream.Complete(status);
-            Log.RequestDone(_runtime.Logger, caller.Describe(), header.Domain, header.Command, status.ToString());
+            if (_runtime.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug))
+            {
+                // Guarded: the arguments are formatted strings, too costly to build per request for nothing.
+                Log.RequestDone(_runtime.Logger, caller.Describe(), header.Domain, header.Command, status.ToString());
+            }
         }
         catch (Exception ex)
         {
