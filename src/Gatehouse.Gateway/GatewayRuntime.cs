@@ -17,6 +17,7 @@ public sealed class GatewayRuntime
     private readonly List<ICommandBackend> _backends = [];
     private long _requests;
     private long _inFlight;
+    private int _enforcedVersion = -1;
 
     public GatewayRuntime(GatewayOptions options, PeerIdentity identity, ILogger logger)
     {
@@ -96,6 +97,37 @@ public sealed class GatewayRuntime
 
         Log.Reloaded(Logger, errors.Count);
         return errors;
+    }
+
+    /// <summary>
+    /// Re-reads the authorized file if it changed and sends GOAWAY UNAUTHORIZED_PEER to every session
+    /// whose grant was removed or changed (its requests in flight finish; a changed peer reconnects
+    /// with its new grant). Called about once a second.
+    /// </summary>
+    /// <returns>How many sessions were told to go.</returns>
+    public int EnforceAuthorizations()
+    {
+        Authorized.ReloadIfChanged();
+        int version = Authorized.Version;
+        if (Interlocked.Exchange(ref _enforcedVersion, version) == version)
+        {
+            return 0; // no load since the last sweep (a connection may have triggered it: compare versions, not this call)
+        }
+
+        int revoked = 0;
+        foreach (var session in Sessions.Values)
+        {
+            var current = Authorized.Current(session.Fingerprint);
+            if (current is null || current.ToLine() != session.Grant.ToLine())
+            {
+                revoked++;
+                session.Connection.GoAway(Protocol.ErrorCode.UnauthorizedPeer,
+                    current is null ? "This identity's authorization was revoked" : "This identity's authorization changed; reconnect");
+                Log.PeerRevoked(Logger, session.Describe());
+            }
+        }
+
+        return revoked;
     }
 
     /// <summary>A snapshot for <c>gatehouse status</c>.</summary>

@@ -34,4 +34,7 @@ internal static partial class Log
 
     [LoggerMessage(2009, LogLevel.Information, "Draining {Count} connections")]
     public static partial void Draining(ILogger logger, int count);
+
+    [LoggerMessage(2010, LogLevel.Warning, "Peer {Peer}: authorization revoked or changed; sent GOAWAY")]
+    public static partial void PeerRevoked(ILogger logger, string peer);
 }

@@ -102,3 +102,30 @@ public class SecurityTests
         Assert.Equal(ErrorCode.Access, (await limited.CallAsync(new CallRequest("q") { Domain = "hr" })).Status.ErrorCode);
     }
 }
+
+public class RevocationTests
+{
+    [Fact]
+    public async Task Revoking_a_peer_drops_its_live_connection_and_refuses_it_afterwards()
+    {
+        await using var gw = await TestGateway.StartAsync();
+        var eve = gw.Authorize("eve", PeerRoles.Client);
+        var client = gw.Client(eve);
+        var who = await client.CallAsync(new CallRequest("whoami") { Domain = "gatehouse" });
+        Assert.StartsWith("eve", who.StdoutText, StringComparison.Ordinal);
+        Assert.Single(gw.Server.Runtime.Sessions);
+
+        // Remove eve's line: the gateway notices within about a second and sends GOAWAY.
+        var path = gw.Server.Runtime.Options.AuthorizedPath;
+        File.WriteAllLines(path, File.ReadAllLines(path).Where(l => !l.Contains(eve.Fingerprint.ToString(), StringComparison.Ordinal)));
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!gw.Server.Runtime.Sessions.IsEmpty && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Empty(gw.Server.Runtime.Sessions);
+        var ex = await Assert.ThrowsAsync<ConnectException>(() => client.CallAsync(new CallRequest("whoami") { Domain = "gatehouse" }));
+        Assert.Equal(ConnectFailure.Rejected, ex.Failure);
+    }
+}

@@ -30,6 +30,11 @@ public sealed class AuthorizedPeers
     /// <summary>The file's path.</summary>
     public string Path => _path;
 
+    private int _version;
+
+    /// <summary>Increases with every successful load (whoever triggered it), so sweeps can tell a change happened.</summary>
+    public int Version => Volatile.Read(ref _version);
+
     /// <summary>The last error met when reading the file, if the file is currently bad.</summary>
     public string? LastError { get; private set; }
 
@@ -59,12 +64,19 @@ public sealed class AuthorizedPeers
     }
 
     /// <summary>Re-reads the file if it changed since the last load.</summary>
-    public void ReloadIfChanged()
+    /// <returns>True when the file changed and was loaded without error.</returns>
+    public bool ReloadIfChanged()
     {
         DateTime stamp = File.Exists(_path) ? File.GetLastWriteTimeUtc(_path) : DateTime.MinValue;
-        if (stamp != _loadedStamp)
+        return stamp != _loadedStamp && Reload() is null;
+    }
+
+    /// <summary>The current grant for <paramref name="fingerprint"/> without checking the file (for periodic sweeps).</summary>
+    public PeerGrant? Current(Fingerprint fingerprint)
+    {
+        lock (_lock)
         {
-            Reload();
+            return _grants.GetValueOrDefault(fingerprint);
         }
     }
 
@@ -81,6 +93,7 @@ public sealed class AuthorizedPeers
                 _grants = grants.ToDictionary(g => g.Fingerprint);
                 _loadedStamp = stamp;
                 LastError = null;
+                _version++;
             }
 
             return null;

@@ -22,6 +22,7 @@ public sealed class GatewayServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private volatile System.Net.Security.SslServerAuthenticationOptions _tls;
+    private Timer? _authorizationSweep;
 
     private GatewayServer(WebApplication app, GatewayRuntime runtime, System.Net.Security.SslServerAuthenticationOptions tls)
     {
@@ -124,6 +125,7 @@ public sealed class GatewayServer : IAsyncDisposable
         }
         server = new GatewayServer(app, runtime, tls) { IdentityCreated = created };
         app.Lifetime.ApplicationStopping.Register(server.BeginDrain);
+        server._authorizationSweep = new Timer(static s => ((GatewayRuntime)s!).EnforceAuthorizations(), runtime, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
@@ -170,6 +172,11 @@ public sealed class GatewayServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_authorizationSweep is not null)
+        {
+            await _authorizationSweep.DisposeAsync().ConfigureAwait(false);
+        }
+
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
     }
