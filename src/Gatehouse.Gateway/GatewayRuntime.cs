@@ -117,7 +117,7 @@ public sealed class GatewayRuntime
         int revoked = 0;
         foreach (var session in Sessions.Values)
         {
-            var current = Authorized.Current(session.Fingerprint);
+            var current = Authorized.Find(session.Fingerprint);
             if (current is null || current.ToLine() != session.Grant.ToLine())
             {
                 revoked++;

@@ -9,7 +9,7 @@ namespace Gatehouse.Gateway.Authorization;
 /// SHA256:9rfR0t3c...     alice    roles=client,admin
 /// SHA256:Qm1k...         mailsvc  roles=service          domains=mail,default
 /// </code>
-/// The file is re-read when its modification time changes (checked at most once a second), so
+/// The gateway re-reads the file when its modification time changes (checked once a second), so
 /// <c>gatehouse authorize</c> takes effect for the next connection without a restart. A file with
 /// an error keeps the previous good contents in force.
 /// </summary>
@@ -19,7 +19,6 @@ public sealed class AuthorizedPeers
     private readonly object _lock = new();
     private Dictionary<Fingerprint, PeerGrant> _grants = [];
     private DateTime _loadedStamp = DateTime.MinValue;
-    private long _lastCheck;
 
     public AuthorizedPeers(string path)
     {
@@ -38,16 +37,13 @@ public sealed class AuthorizedPeers
     /// <summary>The last error met when reading the file, if the file is currently bad.</summary>
     public string? LastError { get; private set; }
 
-    /// <summary>Returns the grant for <paramref name="fingerprint"/>, or null when it is not authorized.</summary>
+    /// <summary>
+    /// Returns the grant for <paramref name="fingerprint"/>, or null when it is not authorized. Reads
+    /// the loaded grants only; the gateway's once-a-second sweep (<see cref="GatewayRuntime.EnforceAuthorizations"/>)
+    /// re-reads the file when it changes.
+    /// </summary>
     public PeerGrant? Find(Fingerprint fingerprint)
     {
-        long now = Environment.TickCount64;
-        if (now - Interlocked.Read(ref _lastCheck) > 1000)
-        {
-            Interlocked.Exchange(ref _lastCheck, now);
-            ReloadIfChanged();
-        }
-
         lock (_lock)
         {
             return _grants.GetValueOrDefault(fingerprint);
@@ -69,15 +65,6 @@ public sealed class AuthorizedPeers
     {
         DateTime stamp = File.Exists(_path) ? File.GetLastWriteTimeUtc(_path) : DateTime.MinValue;
         return stamp != _loadedStamp && Reload() is null;
-    }
-
-    /// <summary>The current grant for <paramref name="fingerprint"/> without checking the file (for periodic sweeps).</summary>
-    public PeerGrant? Current(Fingerprint fingerprint)
-    {
-        lock (_lock)
-        {
-            return _grants.GetValueOrDefault(fingerprint);
-        }
     }
 
     /// <summary>Re-reads the file now; on error the previous contents stay in force and <see cref="LastError"/> says why.</summary>
