@@ -11,11 +11,21 @@ public sealed record BenchOptions
     /// <summary>Systems to run, in column order; Gatehouse is always first.</summary>
     public IReadOnlyList<string> Systems { get; init; } = ["gatehouse", "nats", "grpc", "remctld"];
 
+    /// <summary>Scenario ids to run (null: all), e.g. <c>c128,mib</c>.</summary>
+    public IReadOnlyList<string>? Scenarios { get; init; }
+
+    /// <summary>Overrides the measured duration of each repetition (null: the mode's default).</summary>
+    public TimeSpan? Duration { get; init; }
+
+    /// <summary>Overrides the number of repetitions (null: the mode's default).</summary>
+    public int? Repetitions { get; init; }
+
     /// <summary>The throwaway-realm recipe for remctld; null skips remctld.</summary>
     public string? RemctlRealmScript { get; init; } = DefaultRealmScript();
 
     public const string Usage = """
         usage: Gatehouse.Bench [--smoke] [--json FILE] [--systems gatehouse,nats,grpc,remctld] [--remctl-realm PATH]
+                                 [--scenarios seq,c1,c16,c128,mib,true,stream] [--duration SECONDS] [--reps N]
                Gatehouse.Bench gateway|service|grpc-server|nats-service ...   (child roles, started by the runner)
         """;
 
@@ -33,6 +43,9 @@ public sealed record BenchOptions
                 "--json" => options with { JsonPath = Next() },
                 "--systems" => options with { Systems = ["gatehouse", .. Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Where(s => s != "gatehouse")] },
                 "--remctl-realm" => options with { RemctlRealmScript = Next() },
+                "--scenarios" => options with { Scenarios = Next().Split(',', StringSplitOptions.RemoveEmptyEntries) },
+                "--duration" => options with { Duration = TimeSpan.FromSeconds(double.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture)) },
+                "--reps" => options with { Repetitions = int.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
         }

@@ -18,13 +18,18 @@ public static class BenchRunner
     public static async Task<int> RunAsync(BenchOptions options, CancellationToken cancellationToken)
     {
         var settings = options.Smoke ? LoadSettings.Smoke : LoadSettings.Full;
+        settings = settings with
+        {
+            Duration = options.Duration ?? settings.Duration,
+            Repetitions = options.Repetitions ?? settings.Repetitions,
+        };
         using var environment = new BenchEnvironment(options.RemctlRealmScript);
         var results = new List<SystemResult>();
         foreach (string id in options.Systems)
         {
             cancellationToken.ThrowIfCancellationRequested();
             await using IBenchSystem system = Create(id);
-            results.Add(await RunSystemAsync(system, environment, settings, cancellationToken));
+            results.Add(await RunSystemAsync(system, environment, settings, options.Scenarios, cancellationToken));
         }
 
         string table = TableWriter.Write(results);
@@ -52,7 +57,7 @@ public static class BenchRunner
         _ => throw new ArgumentException($"unknown system {id}"),
     };
 
-    private static async Task<SystemResult> RunSystemAsync(IBenchSystem system, BenchEnvironment environment, LoadSettings settings, CancellationToken cancellationToken)
+    private static async Task<SystemResult> RunSystemAsync(IBenchSystem system, BenchEnvironment environment, LoadSettings settings, IReadOnlyList<string>? only, CancellationToken cancellationToken)
     {
         Progress($"{system.Title}: starting");
         try
@@ -66,7 +71,7 @@ public static class BenchRunner
         }
 
         var scenarios = new Dictionary<string, ScenarioResult>();
-        foreach (var scenario in Scenario.All.Where(system.Supports))
+        foreach (var scenario in Scenario.All.Where(s => system.Supports(s) && (only is null || only.Contains(s.Id))))
         {
             scenarios[scenario.Id] = await RunScenarioAsync(system, scenario, settings, cancellationToken);
         }

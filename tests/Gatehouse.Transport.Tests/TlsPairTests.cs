@@ -11,7 +11,7 @@ namespace Gatehouse.Transport.Tests;
 
 public class TlsPairTests
 {
-    /// <summary>Two MuxConnections over real TLS on loopback, both through <see cref="StreamDuplexPipe"/>.</summary>
+    /// <summary>Two MuxConnections over real TLS on loopback, both through <see cref="MuxTransport.FromStream"/>.</summary>
     internal static async Task<(MuxConnection Dialer, MuxConnection Acceptor)> StartTlsPairAsync(Action<MuxStream> onAcceptorRequest)
     {
         using var server = PeerIdentity.CreateEphemeral("server");
@@ -29,8 +29,8 @@ public class TlsPairTests
             serverSsl.AuthenticateAsServerAsync(TlsSettings.ServerOptions(server)),
             clientSsl.AuthenticateAsClientAsync(TlsSettings.ClientOptions(client, "localhost", _ => true, seen)));
         Assert.Equal(TlsSettings.Alpn, clientSsl.NegotiatedApplicationProtocol);
-        var d = new MuxConnection(new StreamDuplexPipe(clientSsl), isDialer: true);
-        var a = new MuxConnection(new StreamDuplexPipe(serverSsl), isDialer: false) { RequestReceived = onAcceptorRequest };
+        var d = new MuxConnection(MuxTransport.FromStream(clientSsl), isDialer: true);
+        var a = new MuxConnection(MuxTransport.FromStream(serverSsl), isDialer: false) { RequestReceived = onAcceptorRequest };
         await Task.WhenAll(d.StartAsync(), a.StartAsync());
         return (d, a);
     }

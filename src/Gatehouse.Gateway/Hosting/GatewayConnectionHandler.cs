@@ -50,7 +50,13 @@ internal sealed class GatewayConnectionHandler : ConnectionHandler
             return;
         }
 
-        var mux = new MuxConnection(connection.Transport, isDialer: false, new MuxOptions
+        // Frames go straight to the TLS stream in coalesced batches (see ConnectionWriter); reads
+        // come through Kestrel's pipe. Closing the output completes Kestrel's side of the pipe.
+        var ssl = connection.Features.Get<ISslStreamFeature>()?.SslStream;
+        var transport = ssl is null
+            ? MuxTransport.FromPipe(connection.Transport)
+            : new MuxTransport(connection.Transport.Input, ssl, () => connection.Transport.Output.CompleteAsync());
+        var mux = new MuxConnection(transport, isDialer: false, new MuxOptions
         {
             Settings = _runtime.Options.Protocol,
             HelloTimeout = _runtime.Options.HandshakeTimeout,

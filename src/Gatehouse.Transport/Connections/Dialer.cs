@@ -45,14 +45,12 @@ public static class Dialer
                 throw new ConnectException(ConnectFailure.Protocol, $"{where} does not speak gatehouse/1 (ALPN)");
             }
 
-            var pipe = new StreamDuplexPipe(ssl);
-            var mux = new MuxConnection(pipe, isDialer: true, (muxOptions ?? new MuxOptions()) with
+            var mux = new MuxConnection(MuxTransport.FromStream(ssl), isDialer: true, (muxOptions ?? new MuxOptions()) with
             {
                 Name = where,
                 InactivityTimeout = options.InactivityTimeout,
                 HelloTimeout = options.ConnectTimeout,
             }, logger);
-            mux.Closed += (_, _) => _ = pipe.DisposeAsync().AsTask();
             try
             {
                 await mux.StartAsync(token).ConfigureAwait(false);

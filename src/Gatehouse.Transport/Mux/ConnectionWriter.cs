@@ -1,45 +1,55 @@
 using System.Buffers;
-using System.IO.Pipelines;
 using Gatehouse.Protocol;
 
 namespace Gatehouse.Transport.Mux;
 
 /// <summary>
-/// The one writer of a connection. Every frame is serialised under <see cref="SyncRoot"/> straight
-/// into the transport's <see cref="PipeWriter"/>, or, while a flush of that pipe is pending (the
-/// network is slower than the writers), into an <see cref="OverflowBuffer"/> that the single flush
-/// loop moves into the pipe before its next flush: a pipe must not be appended to while its flush is
-/// in progress. Frames written during a flush are coalesced into the next one (one syscall for many
-/// small frames). Members named <c>*Unsynchronized</c> must be called with <see cref="SyncRoot"/> held.
+/// The one writer of a connection. Frames are serialised under <see cref="SyncRoot"/> into a
+/// <see cref="FrameBuffer"/>; a single flush loop swaps that buffer for an empty one and writes it
+/// to the transport outside the lock, so no writer ever waits for encryption or a syscall, and
+/// every frame written while a send is in progress leaves in the next send, coalesced (one TLS
+/// record and one syscall for many small frames, with no added delay). The loop runs on the thread
+/// of the writer that found it idle, so a lone frame is sent at once.
+/// Members named <c>*Unsynchronized</c> must be called with <see cref="SyncRoot"/> held.
 /// Lock order: <see cref="SyncRoot"/> is a leaf lock; nothing else is taken while it is held.
 /// </summary>
 internal sealed class ConnectionWriter
 {
-    private readonly PipeWriter _output;
-    private readonly OverflowBuffer _overflow = new();
-    private bool _flushPending;
+    /// <summary>How long closing waits for queued frames (a final GOAWAY) to reach a peer that stopped reading.</summary>
+    private static readonly TimeSpan CloseFlushTimeout = TimeSpan.FromSeconds(2);
+
+    private readonly Stream _output;
+    private readonly Func<ValueTask> _closeOutput;
+    private FrameBuffer _pending = new();
+    private FrameBuffer _sending = new();
     private bool _flushing;
-    private bool _dirty;
     private bool _completed;
-    private bool _outputCompleted;
+    private bool _broken;
+    private bool _closeStarted;
+    private TaskCompletionSource? _drained;
 
-    public ConnectionWriter(PipeWriter output) => _output = output;
+    /// <param name="output">Where frames go. Each write must reach the peer without a separate flush (SslStream, a pipe's stream).</param>
+    /// <param name="closeOutput">Closes the output once the last frames were sent.</param>
+    public ConnectionWriter(Stream output, Func<ValueTask> closeOutput)
+    {
+        _output = output;
+        _closeOutput = closeOutput;
+    }
 
-    /// <summary>The lock that guards the output and the send-side flow-control state.</summary>
+    /// <summary>The lock that guards the output buffer and the send-side flow-control state.</summary>
     public object SyncRoot { get; } = new();
 
-    /// <summary>True once the output is closed; later writes are dropped.</summary>
+    /// <summary>True once the output is closing or broken; later writes are dropped.</summary>
     public bool IsCompletedUnsynchronized => _completed;
 
     /// <summary>Where frame writers write; only with <see cref="SyncRoot"/> held.</summary>
-    public IBufferWriter<byte> OutputUnsynchronized => _flushPending ? _overflow : _output;
+    public IBufferWriter<byte> OutputUnsynchronized => _pending;
 
-    /// <summary>Called after frames were written under the lock: returns true when the caller must start the flush loop (outside the lock).</summary>
+    /// <summary>Called after frames were written under the lock: returns true when the caller must call <see cref="StartFlush"/> (outside the lock).</summary>
     public bool CommitUnsynchronized()
     {
         if (_flushing)
         {
-            _dirty = true;
             return false;
         }
 
@@ -47,7 +57,7 @@ internal sealed class ConnectionWriter
         return true;
     }
 
-    /// <summary>Writes one frame through <paramref name="write"/> and flushes.</summary>
+    /// <summary>Writes one frame through <paramref name="write"/> and sends it.</summary>
     public void Write<TState>(TState state, Action<IBufferWriter<byte>, TState> write)
     {
         bool flush;
@@ -58,7 +68,7 @@ internal sealed class ConnectionWriter
                 return;
             }
 
-            write(OutputUnsynchronized, state);
+            write(_pending, state);
             flush = CommitUnsynchronized();
         }
 
@@ -90,84 +100,107 @@ internal sealed class ConnectionWriter
     {
         while (true)
         {
-            ValueTask<FlushResult> pending;
+            FrameBuffer batch;
+            TaskCompletionSource? drained = null;
+            bool idle = false;
             lock (SyncRoot)
             {
-                if (_completed)
+                if (_pending.Length == 0 || _broken)
                 {
+                    _pending.Reset();
                     _flushing = false;
-                    return;
+                    idle = true;
+                    drained = _drained;
                 }
 
-                _dirty = false;
-                if (_overflow.Length > 0)
-                {
-                    _overflow.MoveTo(_output);
-                }
-
-                pending = _output.FlushAsync();
-                _flushPending = !pending.IsCompleted;
+                // Swap: writers go on filling the other buffer while this one is sent.
+                batch = _pending;
+                _pending = _sending;
+                _sending = batch;
             }
 
-            bool ended;
+            if (idle)
+            {
+                drained?.TrySetResult();
+                return;
+            }
+
             try
             {
-                FlushResult result = await pending.ConfigureAwait(false);
-                ended = result.IsCompleted || result.IsCanceled;
+                for (int i = 0; i < batch.SegmentCount; i++)
+                {
+                    await _output.WriteAsync(batch.Segment(i)).ConfigureAwait(false);
+                }
             }
-            catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException or NotSupportedException)
             {
                 // The transport is gone; the read loop sees the same and closes the connection.
-                ended = true;
-            }
-
-            lock (SyncRoot)
-            {
-                // Keep frame order: once _flushPending is false, writers write straight into the
-                // pipe, so frames still waiting in the overflow (older) must go in first, under the
-                // same lock. (Moving them only at the next iteration let a newer frame overtake them.)
-                if (_overflow.Length > 0)
+                lock (SyncRoot)
                 {
-                    _overflow.MoveTo(_output);
-                    _dirty = true;
-                }
-
-                _flushPending = false;
-                if (ended)
-                {
+                    _broken = true;
                     _completed = true;
                 }
-
-                if (ended || (!_dirty && _overflow.Length == 0))
-                {
-                    _flushing = false;
-                    return;
-                }
+            }
+            finally
+            {
+                batch.Reset();
             }
         }
     }
 
     /// <summary>
-    /// Completes the output; bytes already written are committed and delivered (completing a pipe
-    /// writer commits them), so no second flush races the flush loop. Later writes are dropped.
+    /// Stops accepting frames, sends the ones already queued (waiting up to two seconds for a peer
+    /// that stopped reading), then closes the output. Later calls return at once.
     /// </summary>
-    public ValueTask CompleteAsync(Exception? error = null)
+    public async ValueTask CompleteAsync()
     {
+        Task? drained = null;
+        bool start = false;
         lock (SyncRoot)
         {
-            if (_outputCompleted)
+            if (_closeStarted)
             {
-                return ValueTask.CompletedTask;
+                return;
             }
 
+            _closeStarted = true;
             _completed = true;
-            _outputCompleted = true;
-            if (!_flushPending && _overflow.Length > 0)
+            if (!_broken && (_flushing || _pending.Length > 0))
             {
-                _overflow.MoveTo(_output);
+                _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                drained = _drained.Task;
+                if (!_flushing)
+                {
+                    _flushing = true;
+                    start = true;
+                }
             }
         }
 
-        return _output.CompleteAsync(error);
+        if (start)
+        {
+            _ = FlushLoopAsync();
+        }
+
+        if (drained is not null)
+        {
+            try
+            {
+                await drained.WaitAsync(CloseFlushTimeout).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // The peer is not reading; closing the output below ends the stuck send.
+            }
+        }
+
+        try
+        {
+            await _closeOutput().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or NotSupportedException)
+        {
+            // Already closed underneath.
+        }
     }
 }

@@ -13,7 +13,7 @@ public sealed partial class MuxConnection
 
     private async Task ReadLoopAsync()
     {
-        PipeReader input = _transport.Input;
+        PipeReader input = _input;
         CallStatus reason = CallStatus.Error(ErrorCode.BackendFailed, "Connection closed by the peer");
         bool sendGoAway = false;
         try

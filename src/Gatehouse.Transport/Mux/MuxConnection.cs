@@ -7,15 +7,15 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Gatehouse.Transport.Mux;
 
 /// <summary>
-/// A multiplexed Gatehouse connection over any duplex pipe (TLS socket, Kestrel connection, or
-/// an in-memory pipe in tests). Either side can open request streams. A read loop parses frames
+/// A multiplexed Gatehouse connection over a <see cref="MuxTransport"/> (a TLS stream, a Kestrel
+/// connection, or an in-memory pipe in tests). Either side can open request streams. A read loop parses frames
 /// (<see cref="FrameReader"/>) and dispatches them; all output goes through one
 /// <see cref="ConnectionWriter"/>. Split by concern: this file holds the life cycle,
 /// <c>MuxConnection.Read.cs</c> the frame dispatch, <c>MuxConnection.Flow.cs</c> flow control.
 /// </summary>
 public sealed partial class MuxConnection : IAsyncDisposable
 {
-    private readonly IDuplexPipe _transport;
+    private readonly PipeReader _input;
     private readonly MuxOptions _options;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<uint, MuxStream> _streams = new();
@@ -35,17 +35,25 @@ public sealed partial class MuxConnection : IAsyncDisposable
     private long _pingSentTicks;
 
     /// <summary>Creates a connection; call <see cref="StartAsync"/> to exchange HELLOs and start reading.</summary>
-    /// <param name="transport">The byte pipe (already authenticated, e.g. a TLS stream).</param>
+    /// <param name="transport">The byte pipe (already authenticated, e.g. an in-memory pipe in tests).</param>
     /// <param name="isDialer">True on the side that opened the TCP connection (it uses odd stream ids).</param>
     public MuxConnection(IDuplexPipe transport, bool isDialer, MuxOptions? options = null, ILogger? logger = null)
+        : this(MuxTransport.FromPipe(transport), isDialer, options, logger)
     {
-        _transport = transport;
+    }
+
+    /// <summary>Creates a connection; call <see cref="StartAsync"/> to exchange HELLOs and start reading.</summary>
+    /// <param name="transport">Input, output and how to close (already authenticated, e.g. a TLS stream).</param>
+    /// <param name="isDialer">True on the side that opened the TCP connection (it uses odd stream ids).</param>
+    public MuxConnection(MuxTransport transport, bool isDialer, MuxOptions? options = null, ILogger? logger = null)
+    {
+        _input = transport.Input;
         _options = options ?? new MuxOptions();
         _options.Settings.Validate();
         _logger = logger ?? NullLogger.Instance;
         IsDialer = isDialer;
         _nextLocalId = isDialer ? 1u : 2u;
-        Writer = new ConnectionWriter(transport.Output);
+        Writer = new ConnectionWriter(transport.Output, transport.CloseOutput);
         _connRecvWindow = _options.Settings.ConnectionWindow;
         _lastReadTicks = Environment.TickCount64;
         _idleSinceTicks = _lastReadTicks;
@@ -243,7 +251,7 @@ public sealed partial class MuxConnection : IAsyncDisposable
         _closing.Cancel();
         try
         {
-            _transport.Input.CancelPendingRead();
+            _input.CancelPendingRead();
         }
         catch (InvalidOperationException)
         {

@@ -1,20 +1,31 @@
 using System.Buffers;
-using System.IO.Pipelines;
 
 namespace Gatehouse.Transport.Mux;
 
 /// <summary>
-/// Where frames go while the transport's flush is pending: a chain of pooled arrays, moved into the
-/// <see cref="PipeWriter"/> before the next flush. A pipe must not be appended to while a flush is in
-/// progress, so this keeps writers from waiting on the network. Its size is bounded by flow control.
+/// Frames waiting to be sent: a chain of pooled arrays that writers append to under the
+/// connection writer's lock. The flush loop swaps a full buffer for an empty one and writes each
+/// segment to the transport in one call, so many small frames become one TLS record and one
+/// syscall. Segments go back to the pool after each send, so an idle connection holds none.
 /// </summary>
-internal sealed class OverflowBuffer : IBufferWriter<byte>
+internal sealed class FrameBuffer : IBufferWriter<byte>
 {
-    private const int SegmentSize = 64 * 1024;
+    /// <summary>Size of a segment: four TLS records, large enough for one maximum DATA frame.</summary>
+    public const int SegmentSize = 64 * 1024;
+
     private readonly List<(byte[] Array, int Used)> _segments = [];
 
     /// <summary>Bytes held.</summary>
     public long Length { get; private set; }
+
+    /// <summary>Segments with their used length, in order.</summary>
+    public int SegmentCount => _segments.Count;
+
+    public ReadOnlyMemory<byte> Segment(int index)
+    {
+        var (array, used) = _segments[index];
+        return array.AsMemory(0, used);
+    }
 
     public void Advance(int count)
     {
@@ -46,12 +57,11 @@ internal sealed class OverflowBuffer : IBufferWriter<byte>
         }
     }
 
-    /// <summary>Moves everything into <paramref name="output"/> (not flushed) and empties this buffer.</summary>
-    public void MoveTo(PipeWriter output)
+    /// <summary>Returns every segment to the pool and empties the buffer.</summary>
+    public void Reset()
     {
-        foreach (var (array, used) in _segments)
+        foreach (var (array, _) in _segments)
         {
-            output.Write(array.AsSpan(0, used));
             ArrayPool<byte>.Shared.Return(array);
         }
 

@@ -1,0 +1,27 @@
+using System.IO.Pipelines;
+
+namespace Gatehouse.Transport.Mux;
+
+/// <summary>
+/// What a <see cref="MuxConnection"/> runs over: a <see cref="PipeReader"/> for incoming bytes, a
+/// <see cref="Stream"/> its writer sends batches of frames to (an <c>SslStream</c>: each batch
+/// becomes as few TLS records as its size allows), and how to close the output at the end.
+/// </summary>
+/// <param name="Input">Incoming bytes; the connection's read loop owns it.</param>
+/// <param name="Output">Outgoing bytes; every write must reach the peer without a separate flush.</param>
+/// <param name="CloseOutput">Called once, after the last frame was sent.</param>
+public sealed record MuxTransport(PipeReader Input, Stream Output, Func<ValueTask> CloseOutput)
+{
+    /// <summary>Over a duplex pipe (in-memory tests, or any transport that is one).</summary>
+    public static MuxTransport FromPipe(IDuplexPipe pipe) =>
+        new(pipe.Input, pipe.Output.AsStream(leaveOpen: true), () => pipe.Output.CompleteAsync());
+
+    /// <summary>
+    /// Over a stream (an authenticated <c>SslStream</c>): reads through a pipe that holds no buffer
+    /// while the connection is idle; writes go straight to the stream; closing disposes it.
+    /// </summary>
+    public static MuxTransport FromStream(Stream stream) =>
+        new(PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true, useZeroByteReads: true)),
+            stream,
+            () => stream.DisposeAsync());
+}
