@@ -104,6 +104,23 @@ public static class FrameWriter
         output.Advance(FrameHeader.Size + length);
     }
 
+    /// <summary>DATA (section 2.3) from a possibly segmented payload (a relayed frame).</summary>
+    public static void WriteData(IBufferWriter<byte> output, uint streamId, byte outStream, in ReadOnlySequence<byte> data, bool endStream)
+    {
+        if (data.IsSingleSegment)
+        {
+            WriteData(output, streamId, outStream, data.FirstSpan, endStream);
+            return;
+        }
+
+        int length = 1 + (int)data.Length;
+        Span<byte> span = output.GetSpan(FrameHeader.Size + length);
+        WriteHeader(span, length, FrameType.Data, endStream ? FrameFlags.EndStream : FrameFlags.None, streamId);
+        span[FrameHeader.Size] = outStream;
+        data.CopyTo(span[(FrameHeader.Size + 1)..]);
+        output.Advance(FrameHeader.Size + length);
+    }
+
     /// <summary>STATUS (section 2.4). Messages longer than 65,535 UTF-8 bytes are cut.</summary>
     public static void WriteStatus(IBufferWriter<byte> output, uint streamId, in CallStatus status)
     {

@@ -58,7 +58,10 @@ internal sealed class ConnectionWriter
     }
 
     /// <summary>Writes one frame through <paramref name="write"/> and sends it.</summary>
-    public void Write<TState>(TState state, Action<IBufferWriter<byte>, TState> write)
+    public void Write<TState>(TState state, Action<IBufferWriter<byte>, TState> write) => Write(state, write, null);
+
+    /// <summary>Writes one frame; its flush joins <paramref name="batch"/> when there is one.</summary>
+    public void Write<TState>(TState state, Action<IBufferWriter<byte>, TState> write, FlushBatch? batch)
     {
         bool flush;
         lock (SyncRoot)
@@ -74,15 +77,28 @@ internal sealed class ConnectionWriter
 
         if (flush)
         {
-            _ = FlushLoopAsync();
+            FlushOrDefer(batch);
         }
     }
 
-    public void WriteStatus(uint streamId, CallStatus status) =>
-        Write((streamId, status), static (o, s) => FrameWriter.WriteStatus(o, s.streamId, s.status));
+    /// <summary>After <see cref="CommitUnsynchronized"/> returned true: flush now, or at the end of <paramref name="batch"/>.</summary>
+    public void FlushOrDefer(FlushBatch? batch)
+    {
+        if (batch is null)
+        {
+            ScheduleFlush();
+        }
+        else
+        {
+            batch.Add(this);
+        }
+    }
 
-    public void WriteWindowUpdate(uint streamId, int increment) =>
-        Write((streamId, increment), static (o, s) => FrameWriter.WriteWindowUpdate(o, s.streamId, s.increment));
+    public void WriteStatus(uint streamId, CallStatus status, FlushBatch? batch = null) =>
+        Write((streamId, status), static (o, s) => FrameWriter.WriteStatus(o, s.streamId, s.status), batch);
+
+    public void WriteWindowUpdate(uint streamId, int increment, FlushBatch? batch = null) =>
+        Write((streamId, increment), static (o, s) => FrameWriter.WriteWindowUpdate(o, s.streamId, s.increment), batch);
 
     public void WriteCancel(uint streamId, ErrorCode code) =>
         Write((streamId, code), static (o, s) => FrameWriter.WriteCancel(o, s.streamId, s.code));
@@ -94,7 +110,15 @@ internal sealed class ConnectionWriter
         Write((lastStreamId, code, message), static (o, s) => FrameWriter.WriteGoAway(o, s.lastStreamId, s.code, s.message));
 
     /// <summary>Starts the flush loop after <see cref="CommitUnsynchronized"/> returned true.</summary>
-    public void StartFlush() => _ = FlushLoopAsync();
+    public void StartFlush() => ScheduleFlush();
+
+    /// <summary>
+    /// Runs the flush loop from the thread pool's global queue: work already queued (other
+    /// requests' continuations, which write frames of their own) runs first, so their frames join
+    /// this send.
+    /// </summary>
+    private void ScheduleFlush() =>
+        ThreadPool.UnsafeQueueUserWorkItem(static w => _ = w.FlushLoopAsync(), this, preferLocal: false);
 
     private async Task FlushLoopAsync()
     {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Gatehouse.Protocol;
 
 namespace Gatehouse.Transport.Mux;
@@ -37,7 +38,7 @@ public sealed partial class MuxConnection
             int grant = _connUnreturned;
             _connUnreturned = 0;
             _connRecvWindow += grant;
-            Writer.WriteWindowUpdate(0, grant);
+            Writer.WriteWindowUpdate(0, grant, _batch);
         }
     }
 
@@ -195,6 +196,72 @@ public sealed partial class MuxConnection
                 await wait.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// Writes as much of <paramref name="data"/> as the windows allow right now, without waiting
+    /// (a relayed frame, from a read loop). Returns the bytes written, or -1 when the stream can
+    /// take nothing more (finished, aborted, its side ended, or the connection closing).
+    /// <paramref name="endStream"/> (requester only) ends stdin once all of it was written.
+    /// </summary>
+    internal int WriteDataNow(MuxStream stream, byte outStream, in ReadOnlySequence<byte> data, bool endStream, FlushBatch? batch)
+    {
+        int maxChunk = PeerSettings.MaxFrameSize - 1;
+        int written = 0;
+        bool flush = false;
+        lock (Writer.SyncRoot)
+        {
+            if (stream.IsFinished || stream.Aborted.IsCancellationRequested || Writer.IsCompletedUnsynchronized || stream.LocalEndedUnsynchronized)
+            {
+                return -1;
+            }
+
+            if (data.IsEmpty)
+            {
+                if (endStream)
+                {
+                    Protocol.FrameWriter.WriteData(Writer.OutputUnsynchronized, stream.Id, outStream, ReadOnlySpan<byte>.Empty, endStream: true);
+                    stream.LocalEndedUnsynchronized = true;
+                    flush = Writer.CommitUnsynchronized();
+                }
+            }
+            else
+            {
+                var rest = data;
+                while (!rest.IsEmpty)
+                {
+                    long available = Math.Min(Math.Min(stream.SendWindow, _connSendWindow), maxChunk);
+                    if (available <= 0)
+                    {
+                        break;
+                    }
+
+                    int n = (int)Math.Min(available, rest.Length);
+                    bool last = n == rest.Length;
+                    Protocol.FrameWriter.WriteData(Writer.OutputUnsynchronized, stream.Id, outStream, rest.Slice(0, n), endStream && last);
+                    stream.SendWindow -= n;
+                    _connSendWindow -= n;
+                    written += n;
+                    rest = rest.Slice(n);
+                    if (last && endStream)
+                    {
+                        stream.LocalEndedUnsynchronized = true;
+                    }
+                }
+
+                if (written > 0)
+                {
+                    flush = Writer.CommitUnsynchronized();
+                }
+            }
+        }
+
+        if (flush)
+        {
+            Writer.FlushOrDefer(batch);
+        }
+
+        return written;
     }
 
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]

@@ -11,6 +11,9 @@ public sealed partial class MuxConnection
     private ArrayBufferWriter<byte>? _pendingHeader;
     private FrameFlags _pendingHeaderFlags;
 
+    // Flushes of other connections this read loop relayed frames to; started after each read.
+    private readonly FlushBatch _batch = new();
+
     private async Task ReadLoopAsync()
     {
         PipeReader input = _input;
@@ -30,9 +33,17 @@ public sealed partial class MuxConnection
                 try
                 {
                     Interlocked.Exchange(ref _lastReadTicks, Environment.TickCount64);
-                    while (FrameReader.TryReadFrame(ref buffer, _options.Settings.MaxFrameSize, out FrameHeader header, out ReadOnlySequence<byte> payload))
+                    try
                     {
-                        ProcessFrame(header, payload);
+                        while (FrameReader.TryReadFrame(ref buffer, _options.Settings.MaxFrameSize, out FrameHeader header, out ReadOnlySequence<byte> payload))
+                        {
+                            ProcessFrame(header, payload);
+                        }
+                    }
+                    finally
+                    {
+                        // Even after a protocol error: a writer left waiting for its flush would stall.
+                        _batch.Run();
                     }
 
                     if (result.IsCompleted)
@@ -220,7 +231,7 @@ public sealed partial class MuxConnection
         _streams[id] = stream;
         if ((flags & FrameFlags.EndStream) != 0)
         {
-            stream.Enqueue(StreamEvent.EndOfInput);
+            stream.DeliverEndOfInput(_batch);
         }
 
         ThreadPool.UnsafeQueueUserWorkItem(static s => s.handler(s.stream), (handler, stream), preferLocal: false);
@@ -241,13 +252,13 @@ public sealed partial class MuxConnection
         byte outStream = payload.FirstSpan[0];
         if (n > 0)
         {
-            stream.Enqueue(StreamEvent.ForData(outStream, payload.Slice(1)));
+            stream.DeliverData(outStream, payload.Slice(1), _batch);
         }
 
         ReturnConnectionCredit(n);
         if (!stream.IsLocal && header.Has(FrameFlags.EndStream))
         {
-            stream.Enqueue(StreamEvent.EndOfInput);
+            stream.DeliverEndOfInput(_batch);
         }
     }
 
@@ -261,7 +272,7 @@ public sealed partial class MuxConnection
                 ProtocolException.Throw(ErrorCode.ProtocolError, $"STATUS on stream {header.StreamId}, which the peer opened");
             }
 
-            stream.OnStatus(status);
+            stream.OnStatus(status, _batch);
             return;
         }
 

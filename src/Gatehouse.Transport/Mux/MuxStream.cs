@@ -27,6 +27,9 @@ public sealed class MuxStream
     private int _recvRemaining;
     private int _finished;
 
+    // Set once by AttachSink (under _inbound's lock); afterwards events bypass the queue.
+    private IStreamSink? _sink;
+
     internal MuxStream(MuxConnection connection, uint id, RequestHeader header, bool isLocal, long sendWindow, int recvWindow)
     {
         _connection = connection;
@@ -69,6 +72,43 @@ public sealed class MuxStream
     /// <summary>Tries to read an event without waiting.</summary>
     public bool TryRead(out StreamEvent item) => _inbound.Reader.TryRead(out item);
 
+    /// <summary>Looks at the next event without taking it.</summary>
+    public bool TryPeek(out StreamEvent item) => _inbound.Reader.TryPeek(out item);
+
+    /// <summary>
+    /// From now on every inbound event goes to <paramref name="sink"/> instead of the queue; events
+    /// already queued are handed to it first, in order.
+    /// </summary>
+    internal void AttachSink(IStreamSink sink)
+    {
+        lock (_inbound)
+        {
+            while (_inbound.Reader.TryRead(out var item))
+            {
+                switch (item.Kind)
+                {
+                    case StreamEventKind.Data:
+                        sink.OnData(this, item.OutStream, new ReadOnlySequence<byte>(item.Buffer!, 0, item.Length), null);
+                        ArrayPool<byte>.Shared.Return(item.Buffer!);
+                        break;
+                    case StreamEventKind.EndOfInput:
+                        sink.OnEndOfInput(this, null);
+                        break;
+                    case StreamEventKind.Status:
+                        sink.OnStatus(this, item.Status, null);
+                        break;
+                }
+            }
+
+            Volatile.Write(ref _sink, sink);
+        }
+
+        if (_aborted.IsCancellationRequested)
+        {
+            sink.OnAborted(this);
+        }
+    }
+
     /// <summary>Returns a data event's buffer to the pool and its bytes as credit to the sender.</summary>
     public void Release(in StreamEvent item)
     {
@@ -82,7 +122,7 @@ public sealed class MuxStream
     }
 
     /// <summary>Returns <paramref name="bytes"/> of stream credit, batching WINDOW_UPDATEs to half a window.</summary>
-    internal void ReturnCredit(int bytes)
+    internal void ReturnCredit(int bytes, FlushBatch? batch = null)
     {
         if (bytes <= 0 || IsFinished)
         {
@@ -96,7 +136,7 @@ public sealed class MuxStream
             if (grant > 0)
             {
                 Interlocked.Add(ref _recvRemaining, grant);
-                _connection.Writer.WriteWindowUpdate(Id, grant);
+                _connection.Writer.WriteWindowUpdate(Id, grant, batch);
             }
         }
     }
@@ -117,7 +157,10 @@ public sealed class MuxStream
 
     /// <summary>Responder: sends the one final status and forgets the stream. Later calls are ignored.</summary>
     /// <returns>True when this call sent the status.</returns>
-    public bool Complete(in CallStatus status)
+    public bool Complete(in CallStatus status) => Complete(status, null);
+
+    /// <summary>Responder: sends the status, its flush joining <paramref name="batch"/>.</summary>
+    internal bool Complete(in CallStatus status, FlushBatch? batch)
     {
         if (IsLocal)
         {
@@ -129,7 +172,7 @@ public sealed class MuxStream
             return false;
         }
 
-        _connection.Writer.WriteStatus(Id, status);
+        _connection.Writer.WriteStatus(Id, status, batch);
         _connection.OnStreamFinished(this);
         Drain();
         return true;
@@ -183,7 +226,47 @@ public sealed class MuxStream
         }
     }
 
-    /// <summary>Read loop: queues an inbound event.</summary>
+    /// <summary>Read loop: inbound DATA, to the sink or the queue.</summary>
+    internal void DeliverData(byte outStream, in ReadOnlySequence<byte> data, FlushBatch? batch)
+    {
+        var sink = Volatile.Read(ref _sink);
+        if (sink is null)
+        {
+            lock (_inbound)
+            {
+                sink = _sink;
+                if (sink is null)
+                {
+                    Enqueue(StreamEvent.ForData(outStream, data));
+                    return;
+                }
+            }
+        }
+
+        sink.OnData(this, outStream, data, batch);
+    }
+
+    /// <summary>Read loop: the requester ended stdin.</summary>
+    internal void DeliverEndOfInput(FlushBatch? batch)
+    {
+        var sink = Volatile.Read(ref _sink);
+        if (sink is null)
+        {
+            lock (_inbound)
+            {
+                sink = _sink;
+                if (sink is null)
+                {
+                    Enqueue(StreamEvent.EndOfInput);
+                    return;
+                }
+            }
+        }
+
+        sink.OnEndOfInput(this, batch);
+    }
+
+    /// <summary>Queues an inbound event.</summary>
     internal void Enqueue(in StreamEvent item)
     {
         if (!_inbound.Writer.TryWrite(item) && item.Buffer is not null)
@@ -201,16 +284,29 @@ public sealed class MuxStream
     }
 
     /// <summary>Requester side: the final status arrived (or was synthesised).</summary>
-    internal void OnStatus(in CallStatus status)
+    internal void OnStatus(in CallStatus status, FlushBatch? batch = null)
     {
         if (Interlocked.Exchange(ref _finished, 1) != 0)
         {
             return;
         }
 
-        _inbound.Writer.TryWrite(StreamEvent.ForStatus(status));
-        _inbound.Writer.TryComplete();
         _connection.OnStreamFinished(this);
+        var sink = Volatile.Read(ref _sink);
+        if (sink is null)
+        {
+            lock (_inbound)
+            {
+                sink = _sink;
+                if (sink is null)
+                {
+                    _inbound.Writer.TryWrite(StreamEvent.ForStatus(status));
+                    _inbound.Writer.TryComplete();
+                }
+            }
+        }
+
+        sink?.OnStatus(this, status, batch);
         WakeWriter();
     }
 
@@ -241,6 +337,7 @@ public sealed class MuxStream
             // A callback registered on Aborted threw; the stream is ending either way.
         }
 
+        Volatile.Read(ref _sink)?.OnAborted(this);
         WakeWriter();
     }
 

@@ -1,0 +1,301 @@
+using System.Buffers;
+using Gatehouse.Protocol;
+
+namespace Gatehouse.Transport.Mux;
+
+/// <summary>
+/// Joins a caller's stream (this side responds) to an upstream stream (this side requested, on
+/// another connection), as a gateway relays a request to a service: stdin goes up, output and the
+/// final status come down, a CANCEL or a lost caller cancels upstream. Frames are relayed by the
+/// read loops themselves, straight into the other connection's writer (no queue, no task, no
+/// thread hop), while the windows allow; what does not fit waits in a small backlog drained by a
+/// task as credit returns. Credit goes back to each sender only once its bytes were passed on, so
+/// the relay holds at most one stream window per direction.
+/// </summary>
+public sealed class MuxSplice
+{
+    private readonly MuxStream _caller;
+    private readonly MuxStream _upstream;
+    private readonly TaskCompletionSource<CallStatus> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Action<CallStatus>? _onFinished;
+    private int _cancelled;
+
+    private MuxSplice(MuxStream caller, MuxStream upstream, Action<CallStatus>? onFinished)
+    {
+        _caller = caller;
+        _upstream = upstream;
+        _onFinished = onFinished;
+    }
+
+    /// <summary>
+    /// Starts relaying between <paramref name="caller"/> and <paramref name="upstream"/>.
+    /// <paramref name="inputEnded"/>: the upstream stream was opened with END_STREAM (the caller
+    /// sent no stdin), so the caller's end of input is not passed on again.
+    /// <paramref name="onFinished"/>, if given, runs once when upstream's status arrived (on the
+    /// thread that delivered it) instead of completing <see cref="Completion"/> asynchronously.
+    /// </summary>
+    public static MuxSplice Start(MuxStream caller, MuxStream upstream, bool inputEnded, Action<CallStatus>? onFinished = null)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(upstream);
+        if (caller.IsLocal || !upstream.IsLocal)
+        {
+            throw new ArgumentException("A splice joins a stream this side answers to one it requested");
+        }
+
+        var splice = new MuxSplice(caller, upstream, onFinished);
+        upstream.AttachSink(new Forwarder(splice, upstream, caller, inputEnded: true));
+        caller.AttachSink(new Forwarder(splice, caller, upstream, inputEnded));
+        return splice;
+    }
+
+    /// <summary>Completes with upstream's status once it arrived (and was passed to the caller, unless the caller already had one).</summary>
+    public Task<CallStatus> Completion => _done.Task;
+
+    /// <summary>Gives the caller <paramref name="status"/> now (a deadline passed) and cancels upstream; <see cref="Completion"/> still waits for upstream's status.</summary>
+    public void Expire(in CallStatus status)
+    {
+        CancelUpstream(status.IsError ? status.ErrorCode : ErrorCode.Cancelled);
+        _caller.Complete(status);
+    }
+
+    private void CancelUpstream(ErrorCode code)
+    {
+        if (Interlocked.Exchange(ref _cancelled, 1) == 0)
+        {
+            _upstream.Cancel(code);
+        }
+    }
+
+    private void OnUpstreamStatus(in CallStatus status, FlushBatch? batch)
+    {
+        _caller.Complete(status, batch);
+        if (_onFinished is not null)
+        {
+            _onFinished(status);
+        }
+        else
+        {
+            _done.TrySetResult(status);
+        }
+    }
+
+    private void OnCallerGone() => CancelUpstream(_caller.CancelCode ?? ErrorCode.Cancelled);
+
+    /// <summary>One direction: the source stream's events, written to the target stream.</summary>
+    private sealed class Forwarder : IStreamSink
+    {
+        private readonly MuxSplice _splice;
+        private readonly MuxStream _source;
+        private readonly MuxStream _target;
+        private readonly bool _down;
+        private readonly Queue<Pending> _backlog = new();
+        private bool _pumping;
+        private bool _inputEnded;
+        private bool _targetGone;
+
+        public Forwarder(MuxSplice splice, MuxStream source, MuxStream target, bool inputEnded)
+        {
+            _splice = splice;
+            _source = source;
+            _target = target;
+            _down = source.IsLocal;
+            _inputEnded = inputEnded;
+        }
+
+        public void OnData(MuxStream source, byte outStream, in ReadOnlySequence<byte> data, FlushBatch? batch)
+        {
+            int n = (int)data.Length;
+            lock (_backlog)
+            {
+                if (_pumping)
+                {
+                    _backlog.Enqueue(Pending.Copy(outStream, data));
+                    return;
+                }
+            }
+
+            if (_targetGone)
+            {
+                _source.ReturnCredit(n, batch);
+                return;
+            }
+
+            int written = _target.Connection.WriteDataNow(_target, outStream, data, endStream: false, batch);
+            if (written < 0)
+            {
+                TargetGone();
+                _source.ReturnCredit(n, batch);
+                return;
+            }
+
+            if (written > 0)
+            {
+                _source.ReturnCredit(written, batch);
+            }
+
+            if (written < n)
+            {
+                lock (_backlog)
+                {
+                    _backlog.Enqueue(Pending.Copy(outStream, data.Slice(written)));
+                    _pumping = true;
+                }
+
+                _ = PumpAsync();
+            }
+        }
+
+        public void OnEndOfInput(MuxStream source, FlushBatch? batch)
+        {
+            if (_inputEnded)
+            {
+                return;
+            }
+
+            _inputEnded = true;
+            lock (_backlog)
+            {
+                if (_pumping)
+                {
+                    _backlog.Enqueue(Pending.End);
+                    return;
+                }
+            }
+
+            if (!_targetGone)
+            {
+                _target.Connection.WriteDataNow(_target, 0, default, endStream: true, batch);
+            }
+        }
+
+        public void OnStatus(MuxStream source, in CallStatus status, FlushBatch? batch)
+        {
+            lock (_backlog)
+            {
+                if (_pumping)
+                {
+                    _backlog.Enqueue(Pending.ForStatus(status));
+                    return;
+                }
+            }
+
+            _splice.OnUpstreamStatus(status, batch);
+        }
+
+        public void OnAborted(MuxStream source)
+        {
+            if (!_down)
+            {
+                // The caller cancelled or went away: tell upstream; its status still ends the splice.
+                _splice.OnCallerGone();
+            }
+        }
+
+        private void TargetGone()
+        {
+            _targetGone = true;
+            if (_down)
+            {
+                _splice.OnCallerGone();
+            }
+        }
+
+        /// <summary>Drains the backlog in order as credit returns; events that arrive meanwhile join it.</summary>
+        private async Task PumpAsync()
+        {
+            while (true)
+            {
+                Pending item;
+                lock (_backlog)
+                {
+                    if (!_backlog.TryPeek(out item))
+                    {
+                        _pumping = false;
+                        return;
+                    }
+                }
+
+                switch (item.Kind)
+                {
+                    case StreamEventKind.Data:
+                        if (!_targetGone)
+                        {
+                            try
+                            {
+                                await _target.WriteAsync(item.OutStream, item.Memory).ConfigureAwait(false);
+                            }
+                            catch (Exception ex) when (ex is OperationCanceledException or ConnectionClosedException or InvalidOperationException)
+                            {
+                                TargetGone();
+                            }
+                        }
+
+                        _source.ReturnCredit(item.Length);
+                        item.Return();
+                        break;
+                    case StreamEventKind.EndOfInput:
+                        if (!_targetGone)
+                        {
+                            _target.Connection.WriteDataNow(_target, 0, default, endStream: true, null);
+                        }
+
+                        break;
+                    case StreamEventKind.Status:
+                        _splice.OnUpstreamStatus(item.Status, null);
+                        break;
+                }
+
+                lock (_backlog)
+                {
+                    _backlog.Dequeue();
+                }
+            }
+        }
+    }
+
+    /// <summary>A backlog entry: data copied into a pooled buffer, an end of input, or the status.</summary>
+    private readonly struct Pending
+    {
+        private readonly byte[]? _buffer;
+
+        private Pending(StreamEventKind kind, byte outStream, byte[]? buffer, int length, CallStatus status)
+        {
+            Kind = kind;
+            OutStream = outStream;
+            _buffer = buffer;
+            Length = length;
+            Status = status;
+        }
+
+        public StreamEventKind Kind { get; }
+
+        public byte OutStream { get; }
+
+        public int Length { get; }
+
+        public CallStatus Status { get; }
+
+        public ReadOnlyMemory<byte> Memory => _buffer.AsMemory(0, Length);
+
+        public static Pending End => new(StreamEventKind.EndOfInput, 0, null, 0, default);
+
+        public static Pending ForStatus(in CallStatus status) => new(StreamEventKind.Status, 0, null, 0, status);
+
+        public static Pending Copy(byte outStream, in ReadOnlySequence<byte> data)
+        {
+            int length = (int)data.Length;
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+            data.CopyTo(buffer);
+            return new Pending(StreamEventKind.Data, outStream, buffer, length, default);
+        }
+
+        public void Return()
+        {
+            if (_buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(_buffer);
+            }
+        }
+    }
+}
