@@ -22,8 +22,63 @@ internal sealed class RequestDispatcher
         _control = new ControlCommands(runtime);
     }
 
-    /// <summary>Entry point from the connection's read loop (already on the thread pool).</summary>
-    public void Dispatch(PeerSession caller, MuxStream stream) => _ = RunAsync(caller, stream);
+    /// <summary>
+    /// Entry point, called on the caller connection's read loop: a request that can be relayed to a
+    /// service without waiting is spliced right here (no thread hop, no task); everything else
+    /// (admin commands, exec and ZeroMQ backends, queueing, errors, deadlines) goes to the thread pool.
+    /// </summary>
+    public void Dispatch(PeerSession caller, MuxStream stream)
+    {
+        if (!TryRelayNow(caller, stream))
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static s => _ = s.Item1.RunAsync(s.caller, s.stream), (this, caller, stream), preferLocal: false);
+        }
+    }
+
+    /// <summary>The fast path: a client allowed the domain, a free service, a free stream slot on it.</summary>
+    private bool TryRelayNow(PeerSession caller, MuxStream stream)
+    {
+        var header = stream.Header;
+        if (header.DeadlineMs > 0 || header.Domain == RequestHeader.ControlDomain
+            || !caller.Grant.Has(PeerRoles.Client) || !caller.Grant.AllowsDomain(header.Domain))
+        {
+            return false;
+        }
+
+        var binding = _runtime.Routes.TryAcquire(header.Domain, header.Command);
+        if (binding is null)
+        {
+            return false;
+        }
+
+        bool noStdin = stream.TryPeek(out var first) && first.Kind == StreamEventKind.EndOfInput;
+        var upstream = binding.Connection.TryOpenStream(ForwardedMetadata.Build(header, caller, 0), noStdin);
+        if (upstream is null)
+        {
+            _runtime.Routes.Release(binding);
+            return false;
+        }
+
+        caller.CountRequest();
+        _runtime.RequestStarted();
+        MuxSplice.Start(stream, upstream, noStdin, new SpliceDone(this, caller, header, binding).OnFinished);
+        return true;
+    }
+
+    /// <summary>What happens when a spliced request's upstream status arrived.</summary>
+    private sealed class SpliceDone(RequestDispatcher dispatcher, PeerSession caller, RequestHeader header, Routing.ServiceBinding binding)
+    {
+        public void OnFinished(CallStatus status)
+        {
+            var runtime = dispatcher._runtime;
+            runtime.Routes.Release(binding);
+            runtime.RequestEnded();
+            if (runtime.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug))
+            {
+                Log.RequestDone(runtime.Logger, caller.Describe(), header.Domain, header.Command, status.ToString());
+            }
+        }
+    }
 
     private async Task RunAsync(PeerSession caller, MuxStream stream)
     {

@@ -61,6 +61,7 @@ internal sealed class GatewayConnectionHandler : ConnectionHandler
             Settings = _runtime.Options.Protocol,
             HelloTimeout = _runtime.Options.HandshakeTimeout,
             InactivityTimeout = _runtime.Options.InactivityTimeout,
+            DispatchInline = true,
             Name = $"{grant.Name}@{remote}",
         }, _runtime.Logger);
         var session = new PeerSession(mux, grant, fingerprint, connection.RemoteEndPoint);

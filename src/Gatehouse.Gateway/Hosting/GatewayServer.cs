@@ -72,6 +72,10 @@ public sealed class GatewayServer : IAsyncDisposable
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.DrainTimeout + TimeSpan.FromSeconds(5));
         GatewayServer? server = null;
         var tls = TlsSettings.ServerOptions(identity);
+        // Socket continuations run inline instead of through Kestrel's I/O queues: every handler on
+        // these connections is non-blocking (a read loop that parses and relays frames), and each
+        // hop saved is a thread wake-up saved per message.
+        builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
         builder.WebHost.UseKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;

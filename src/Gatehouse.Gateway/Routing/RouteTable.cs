@@ -133,6 +133,24 @@ public sealed class RouteTable
     }
 
     /// <summary>
+    /// Leases a binding only if one is free now and nobody is queued ahead; null otherwise (the
+    /// caller then takes <see cref="AcquireAsync"/>, which queues and reports errors).
+    /// </summary>
+    public ServiceBinding? TryAcquire(string domain, string command)
+    {
+        lock (_lock)
+        {
+            if ((!_routes.TryGetValue((domain, command), out var route) && !_routes.TryGetValue((domain, "*"), out route))
+                || route.Waiters.Count > 0)
+            {
+                return null;
+            }
+
+            return PickUnsynchronized(route);
+        }
+    }
+
+    /// <summary>
     /// Leases a binding for one request, waiting in the queue up to <paramref name="maxWait"/>.
     /// </summary>
     /// <returns>The lease, or an error status: UNKNOWN_COMMAND (no route), OVERLOADED (queue full or waited too long), UNAVAILABLE (the route vanished while waiting).</returns>

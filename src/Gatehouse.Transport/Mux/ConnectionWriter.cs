@@ -84,6 +84,7 @@ internal sealed class ConnectionWriter
     /// <summary>After <see cref="CommitUnsynchronized"/> returned true: flush now, or at the end of <paramref name="batch"/>.</summary>
     public void FlushOrDefer(FlushBatch? batch)
     {
+        batch ??= FlushBatch.Current;
         if (batch is null)
         {
             ScheduleFlush();
@@ -110,15 +111,25 @@ internal sealed class ConnectionWriter
         Write((lastStreamId, code, message), static (o, s) => FrameWriter.WriteGoAway(o, s.lastStreamId, s.code, s.message));
 
     /// <summary>Starts the flush loop after <see cref="CommitUnsynchronized"/> returned true.</summary>
-    public void StartFlush() => ScheduleFlush();
+    public void StartFlush() => FlushOrDefer(null);
 
     /// <summary>
-    /// Runs the flush loop from the thread pool's global queue: work already queued (other
-    /// requests' continuations, which write frames of their own) runs first, so their frames join
-    /// this send.
+    /// Sends at once when the thread pool has nothing queued (nothing could join the send, so
+    /// waiting would only add latency); otherwise runs the flush loop from the pool's global queue,
+    /// after the work already queued (other requests' continuations, which write frames of their
+    /// own), so their frames join this send: one TLS record and one syscall for many requests.
     /// </summary>
-    private void ScheduleFlush() =>
-        ThreadPool.UnsafeQueueUserWorkItem(static w => _ = w.FlushLoopAsync(), this, preferLocal: false);
+    private void ScheduleFlush()
+    {
+        if (ThreadPool.PendingWorkItemCount == 0)
+        {
+            _ = FlushLoopAsync();
+        }
+        else
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static w => _ = w.FlushLoopAsync(), this, preferLocal: false);
+        }
+    }
 
     private async Task FlushLoopAsync()
     {

@@ -35,6 +35,7 @@ public sealed partial class MuxConnection
                     Interlocked.Exchange(ref _lastReadTicks, Environment.TickCount64);
                     try
                     {
+                        _batch.Enter();
                         while (FrameReader.TryReadFrame(ref buffer, _options.Settings.MaxFrameSize, out FrameHeader header, out ReadOnlySequence<byte> payload))
                         {
                             ProcessFrame(header, payload);
@@ -234,7 +235,14 @@ public sealed partial class MuxConnection
             stream.DeliverEndOfInput(_batch);
         }
 
-        ThreadPool.UnsafeQueueUserWorkItem(static s => s.handler(s.stream), (handler, stream), preferLocal: false);
+        if (_options.DispatchInline)
+        {
+            handler(stream);
+        }
+        else
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static s => s.handler(s.stream), (handler, stream), preferLocal: false);
+        }
     }
 
     private void OnData(in FrameHeader header, in ReadOnlySequence<byte> payload)

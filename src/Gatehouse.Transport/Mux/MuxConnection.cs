@@ -135,6 +135,27 @@ public sealed partial class MuxConnection : IAsyncDisposable
         }
 
         await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return OpenStreamCore(slots, header, endStream) ?? throw new ConnectionClosedException(CloseReason);
+    }
+
+    /// <summary>
+    /// Opens a request stream only if that needs no waiting (a stream slot is free and the
+    /// connection is not going away); null otherwise.
+    /// </summary>
+    public MuxStream? TryOpenStream(RequestHeader header, bool endStream)
+    {
+        var slots = _openSlots;
+        if (slots is null || IsGoingAway || !slots.Wait(0))
+        {
+            return null;
+        }
+
+        return OpenStreamCore(slots, header, endStream);
+    }
+
+    /// <summary>With a slot taken: registers the stream and writes its REQUEST; null (slot released) when the connection is closing.</summary>
+    private MuxStream? OpenStreamCore(SemaphoreSlim slots, RequestHeader header, bool endStream)
+    {
         MuxStream stream;
         bool flush;
         lock (Writer.SyncRoot)
@@ -142,7 +163,7 @@ public sealed partial class MuxConnection : IAsyncDisposable
             if (IsGoingAway || Writer.IsCompletedUnsynchronized)
             {
                 slots.Release();
-                throw new ConnectionClosedException(CloseReason);
+                return null;
             }
 
             uint id = _nextLocalId;

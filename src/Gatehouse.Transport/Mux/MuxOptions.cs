@@ -14,6 +14,13 @@ public sealed record MuxOptions
     /// <summary>Close the connection after this long with no open stream; zero or negative: never.</summary>
     public TimeSpan InactivityTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Call <see cref="MuxConnection.RequestReceived"/> on the read loop itself instead of the
+    /// thread pool. Only for a handler that never blocks and hands slow work to the pool itself
+    /// (the gateway's dispatcher, which relays most requests without waiting).
+    /// </summary>
+    public bool DispatchInline { get; init; }
+
     /// <summary>A label for logs (peer address, principal).</summary>
     public string Name { get; init; } = "connection";
 }
