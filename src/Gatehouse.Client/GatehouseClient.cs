@@ -81,9 +81,11 @@ public sealed class GatehouseClient : IAsyncDisposable
         {
             var connection = await GetConnectionAsync(cancellationToken).ConfigureAwait(false);
             MuxStream stream;
+            int stdinSent;
             try
             {
-                stream = await connection.OpenStreamAsync(header, endStream: request.Stdin is null, cancellationToken).ConfigureAwait(false);
+                // The REQUEST and as much stdin as the windows take leave together.
+                (stream, stdinSent) = await connection.OpenStreamAsync(header, request.Stdin ?? default, endStream: true, cancellationToken).ConfigureAwait(false);
             }
             catch (ConnectionClosedException) when (attempt < _options.Connection.MaxRetries)
             {
@@ -92,9 +94,9 @@ public sealed class GatehouseClient : IAsyncDisposable
             }
 
             var call = new ActiveCall(stream, deadline);
-            if (request.Stdin is { } stdin)
+            if (request.Stdin is { } stdin && stdinSent < stdin.Length)
             {
-                _ = SendStdinAsync(call, stdin);
+                _ = SendStdinAsync(call, stdin[stdinSent..]);
             }
 
             return call;

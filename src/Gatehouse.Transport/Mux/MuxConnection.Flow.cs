@@ -227,28 +227,7 @@ public sealed partial class MuxConnection
             }
             else
             {
-                var rest = data;
-                while (!rest.IsEmpty)
-                {
-                    long available = Math.Min(Math.Min(stream.SendWindow, _connSendWindow), maxChunk);
-                    if (available <= 0)
-                    {
-                        break;
-                    }
-
-                    int n = (int)Math.Min(available, rest.Length);
-                    bool last = n == rest.Length;
-                    Protocol.FrameWriter.WriteData(Writer.OutputUnsynchronized, stream.Id, outStream, rest.Slice(0, n), endStream && last);
-                    stream.SendWindow -= n;
-                    _connSendWindow -= n;
-                    written += n;
-                    rest = rest.Slice(n);
-                    if (last && endStream)
-                    {
-                        stream.LocalEndedUnsynchronized = true;
-                    }
-                }
-
+                written = WriteDataFramesUnsynchronized(stream, outStream, data, endStream, maxChunk);
                 if (written > 0)
                 {
                     flush = Writer.CommitUnsynchronized();
@@ -259,6 +238,35 @@ public sealed partial class MuxConnection
         if (flush)
         {
             Writer.FlushOrDefer(batch);
+        }
+
+        return written;
+    }
+
+    /// <summary>With the writer's lock held: DATA frames for as much of <paramref name="data"/> as both windows allow now.</summary>
+    private int WriteDataFramesUnsynchronized(MuxStream stream, byte outStream, in ReadOnlySequence<byte> data, bool endStream, int maxChunk)
+    {
+        int written = 0;
+        var rest = data;
+        while (!rest.IsEmpty)
+        {
+            long available = Math.Min(Math.Min(stream.SendWindow, _connSendWindow), maxChunk);
+            if (available <= 0)
+            {
+                break;
+            }
+
+            int n = (int)Math.Min(available, rest.Length);
+            bool last = n == rest.Length;
+            Protocol.FrameWriter.WriteData(Writer.OutputUnsynchronized, stream.Id, outStream, rest.Slice(0, n), endStream && last);
+            stream.SendWindow -= n;
+            _connSendWindow -= n;
+            written += n;
+            rest = rest.Slice(n);
+            if (last && endStream)
+            {
+                stream.LocalEndedUnsynchronized = true;
+            }
         }
 
         return written;

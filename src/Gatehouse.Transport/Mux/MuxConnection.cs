@@ -135,7 +135,27 @@ public sealed partial class MuxConnection : IAsyncDisposable
         }
 
         await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return OpenStreamCore(slots, header, endStream) ?? throw new ConnectionClosedException(CloseReason);
+        return OpenStreamCore(slots, header, default, endStream, out _) ?? throw new ConnectionClosedException(CloseReason);
+    }
+
+    /// <summary>
+    /// Opens a request stream and sends its REQUEST with as much of <paramref name="stdin"/> as the
+    /// peer's initial windows take, in one write (a small request leaves in one TLS record);
+    /// <paramref name="endStream"/> ends stdin after it when all of it fit. Returns the stream and
+    /// the bytes of stdin sent; the caller writes the rest (and ends stdin) itself.
+    /// </summary>
+    /// <exception cref="ConnectionClosedException">The connection is going away or closed.</exception>
+    public async ValueTask<(MuxStream Stream, int StdinSent)> OpenStreamAsync(RequestHeader header, ReadOnlyMemory<byte> stdin, bool endStream, CancellationToken cancellationToken = default)
+    {
+        var slots = _openSlots ?? throw new InvalidOperationException("StartAsync has not completed");
+        if (IsGoingAway)
+        {
+            throw new ConnectionClosedException(CloseReason);
+        }
+
+        await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var stream = OpenStreamCore(slots, header, stdin, endStream, out int sent) ?? throw new ConnectionClosedException(CloseReason);
+        return (stream, sent);
     }
 
     /// <summary>
@@ -150,14 +170,15 @@ public sealed partial class MuxConnection : IAsyncDisposable
             return null;
         }
 
-        return OpenStreamCore(slots, header, endStream);
+        return OpenStreamCore(slots, header, default, endStream, out _);
     }
 
     /// <summary>With a slot taken: registers the stream and writes its REQUEST; null (slot released) when the connection is closing.</summary>
-    private MuxStream? OpenStreamCore(SemaphoreSlim slots, RequestHeader header, bool endStream)
+    private MuxStream? OpenStreamCore(SemaphoreSlim slots, RequestHeader header, ReadOnlyMemory<byte> stdin, bool endStream, out int stdinSent)
     {
         MuxStream stream;
         bool flush;
+        stdinSent = 0;
         lock (Writer.SyncRoot)
         {
             if (IsGoingAway || Writer.IsCompletedUnsynchronized)
@@ -169,11 +190,16 @@ public sealed partial class MuxConnection : IAsyncDisposable
             uint id = _nextLocalId;
             _nextLocalId += 2;
             stream = new MuxStream(this, id, header, isLocal: true, PeerSettings.InitialStreamWindow, _options.Settings.InitialStreamWindow);
-            stream.LocalEndedUnsynchronized = endStream;
+            bool endNow = endStream && stdin.IsEmpty;
+            stream.LocalEndedUnsynchronized = endNow;
             _streams[id] = stream;
             try
             {
-                FrameWriter.WriteRequest(Writer.OutputUnsynchronized, id, header, endStream, PeerSettings.MaxFrameSize);
+                FrameWriter.WriteRequest(Writer.OutputUnsynchronized, id, header, endNow, PeerSettings.MaxFrameSize);
+                if (!stdin.IsEmpty)
+                {
+                    stdinSent = WriteDataFramesUnsynchronized(stream, 0, new System.Buffers.ReadOnlySequence<byte>(stdin), endStream, PeerSettings.MaxFrameSize - 1);
+                }
             }
             catch
             {
