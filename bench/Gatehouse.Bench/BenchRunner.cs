@@ -125,7 +125,9 @@ public static class BenchRunner
     private static double Cpu(MeasuredProcess process) =>
         process.Pid is { } pid && ProcStat.Read(pid, process.IncludeChildren) is { } sample ? sample.Seconds : double.NaN;
 
-    private static string Describe(Measurement m) => m.LatenciesUs is { Length: > 0 }
+    private static string Describe(Measurement m) => m.ServerMemoryMb is { } rss
+        ? string.Create(CultureInfo.InvariantCulture, $"{m.Operations} idle connections in {m.Elapsed.TotalSeconds:0.0} s, server RSS {rss:0.0} MiB, {m.ServerMemoryPerConnectionKb:0.0} KiB per connection")
+        : m.LatenciesUs is { Length: > 0 }
         ? string.Create(CultureInfo.InvariantCulture, $"{m.Operations} calls, p50 {m.Percentile(0.5):0.0} µs, p99 {m.Percentile(0.99):0.0} µs")
         : string.Create(CultureInfo.InvariantCulture, $"{m.Operations} ops in {m.Elapsed.TotalSeconds:0.00} s = {m.OpsPerSecond:0} /s, {m.MegabytesPerSecond:0.0} MB/s");
 

@@ -12,13 +12,13 @@ namespace Gatehouse.Bench.Tests;
 public class BenchSmokeTests
 {
     private static readonly string[] RowIds =
-        ["seq_p50_us", "seq_p99_us", "seq_p999_us", "c1_rps", "c16_rps", "c128_rps", "mib_mbps", "true_rps", "stream_mbps"];
+        ["seq_p50_us", "seq_p99_us", "seq_p999_us", "c1_rps", "c16_rps", "c128_rps", "mib_mbps", "true_rps", "stream_mbps", "idle_rss_mb", "idle_kb_per_conn"];
 
     private static readonly string[] RowTitles =
     [
         "sequential 64 B echo p50", "sequential 64 B echo p99", "sequential 64 B echo p99.9", "64 B echo, 1 in flight",
         "64 B echo, 16 in flight", "64 B echo, 128 in flight", "1 MiB echo, 8 in flight", "no-output command, 1 in flight",
-        "1 GiB streamed output",
+        "1 GiB streamed output", "idle TLS connections: gw RSS", "idle TLS connections: per connection",
     ];
 
     [Fact]
@@ -57,6 +57,9 @@ public class BenchSmokeTests
                 Assert.Equal(["cl", "gw", "svc"], cpu);
             }
 
+            // The idle-connections row measured a real, positive resident size of the gateway.
+            var idle = rows.Single(r => r.GetProperty("id").GetString() == "idle_rss_mb");
+            Assert.True(idle.GetProperty("values").GetProperty("gatehouse").GetDouble() > 10);
             Assert.Contains("| scenario", root.GetProperty("table").GetString());
         }
         finally

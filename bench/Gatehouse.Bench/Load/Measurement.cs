@@ -6,7 +6,10 @@ namespace Gatehouse.Bench.Load;
 /// <param name="Elapsed">Wall time of the measured part.</param>
 /// <param name="LatenciesUs">Per-request latencies in microseconds (sequential runs only), sorted.</param>
 /// <param name="ClientCpuSeconds">CPU of an external load generator, when it measures itself.</param>
-public sealed record Measurement(long Operations, long Bytes, TimeSpan Elapsed, double[]? LatenciesUs = null, double? ClientCpuSeconds = null)
+/// <param name="ServerMemoryMb">Idle-connections scenario: the server's resident memory (MiB) with the connections open.</param>
+/// <param name="ServerMemoryPerConnectionKb">Idle-connections scenario: its growth per connection (KiB).</param>
+public sealed record Measurement(long Operations, long Bytes, TimeSpan Elapsed, double[]? LatenciesUs = null, double? ClientCpuSeconds = null,
+    double? ServerMemoryMb = null, double? ServerMemoryPerConnectionKb = null)
 {
     public double OpsPerSecond => Operations / Elapsed.TotalSeconds;
 

@@ -17,6 +17,9 @@ public enum ScenarioKind
 
     /// <summary>One call streaming a large output to the caller.</summary>
     Stream,
+
+    /// <summary>Many authenticated connections held open and idle: the server's memory.</summary>
+    IdleConnections,
 }
 
 /// <summary>One measured workload.</summary>
@@ -36,6 +39,7 @@ public sealed record Scenario(string Id, ScenarioKind Kind, int InFlight, int Pa
         new("mib", ScenarioKind.LargeEcho, 8, 1_048_576),
         new("true", ScenarioKind.Empty, 1, 0),
         new("stream", ScenarioKind.Stream, 1, 0),
+        new("idle", ScenarioKind.IdleConnections, 0, 0),
     ];
 }
 
@@ -57,6 +61,9 @@ public sealed record LoadSettings
 
     public required int Repetitions { get; init; }
 
+    /// <summary>Connections opened in the idle-connections scenario.</summary>
+    public required int IdleConnections { get; init; }
+
     /// <summary>Tiny counts; finishes the whole run in well under a minute.</summary>
     public static LoadSettings Smoke { get; } = new()
     {
@@ -66,6 +73,7 @@ public sealed record LoadSettings
         StreamBytes = 16L << 20,
         StreamWarmupBytes = 1L << 20,
         Repetitions = 1,
+        IdleConnections = 200,
     };
 
     /// <summary>The real run: 1 s warm-up, 3 s measurements, 3 repetitions, 1 GiB stream.</summary>
@@ -77,5 +85,6 @@ public sealed record LoadSettings
         StreamBytes = 1L << 30,
         StreamWarmupBytes = 64L << 20,
         Repetitions = 3,
+        IdleConnections = 10_000,
     };
 }

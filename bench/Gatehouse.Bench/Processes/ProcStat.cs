@@ -45,4 +45,26 @@ public static class ProcStat
 
         return new CpuSample(ticks / TicksPerSecond);
     }
+
+    /// <summary>Resident memory (VmRSS from /proc/PID/status) in MiB, or NaN when the process is gone.</summary>
+    public static double ResidentMegabytes(int pid)
+    {
+        try
+        {
+            foreach (string line in File.ReadLines($"/proc/{pid}/status"))
+            {
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                {
+                    string kb = line["VmRSS:".Length..].Trim().Split(' ')[0];
+                    return double.Parse(kb, System.Globalization.CultureInfo.InvariantCulture) / 1024;
+                }
+            }
+        }
+        catch (IOException)
+        {
+            // The process exited.
+        }
+
+        return double.NaN;
+    }
 }

@@ -23,5 +23,7 @@ public sealed record Row(string Id, string Title, string ScenarioId, string Unit
         new("mib_mbps", "1 MiB echo, 8 in flight", "mib", "MB/s", true, m => m.MegabytesPerSecond),
         new("true_rps", "no-output command, 1 in flight", "true", "req/s", true, m => m.OpsPerSecond),
         new("stream_mbps", "1 GiB streamed output", "stream", "MB/s", true, m => m.MegabytesPerSecond),
+        new("idle_rss_mb", "idle TLS connections: gw RSS", "idle", "MiB", false, m => m.ServerMemoryMb ?? double.NaN),
+        new("idle_kb_per_conn", "idle TLS connections: per connection", "idle", "KiB", false, m => m.ServerMemoryPerConnectionKb ?? double.NaN),
     ];
 }

@@ -30,7 +30,18 @@ public abstract class DriverSystem : IBenchSystem
     /// <summary>Receives <paramref name="bytes"/> streamed bytes; returns how many arrived.</summary>
     protected virtual Task<long> StreamAsync(long bytes) => throw new NotSupportedException();
 
-    public virtual bool Supports(Scenario scenario) => scenario.Kind != ScenarioKind.Stream || CanStream;
+    /// <summary>True when <see cref="IdleAsync"/> is implemented.</summary>
+    protected virtual bool CanHoldIdle => false;
+
+    /// <summary>Opens <paramref name="count"/> idle connections and measures the server's memory.</summary>
+    protected virtual Task<Measurement> IdleAsync(int count, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public virtual bool Supports(Scenario scenario) => scenario.Kind switch
+    {
+        ScenarioKind.Stream => CanStream,
+        ScenarioKind.IdleConnections => CanHoldIdle,
+        _ => true,
+    };
 
     public Task<Measurement> RunAsync(Scenario scenario, LoadSettings settings, bool warmup, CancellationToken cancellationToken)
     {
@@ -51,6 +62,8 @@ public abstract class DriverSystem : IBenchSystem
                 }, scenario.InFlight, time, cancellationToken);
             case ScenarioKind.Stream:
                 return LoadDriver.StreamAsync(StreamAsync, warmup ? settings.StreamWarmupBytes : settings.StreamBytes);
+            case ScenarioKind.IdleConnections:
+                return IdleAsync(warmup ? Math.Min(100, settings.IdleConnections) : settings.IdleConnections, cancellationToken);
             default:
                 throw new ArgumentOutOfRangeException(nameof(scenario));
         }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Gatehouse.Bench.Load;
 using Gatehouse.Bench.Processes;
 using Gatehouse.Bench.Roles;
 using Gatehouse.Client;
@@ -17,6 +18,9 @@ public sealed class GatehouseSystem : DriverSystem
     private ChildProcess? _gateway;
     private ChildProcess? _service;
     private GatehouseClient? _client;
+    private PeerIdentity? _clientIdentity;
+    private Endpoint? _endpoint;
+    private Fingerprint _gatewayFingerprint;
 
     public override string Id => "gatehouse";
 
@@ -26,6 +30,8 @@ public sealed class GatehouseSystem : DriverSystem
         [new("cl", Environment.ProcessId), new("gw", _gateway?.Pid), new("svc", _service?.Pid)];
 
     protected override bool CanStream => true;
+
+    protected override bool CanHoldIdle => true;
 
     public override async Task StartAsync(BenchEnvironment environment, CancellationToken cancellationToken)
     {
@@ -49,6 +55,9 @@ public sealed class GatehouseSystem : DriverSystem
         _service = ChildProcess.StartRole("service", "--gateway", endpoint.ToString(), "--fingerprint", fingerprint.ToString(), "--identity", serviceDir);
         await _service.WaitReadyAsync(TimeSpan.FromSeconds(60));
 
+        _clientIdentity = clientIdentity;
+        _endpoint = endpoint;
+        _gatewayFingerprint = fingerprint;
         _client = new GatehouseClient(endpoint, new ClientOptions { Identity = clientIdentity, Pins = ClientOptions.PinTo(fingerprint) });
         await _client.ConnectAsync(cancellationToken);
     }
@@ -79,6 +88,34 @@ public sealed class GatehouseSystem : DriverSystem
 
         var status = await call.Completion;
         return status.IsSuccess ? received : throw new InvalidOperationException("gatehouse stream: " + status);
+    }
+
+    /// <summary>
+    /// Opens <paramref name="count"/> authenticated connections (TLS 1.3 with client certificate,
+    /// HELLO exchanged), leaves them idle for 3 s and reads the gateway's resident memory before and
+    /// after; then closes them all.
+    /// </summary>
+    protected override async Task<Measurement> IdleAsync(int count, CancellationToken cancellationToken)
+    {
+        int pid = _gateway!.Pid;
+        double before = ProcStat.ResidentMegabytes(pid);
+        var connections = new Gatehouse.Transport.Mux.MuxConnection[count];
+        var options = ConnectionOptions.Default with { ConnectTimeout = TimeSpan.FromSeconds(30), InactivityTimeout = TimeSpan.Zero };
+        var fingerprint = _gatewayFingerprint;
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken }, async (i, ct) =>
+                connections[i] = await Dialer.ConnectAsync(_endpoint!, _clientIdentity!, f => f == fingerprint, options, cancellationToken: ct));
+            var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(start);
+            await Task.Delay(TimeSpan.FromSeconds(3), cancellationToken);
+            double after = ProcStat.ResidentMegabytes(pid);
+            return new Measurement(count, 0, elapsed, ServerMemoryMb: after, ServerMemoryPerConnectionKb: (after - before) * 1024 / count);
+        }
+        finally
+        {
+            await Task.WhenAll(connections.Where(c => c is not null).Select(c => c.DisposeAsync().AsTask()));
+        }
     }
 
     public override async ValueTask DisposeAsync()
