@@ -89,11 +89,18 @@ public static class BenchRunner
         var limit = settings.Warmup + (settings.Duration * 3) + TimeSpan.FromSeconds(scenario.Kind == ScenarioKind.Stream ? 180 : 60);
         try
         {
-            for (int rep = 0; rep < settings.Repetitions; rep++)
+            // Idle connections: one round with no warm-up (memory a previous round
+            // freed is not given back to the system, so later rounds would measure the history).
+            bool once = scenario.Kind == ScenarioKind.IdleConnections;
+            for (int rep = 0; rep < (once ? 1 : settings.Repetitions); rep++)
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 timeout.CancelAfter(limit);
-                await system.RunAsync(scenario, settings, warmup: true, timeout.Token).WaitAsync(timeout.Token);
+                if (!once)
+                {
+                    await system.RunAsync(scenario, settings, warmup: true, timeout.Token).WaitAsync(timeout.Token);
+                }
+
                 var processes = system.Processes;
                 var before = processes.Select(Cpu).ToArray();
                 long start = Stopwatch.GetTimestamp();
