@@ -70,13 +70,18 @@ internal sealed class RequestDispatcher
     {
         public void OnFinished(CallStatus status)
         {
-            var runtime = dispatcher._runtime;
-            runtime.Routes.Release(binding);
-            runtime.RequestEnded();
-            if (runtime.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug))
-            {
-                Log.RequestDone(runtime.Logger, caller.Describe(), header.Domain, header.Command, status.ToString());
-            }
+            dispatcher._runtime.Routes.Release(binding);
+            dispatcher.LogDone(caller, header, status);
+            dispatcher._runtime.RequestEnded();
+        }
+    }
+
+    private void LogDone(PeerSession caller, RequestHeader header, in CallStatus status)
+    {
+        if (_runtime.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug))
+        {
+            // Guarded: the arguments are formatted strings, too costly to build per request for nothing.
+            Log.RequestDone(_runtime.Logger, caller.Describe(), header.Domain, header.Command, status.ToString());
         }
     }
 
@@ -89,11 +94,7 @@ internal sealed class RequestDispatcher
         {
             var status = await HandleAsync(caller, stream, header).ConfigureAwait(false);
             stream.Complete(status);
-            if (_runtime.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug))
-            {
-                // Guarded: the arguments are formatted strings, too costly to build per request for nothing.
-                Log.RequestDone(_runtime.Logger, caller.Describe(), header.Domain, header.Command, status.ToString());
-            }
+            LogDone(caller, header, status);
         }
         catch (Exception ex)
         {

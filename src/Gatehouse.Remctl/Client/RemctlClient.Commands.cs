@@ -26,32 +26,12 @@ public sealed partial class RemctlClient
     {
         ArgumentNullException.ThrowIfNull(arguments);
         ArgumentOutOfRangeException.ThrowIfZero(arguments.Count);
-        await _gate.WaitAsync(cancellationToken);
-        try
+        return await ExchangeAsync(async ct =>
         {
-            EnsureUsable();
-            try
-            {
-                var messages = RemctlCommandEncoder.Encode(arguments, keepAlive: true);
-                await WriteTokensAsync(RemctlLimits.DataV2, messages.Select(m => _context!.Wrap(m)), cancellationToken);
-                return await ReadResultAsync(onOutput, cancellationToken);
-            }
-            catch (Exception ex) when (ex is IOException or RemctlException or OperationCanceledException or TimeoutException)
-            {
-                _broken = true;
-                var wrapped = Wrap(ex);
-                if (!ReferenceEquals(wrapped, ex))
-                {
-                    throw wrapped;
-                }
-
-                throw;
-            }
-        }
-        finally
-        {
-            _gate.Release();
-        }
+            var messages = RemctlCommandEncoder.Encode(arguments, keepAlive: true);
+            await WriteTokensAsync(RemctlLimits.DataV2, messages.Select(m => _context!.Wrap(m)), ct);
+            return await ReadResultAsync(onOutput, ct);
+        }, cancellationToken);
     }
 
     /// <summary>
@@ -59,33 +39,42 @@ public sealed partial class RemctlClient
     /// MESSAGE_NOOP; false when it answered MESSAGE_VERSION 2 (an older server: the client falls back to
     /// version 2 and later calls return false without sending).
     /// </summary>
-    public async Task<bool> NoopAsync(CancellationToken cancellationToken = default)
+    public Task<bool> NoopAsync(CancellationToken cancellationToken = default) => ExchangeAsync(async ct =>
+    {
+        if (ServerProtocolVersion < 3)
+        {
+            return false;
+        }
+
+        var message = new ArrayBufferWriter<byte>(2);
+        RemctlMessageWriter.WriteNoop(message);
+        await WriteTokensAsync(RemctlLimits.DataV2, [_context!.Wrap(message.WrittenSpan)], ct);
+        var reply = await ReadMessageAsync(ct);
+        switch (reply)
+        {
+            case RemctlNoopMessage:
+                return true;
+            case RemctlVersionMessage version:
+                ServerProtocolVersion = Math.Min((int)version.HighestSupported, 2);
+                return false;
+            default:
+                throw new RemctlProtocolException(RemctlErrorCode.UnexpectedMessage, $"Unexpected {reply.Type} in reply to NOOP");
+        }
+    }, cancellationToken);
+
+    /// <summary>
+    /// One exchange on the connection, one at a time: a failure (I/O, protocol, cancel, timeout)
+    /// leaves the connection unusable and is reported as a <see cref="RemctlException"/>.
+    /// </summary>
+    private async Task<T> ExchangeAsync<T>(Func<CancellationToken, Task<T>> exchange, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try
         {
             EnsureUsable();
-            if (ServerProtocolVersion < 3)
-            {
-                return false;
-            }
-
             try
             {
-                var message = new ArrayBufferWriter<byte>(2);
-                RemctlMessageWriter.WriteNoop(message);
-                await WriteTokensAsync(RemctlLimits.DataV2, [_context!.Wrap(message.WrittenSpan)], cancellationToken);
-                var reply = await ReadMessageAsync(cancellationToken);
-                switch (reply)
-                {
-                    case RemctlNoopMessage:
-                        return true;
-                    case RemctlVersionMessage version:
-                        ServerProtocolVersion = Math.Min((int)version.HighestSupported, 2);
-                        return false;
-                    default:
-                        throw new RemctlProtocolException(RemctlErrorCode.UnexpectedMessage, $"Unexpected {reply.Type} in reply to NOOP");
-                }
+                return await exchange(cancellationToken);
             }
             catch (Exception ex) when (ex is IOException or RemctlException or OperationCanceledException or TimeoutException)
             {

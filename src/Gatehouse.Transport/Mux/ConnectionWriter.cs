@@ -23,7 +23,6 @@ internal sealed class ConnectionWriter
     private FrameBuffer _pending = new();
     private FrameBuffer _sending = new();
     private bool _flushing;
-    private bool _completed;
     private bool _broken;
     private bool _closeStarted;
     private TaskCompletionSource? _drained;
@@ -40,7 +39,7 @@ internal sealed class ConnectionWriter
     public object SyncRoot { get; } = new();
 
     /// <summary>True once the output is closing or broken; later writes are dropped.</summary>
-    public bool IsCompletedUnsynchronized => _completed;
+    public bool IsCompletedUnsynchronized => _closeStarted || _broken;
 
     /// <summary>Where frame writers write; only with <see cref="SyncRoot"/> held.</summary>
     public IBufferWriter<byte> OutputUnsynchronized => _pending;
@@ -58,15 +57,12 @@ internal sealed class ConnectionWriter
     }
 
     /// <summary>Writes one frame through <paramref name="write"/> and sends it.</summary>
-    public void Write<TState>(TState state, Action<IBufferWriter<byte>, TState> write) => Write(state, write, null);
-
-    /// <summary>Writes one frame; its flush joins <paramref name="batch"/> when there is one.</summary>
-    public void Write<TState>(TState state, Action<IBufferWriter<byte>, TState> write, FlushBatch? batch)
+    public void Write<TState>(TState state, Action<IBufferWriter<byte>, TState> write)
     {
         bool flush;
         lock (SyncRoot)
         {
-            if (_completed)
+            if (IsCompletedUnsynchronized)
             {
                 return;
             }
@@ -77,29 +73,15 @@ internal sealed class ConnectionWriter
 
         if (flush)
         {
-            FlushOrDefer(batch);
+            StartFlush();
         }
     }
 
-    /// <summary>After <see cref="CommitUnsynchronized"/> returned true: flush now, or at the end of <paramref name="batch"/>.</summary>
-    public void FlushOrDefer(FlushBatch? batch)
-    {
-        batch ??= FlushBatch.Current;
-        if (batch is null)
-        {
-            ScheduleFlush();
-        }
-        else
-        {
-            batch.Add(this);
-        }
-    }
+    public void WriteStatus(uint streamId, CallStatus status) =>
+        Write((streamId, status), static (o, s) => FrameWriter.WriteStatus(o, s.streamId, s.status));
 
-    public void WriteStatus(uint streamId, CallStatus status, FlushBatch? batch = null) =>
-        Write((streamId, status), static (o, s) => FrameWriter.WriteStatus(o, s.streamId, s.status), batch);
-
-    public void WriteWindowUpdate(uint streamId, int increment, FlushBatch? batch = null) =>
-        Write((streamId, increment), static (o, s) => FrameWriter.WriteWindowUpdate(o, s.streamId, s.increment), batch);
+    public void WriteWindowUpdate(uint streamId, int increment) =>
+        Write((streamId, increment), static (o, s) => FrameWriter.WriteWindowUpdate(o, s.streamId, s.increment));
 
     public void WriteCancel(uint streamId, ErrorCode code) =>
         Write((streamId, code), static (o, s) => FrameWriter.WriteCancel(o, s.streamId, s.code));
@@ -110,18 +92,21 @@ internal sealed class ConnectionWriter
     public void WriteGoAway(uint lastStreamId, ErrorCode code, string message) =>
         Write((lastStreamId, code, message), static (o, s) => FrameWriter.WriteGoAway(o, s.lastStreamId, s.code, s.message));
 
-    /// <summary>Starts the flush loop after <see cref="CommitUnsynchronized"/> returned true.</summary>
-    public void StartFlush() => FlushOrDefer(null);
-
     /// <summary>
-    /// Sends at once when the thread pool has nothing queued (nothing could join the send, so
-    /// waiting would only add latency); otherwise runs the flush loop from the pool's global queue,
-    /// after the work already queued (other requests' continuations, which write frames of their
-    /// own), so their frames join this send: one TLS record and one syscall for many requests.
+    /// Starts the flush loop after <see cref="CommitUnsynchronized"/> returned true. On a read loop
+    /// processing a read (<see cref="FlushBatch.Current"/>), the flush waits for the end of that
+    /// read. Otherwise it sends at once when the thread pool has nothing queued (nothing could join
+    /// the send, so waiting would only add latency), or runs from the pool's global queue, after
+    /// the work already queued (other requests' continuations, which write frames of their own), so
+    /// their frames join this send: one TLS record and one syscall for many requests.
     /// </summary>
-    private void ScheduleFlush()
+    public void StartFlush()
     {
-        if (ThreadPool.PendingWorkItemCount == 0)
+        if (FlushBatch.Current is { } batch)
+        {
+            batch.Add(this);
+        }
+        else if (ThreadPool.PendingWorkItemCount == 0)
         {
             _ = FlushLoopAsync();
         }
@@ -173,7 +158,6 @@ internal sealed class ConnectionWriter
                 lock (SyncRoot)
                 {
                     _broken = true;
-                    _completed = true;
                 }
             }
             finally
@@ -199,7 +183,6 @@ internal sealed class ConnectionWriter
             }
 
             _closeStarted = true;
-            _completed = true;
             if (!_broken && (_flushing || _pending.Length > 0))
             {
                 _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

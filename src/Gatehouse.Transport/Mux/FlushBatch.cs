@@ -23,7 +23,7 @@ internal sealed class FlushBatch
     /// <summary>Makes this the thread's current batch until <see cref="Run"/>.</summary>
     public void Enter() => t_current = this;
 
-    /// <summary>Remembers a writer whose <see cref="ConnectionWriter.CommitUnsynchronized"/> returned true.</summary>
+    /// <summary>Remembers a writer whose flush is due (its <see cref="ConnectionWriter.CommitUnsynchronized"/> returned true).</summary>
     public void Add(ConnectionWriter writer) => _writers.Add(writer);
 
     /// <summary>Leaves the thread's current batch and starts every remembered flush.</summary>
@@ -32,7 +32,7 @@ internal sealed class FlushBatch
         t_current = null;
         for (int i = 0; i < _writers.Count; i++)
         {
-            _writers[i].FlushOrDefer(null);
+            _writers[i].StartFlush();
         }
 
         _writers.Clear();

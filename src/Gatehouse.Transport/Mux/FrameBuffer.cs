@@ -18,7 +18,7 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
     /// <summary>Bytes held.</summary>
     public long Length { get; private set; }
 
-    /// <summary>Segments with their used length, in order.</summary>
+    /// <summary>How many segments hold data; <see cref="Segment"/> gives each, in order.</summary>
     public int SegmentCount => _segments.Count;
 
     public ReadOnlyMemory<byte> Segment(int index)

@@ -38,7 +38,7 @@ public sealed partial class MuxConnection
             int grant = _connUnreturned;
             _connUnreturned = 0;
             _connRecvWindow += grant;
-            Writer.WriteWindowUpdate(0, grant, _batch);
+            Writer.WriteWindowUpdate(0, grant);
         }
     }
 
@@ -152,21 +152,13 @@ public sealed partial class MuxConnection
                 }
                 else
                 {
-                    long available = Math.Min(Math.Min(stream.SendWindow, _connSendWindow), maxChunk);
-                    if (available > 0)
+                    // One frame per lock acquisition, so other streams' frames interleave.
+                    var chunk = data[..Math.Min(data.Length, maxChunk)];
+                    int n = WriteDataFramesUnsynchronized(stream, outStream, new ReadOnlySequence<byte>(chunk), endStream && chunk.Length == data.Length, maxChunk);
+                    if (n > 0)
                     {
-                        int n = (int)Math.Min(available, data.Length);
-                        bool last = n == data.Length;
-                        Protocol.FrameWriter.WriteData(Writer.OutputUnsynchronized, stream.Id, outStream, data.Span[..n], endStream && last);
-                        stream.SendWindow -= n;
-                        _connSendWindow -= n;
                         data = data[n..];
-                        if (last)
-                        {
-                            stream.LocalEndedUnsynchronized = endStream;
-                            done = true;
-                        }
-
+                        done = data.IsEmpty;
                         flush = Writer.CommitUnsynchronized();
                     }
                     else
@@ -204,7 +196,7 @@ public sealed partial class MuxConnection
     /// take nothing more (finished, aborted, its side ended, or the connection closing).
     /// <paramref name="endStream"/> (requester only) ends stdin once all of it was written.
     /// </summary>
-    internal int WriteDataNow(MuxStream stream, byte outStream, in ReadOnlySequence<byte> data, bool endStream, FlushBatch? batch)
+    internal int WriteDataNow(MuxStream stream, byte outStream, in ReadOnlySequence<byte> data, bool endStream)
     {
         int maxChunk = PeerSettings.MaxFrameSize - 1;
         int written = 0;
@@ -237,7 +229,7 @@ public sealed partial class MuxConnection
 
         if (flush)
         {
-            Writer.FlushOrDefer(batch);
+            Writer.StartFlush();
         }
 
         return written;

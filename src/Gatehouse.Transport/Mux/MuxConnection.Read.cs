@@ -232,7 +232,7 @@ public sealed partial class MuxConnection
         _streams[id] = stream;
         if ((flags & FrameFlags.EndStream) != 0)
         {
-            stream.DeliverEndOfInput(_batch);
+            stream.DeliverEndOfInput();
         }
 
         if (_options.DispatchInline)
@@ -260,13 +260,13 @@ public sealed partial class MuxConnection
         byte outStream = payload.FirstSpan[0];
         if (n > 0)
         {
-            stream.DeliverData(outStream, payload.Slice(1), _batch);
+            stream.DeliverData(outStream, payload.Slice(1));
         }
 
         ReturnConnectionCredit(n);
         if (!stream.IsLocal && header.Has(FrameFlags.EndStream))
         {
-            stream.DeliverEndOfInput(_batch);
+            stream.DeliverEndOfInput();
         }
     }
 
@@ -280,7 +280,7 @@ public sealed partial class MuxConnection
                 ProtocolException.Throw(ErrorCode.ProtocolError, $"STATUS on stream {header.StreamId}, which the peer opened");
             }
 
-            stream.OnStatus(status, _batch);
+            stream.OnStatus(status);
             return;
         }
 

@@ -126,17 +126,8 @@ public sealed partial class MuxConnection : IAsyncDisposable
     /// </summary>
     /// <param name="endStream">True when no stdin follows.</param>
     /// <exception cref="ConnectionClosedException">The connection is going away or closed.</exception>
-    public async ValueTask<MuxStream> OpenStreamAsync(RequestHeader header, bool endStream, CancellationToken cancellationToken = default)
-    {
-        var slots = _openSlots ?? throw new InvalidOperationException("StartAsync has not completed");
-        if (IsGoingAway)
-        {
-            throw new ConnectionClosedException(CloseReason);
-        }
-
-        await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return OpenStreamCore(slots, header, default, endStream, out _) ?? throw new ConnectionClosedException(CloseReason);
-    }
+    public async ValueTask<MuxStream> OpenStreamAsync(RequestHeader header, bool endStream, CancellationToken cancellationToken = default) =>
+        (await OpenStreamAsync(header, default, endStream, cancellationToken).ConfigureAwait(false)).Stream;
 
     /// <summary>
     /// Opens a request stream and sends its REQUEST with as much of <paramref name="stdin"/> as the

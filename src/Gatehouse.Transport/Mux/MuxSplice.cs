@@ -16,14 +16,21 @@ public sealed class MuxSplice
 {
     private readonly MuxStream _caller;
     private readonly MuxStream _upstream;
-    private readonly TaskCompletionSource<CallStatus> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Action<CallStatus>? _onFinished;
+    private readonly Action<CallStatus> _onFinished;
+    private readonly TaskCompletionSource<CallStatus>? _done;
     private int _cancelled;
 
     private MuxSplice(MuxStream caller, MuxStream upstream, Action<CallStatus>? onFinished)
     {
         _caller = caller;
         _upstream = upstream;
+        if (onFinished is null)
+        {
+            var done = new TaskCompletionSource<CallStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _done = done;
+            onFinished = status => done.TrySetResult(status);
+        }
+
         _onFinished = onFinished;
     }
 
@@ -50,7 +57,8 @@ public sealed class MuxSplice
     }
 
     /// <summary>Completes with upstream's status once it arrived (and was passed to the caller, unless the caller already had one).</summary>
-    public Task<CallStatus> Completion => _done.Task;
+    /// <exception cref="InvalidOperationException">The splice was started with a completion callback instead.</exception>
+    public Task<CallStatus> Completion => _done?.Task ?? throw new InvalidOperationException("This splice reports through its callback");
 
     /// <summary>Gives the caller <paramref name="status"/> now (a deadline passed) and cancels upstream; <see cref="Completion"/> still waits for upstream's status.</summary>
     public void Expire(in CallStatus status)
@@ -67,17 +75,10 @@ public sealed class MuxSplice
         }
     }
 
-    private void OnUpstreamStatus(in CallStatus status, FlushBatch? batch)
+    private void OnUpstreamStatus(in CallStatus status)
     {
-        _caller.Complete(status, batch);
-        if (_onFinished is not null)
-        {
-            _onFinished(status);
-        }
-        else
-        {
-            _done.TrySetResult(status);
-        }
+        _caller.Complete(status);
+        _onFinished(status);
     }
 
     private void OnCallerGone() => CancelUpstream(_caller.CancelCode ?? ErrorCode.Cancelled);
@@ -89,7 +90,7 @@ public sealed class MuxSplice
         private readonly MuxStream _source;
         private readonly MuxStream _target;
         private readonly bool _down;
-        private readonly Queue<Pending> _backlog = new();
+        private readonly Queue<StreamEvent> _backlog = new();
         private bool _pumping;
         private bool _inputEnded;
         private bool _targetGone;
@@ -103,42 +104,42 @@ public sealed class MuxSplice
             _inputEnded = inputEnded;
         }
 
-        public void OnData(MuxStream source, byte outStream, in ReadOnlySequence<byte> data, FlushBatch? batch)
+        public void OnData(MuxStream source, byte outStream, in ReadOnlySequence<byte> data)
         {
             int n = (int)data.Length;
             lock (_backlog)
             {
                 if (_pumping)
                 {
-                    _backlog.Enqueue(Pending.Copy(outStream, data));
+                    _backlog.Enqueue(StreamEvent.ForData(outStream, data));
                     return;
                 }
             }
 
             if (_targetGone)
             {
-                _source.ReturnCredit(n, batch);
+                _source.ReturnCredit(n);
                 return;
             }
 
-            int written = _target.Connection.WriteDataNow(_target, outStream, data, endStream: false, batch);
+            int written = _target.Connection.WriteDataNow(_target, outStream, data, endStream: false);
             if (written < 0)
             {
                 TargetGone();
-                _source.ReturnCredit(n, batch);
+                _source.ReturnCredit(n);
                 return;
             }
 
             if (written > 0)
             {
-                _source.ReturnCredit(written, batch);
+                _source.ReturnCredit(written);
             }
 
             if (written < n)
             {
                 lock (_backlog)
                 {
-                    _backlog.Enqueue(Pending.Copy(outStream, data.Slice(written)));
+                    _backlog.Enqueue(StreamEvent.ForData(outStream, data.Slice(written)));
                     _pumping = true;
                 }
 
@@ -146,7 +147,7 @@ public sealed class MuxSplice
             }
         }
 
-        public void OnEndOfInput(MuxStream source, FlushBatch? batch)
+        public void OnEndOfInput(MuxStream source)
         {
             if (_inputEnded)
             {
@@ -158,29 +159,29 @@ public sealed class MuxSplice
             {
                 if (_pumping)
                 {
-                    _backlog.Enqueue(Pending.End);
+                    _backlog.Enqueue(StreamEvent.EndOfInput);
                     return;
                 }
             }
 
             if (!_targetGone)
             {
-                _target.Connection.WriteDataNow(_target, 0, default, endStream: true, batch);
+                _target.Connection.WriteDataNow(_target, 0, default, endStream: true);
             }
         }
 
-        public void OnStatus(MuxStream source, in CallStatus status, FlushBatch? batch)
+        public void OnStatus(MuxStream source, in CallStatus status)
         {
             lock (_backlog)
             {
                 if (_pumping)
                 {
-                    _backlog.Enqueue(Pending.ForStatus(status));
+                    _backlog.Enqueue(StreamEvent.ForStatus(status));
                     return;
                 }
             }
 
-            _splice.OnUpstreamStatus(status, batch);
+            _splice.OnUpstreamStatus(status);
         }
 
         public void OnAborted(MuxStream source)
@@ -206,7 +207,7 @@ public sealed class MuxSplice
         {
             while (true)
             {
-                Pending item;
+                StreamEvent item;
                 lock (_backlog)
                 {
                     if (!_backlog.TryPeek(out item))
@@ -223,7 +224,7 @@ public sealed class MuxSplice
                         {
                             try
                             {
-                                await _target.WriteAsync(item.OutStream, item.Memory).ConfigureAwait(false);
+                                await _target.WriteAsync(item.OutStream, item.Data).ConfigureAwait(false);
                             }
                             catch (Exception ex) when (ex is OperationCanceledException or ConnectionClosedException or InvalidOperationException)
                             {
@@ -232,17 +233,17 @@ public sealed class MuxSplice
                         }
 
                         _source.ReturnCredit(item.Length);
-                        item.Return();
+                        ArrayPool<byte>.Shared.Return(item.Buffer!);
                         break;
                     case StreamEventKind.EndOfInput:
                         if (!_targetGone)
                         {
-                            _target.Connection.WriteDataNow(_target, 0, default, endStream: true, null);
+                            _target.Connection.WriteDataNow(_target, 0, default, endStream: true);
                         }
 
                         break;
                     case StreamEventKind.Status:
-                        _splice.OnUpstreamStatus(item.Status, null);
+                        _splice.OnUpstreamStatus(item.Status);
                         break;
                 }
 
@@ -250,51 +251,6 @@ public sealed class MuxSplice
                 {
                     _backlog.Dequeue();
                 }
-            }
-        }
-    }
-
-    /// <summary>A backlog entry: data copied into a pooled buffer, an end of input, or the status.</summary>
-    private readonly struct Pending
-    {
-        private readonly byte[]? _buffer;
-
-        private Pending(StreamEventKind kind, byte outStream, byte[]? buffer, int length, CallStatus status)
-        {
-            Kind = kind;
-            OutStream = outStream;
-            _buffer = buffer;
-            Length = length;
-            Status = status;
-        }
-
-        public StreamEventKind Kind { get; }
-
-        public byte OutStream { get; }
-
-        public int Length { get; }
-
-        public CallStatus Status { get; }
-
-        public ReadOnlyMemory<byte> Memory => _buffer.AsMemory(0, Length);
-
-        public static Pending End => new(StreamEventKind.EndOfInput, 0, null, 0, default);
-
-        public static Pending ForStatus(in CallStatus status) => new(StreamEventKind.Status, 0, null, 0, status);
-
-        public static Pending Copy(byte outStream, in ReadOnlySequence<byte> data)
-        {
-            int length = (int)data.Length;
-            byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
-            data.CopyTo(buffer);
-            return new Pending(StreamEventKind.Data, outStream, buffer, length, default);
-        }
-
-        public void Return()
-        {
-            if (_buffer is not null)
-            {
-                ArrayPool<byte>.Shared.Return(_buffer);
             }
         }
     }

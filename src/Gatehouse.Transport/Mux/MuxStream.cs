@@ -88,14 +88,14 @@ public sealed class MuxStream
                 switch (item.Kind)
                 {
                     case StreamEventKind.Data:
-                        sink.OnData(this, item.OutStream, new ReadOnlySequence<byte>(item.Buffer!, 0, item.Length), null);
+                        sink.OnData(this, item.OutStream, new ReadOnlySequence<byte>(item.Buffer!, 0, item.Length));
                         ArrayPool<byte>.Shared.Return(item.Buffer!);
                         break;
                     case StreamEventKind.EndOfInput:
-                        sink.OnEndOfInput(this, null);
+                        sink.OnEndOfInput(this);
                         break;
                     case StreamEventKind.Status:
-                        sink.OnStatus(this, item.Status, null);
+                        sink.OnStatus(this, item.Status);
                         break;
                 }
             }
@@ -122,7 +122,7 @@ public sealed class MuxStream
     }
 
     /// <summary>Returns <paramref name="bytes"/> of stream credit, batching WINDOW_UPDATEs to half a window.</summary>
-    internal void ReturnCredit(int bytes, FlushBatch? batch = null)
+    internal void ReturnCredit(int bytes)
     {
         if (bytes <= 0 || IsFinished)
         {
@@ -136,7 +136,7 @@ public sealed class MuxStream
             if (grant > 0)
             {
                 Interlocked.Add(ref _recvRemaining, grant);
-                _connection.Writer.WriteWindowUpdate(Id, grant, batch);
+                _connection.Writer.WriteWindowUpdate(Id, grant);
             }
         }
     }
@@ -157,10 +157,7 @@ public sealed class MuxStream
 
     /// <summary>Responder: sends the one final status and forgets the stream. Later calls are ignored.</summary>
     /// <returns>True when this call sent the status.</returns>
-    public bool Complete(in CallStatus status) => Complete(status, null);
-
-    /// <summary>Responder: sends the status, its flush joining <paramref name="batch"/>.</summary>
-    internal bool Complete(in CallStatus status, FlushBatch? batch)
+    public bool Complete(in CallStatus status)
     {
         if (IsLocal)
         {
@@ -172,7 +169,7 @@ public sealed class MuxStream
             return false;
         }
 
-        _connection.Writer.WriteStatus(Id, status, batch);
+        _connection.Writer.WriteStatus(Id, status);
         _connection.OnStreamFinished(this);
         Drain();
         return true;
@@ -227,43 +224,40 @@ public sealed class MuxStream
     }
 
     /// <summary>Read loop: inbound DATA, to the sink or the queue.</summary>
-    internal void DeliverData(byte outStream, in ReadOnlySequence<byte> data, FlushBatch? batch)
-    {
-        var sink = Volatile.Read(ref _sink);
-        if (sink is null)
-        {
-            lock (_inbound)
-            {
-                sink = _sink;
-                if (sink is null)
-                {
-                    Enqueue(StreamEvent.ForData(outStream, data));
-                    return;
-                }
-            }
-        }
-
-        sink.OnData(this, outStream, data, batch);
-    }
+    internal void DeliverData(byte outStream, in ReadOnlySequence<byte> data) =>
+        SinkOrQueue((outStream, data), static s => StreamEvent.ForData(s.outStream, s.data))?.OnData(this, outStream, data);
 
     /// <summary>Read loop: the requester ended stdin.</summary>
-    internal void DeliverEndOfInput(FlushBatch? batch)
+    internal void DeliverEndOfInput() =>
+        SinkOrQueue(0, static _ => StreamEvent.EndOfInput)?.OnEndOfInput(this);
+
+    /// <summary>
+    /// Returns the sink, or queues the event <paramref name="make"/> builds and returns null. The
+    /// queue's lock keeps <see cref="AttachSink"/> from running in between, so no event is lost or
+    /// reordered; the event is built only when it is queued (data is copied only then).
+    /// <paramref name="last"/>: nothing follows (the queue is completed after it).
+    /// </summary>
+    private IStreamSink? SinkOrQueue<TState>(TState state, Func<TState, StreamEvent> make, bool last = false)
     {
         var sink = Volatile.Read(ref _sink);
-        if (sink is null)
+        if (sink is not null)
         {
-            lock (_inbound)
-            {
-                sink = _sink;
-                if (sink is null)
-                {
-                    Enqueue(StreamEvent.EndOfInput);
-                    return;
-                }
-            }
+            return sink;
         }
 
-        sink.OnEndOfInput(this, batch);
+        lock (_inbound)
+        {
+            if (_sink is null)
+            {
+                Enqueue(make(state));
+                if (last)
+                {
+                    _inbound.Writer.TryComplete();
+                }
+            }
+
+            return _sink;
+        }
     }
 
     /// <summary>Queues an inbound event.</summary>
@@ -284,7 +278,7 @@ public sealed class MuxStream
     }
 
     /// <summary>Requester side: the final status arrived (or was synthesised).</summary>
-    internal void OnStatus(in CallStatus status, FlushBatch? batch = null)
+    internal void OnStatus(in CallStatus status)
     {
         if (Interlocked.Exchange(ref _finished, 1) != 0)
         {
@@ -292,21 +286,7 @@ public sealed class MuxStream
         }
 
         _connection.OnStreamFinished(this);
-        var sink = Volatile.Read(ref _sink);
-        if (sink is null)
-        {
-            lock (_inbound)
-            {
-                sink = _sink;
-                if (sink is null)
-                {
-                    _inbound.Writer.TryWrite(StreamEvent.ForStatus(status));
-                    _inbound.Writer.TryComplete();
-                }
-            }
-        }
-
-        sink?.OnStatus(this, status, batch);
+        SinkOrQueue(status, static s => StreamEvent.ForStatus(s), last: true)?.OnStatus(this, status);
         WakeWriter();
     }
 
