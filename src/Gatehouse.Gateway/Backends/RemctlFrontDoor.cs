@@ -30,6 +30,9 @@ internal sealed class RemctlFrontDoor : IRemctlDispatcher
 
     public async Task<RemctlOutcome> ExecuteAsync(RemctlRequest request, IRemctlOutput output, CancellationToken cancellationToken)
     {
+        // Kestrel runs this listener's continuations on its socket thread (inline scheduling, see
+        // GatewayServer): ACL checks and process spawns belong on the thread pool.
+        await Task.Yield();
         _runtime.RequestStarted();
         try
         {

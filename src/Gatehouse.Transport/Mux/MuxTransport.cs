@@ -18,10 +18,29 @@ public sealed record MuxTransport(PipeReader Input, Stream Output, Func<ValueTas
 
     /// <summary>
     /// Over a stream (an authenticated <c>SslStream</c>): reads through a pipe that holds no buffer
-    /// while the connection is idle; writes go straight to the stream; closing disposes it.
+    /// while the connection is idle; writes go straight to the stream; closing sends TLS
+    /// close_notify (the peer sees a clean end, not a cut) and disposes it.
     /// </summary>
     public static MuxTransport FromStream(Stream stream) =>
         new(PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true, useZeroByteReads: true)),
             stream,
-            () => stream.DisposeAsync());
+            () => CloseAsync(stream));
+
+    private static async ValueTask CloseAsync(Stream stream)
+    {
+        try
+        {
+            if (stream is System.Net.Security.SslStream ssl)
+            {
+                // A peer that stopped reading cannot hold the close: disposing below ends the write.
+                await ssl.ShutdownAsync().WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or NotSupportedException or TimeoutException)
+        {
+            // The socket is already gone (or stuck); nothing more to tell the peer.
+        }
+
+        await stream.DisposeAsync().ConfigureAwait(false);
+    }
 }
