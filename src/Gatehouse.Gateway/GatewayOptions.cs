@@ -35,6 +35,13 @@ public sealed record GatewayOptions
     /// <summary>On shutdown, open requests get this long to finish. Default 30 s.</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Lets OpenSSL free each connection's TLS record buffers (about 34 KiB) between records, so an
+    /// idle connection costs a fraction of the memory; see <see cref="Gatehouse.Transport.Security.TlsBufferRelease"/>.
+    /// Default true. Turn it off only to compare.
+    /// </summary>
+    public bool ReleaseTlsBuffers { get; init; } = true;
+
     /// <summary>Most connections at once; null is unlimited. Default 100,000.</summary>
     public long? MaxConnections { get; init; } = 100_000;
 

@@ -53,6 +53,11 @@ internal sealed class GatewayConnectionHandler : ConnectionHandler
         // Frames go straight to the TLS stream in coalesced batches (see ConnectionWriter); reads
         // come through Kestrel's pipe. Closing the output completes Kestrel's side of the pipe.
         var ssl = connection.Features.Get<ISslStreamFeature>()?.SslStream;
+        if (ssl is not null && _runtime.Options.ReleaseTlsBuffers)
+        {
+            // Nothing has read or written since the handshake, so OpenSSL's state is ours to touch.
+            TlsBufferRelease.TryEnable(ssl);
+        }
         var transport = ssl is null
             ? MuxTransport.FromPipe(connection.Transport)
             : new MuxTransport(connection.Transport.Input, ssl, () => connection.Transport.Output.CompleteAsync());
