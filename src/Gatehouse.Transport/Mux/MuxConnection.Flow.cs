@@ -129,7 +129,7 @@ public sealed partial class MuxConnection
             bool done = false;
             lock (Writer.SyncRoot)
             {
-                if (stream.IsFinished || stream.Aborted.IsCancellationRequested || Writer.IsCompletedUnsynchronized)
+                if (stream.IsFinished || stream.IsAborted || Writer.IsCompletedUnsynchronized)
                 {
                     ThrowStreamGone(stream);
                 }
@@ -203,7 +203,7 @@ public sealed partial class MuxConnection
         bool flush = false;
         lock (Writer.SyncRoot)
         {
-            if (stream.IsFinished || stream.Aborted.IsCancellationRequested || Writer.IsCompletedUnsynchronized || stream.LocalEndedUnsynchronized)
+            if (stream.IsFinished || stream.IsAborted || Writer.IsCompletedUnsynchronized || stream.LocalEndedUnsynchronized)
             {
                 return -1;
             }

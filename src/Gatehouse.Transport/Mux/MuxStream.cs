@@ -13,8 +13,12 @@ namespace Gatehouse.Transport.Mux;
 public sealed class MuxStream
 {
     private readonly MuxConnection _connection;
-    private readonly Channel<StreamEvent> _inbound = Channel.CreateUnbounded<StreamEvent>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = true });
-    private readonly CancellationTokenSource _aborted = new();
+
+    // Both made on first use: a spliced or sink-fed stream never needs its queue, and a token
+    // nobody asked for is never cancelled.
+    private StreamQueue? _inbound;
+    private CancellationTokenSource? _aborted;
+    private int _abortRequested;
 
     // Send side, guarded by the connection writer's lock.
     internal long SendWindow;
@@ -27,7 +31,7 @@ public sealed class MuxStream
     private int _recvRemaining;
     private int _finished;
 
-    // Set once by AttachSink (under _inbound's lock); afterwards events bypass the queue.
+    // Set once by AttachSink (under this stream's lock); afterwards events bypass the queue.
     private IStreamSink? _sink;
 
     internal MuxStream(MuxConnection connection, uint id, RequestHeader header, bool isLocal, long sendWindow, int recvWindow)
@@ -57,7 +61,28 @@ public sealed class MuxStream
     /// Responder side: fires when the requester sent CANCEL or the connection died; the handler
     /// must stop. Requester side: fires when the connection died.
     /// </summary>
-    public CancellationToken Aborted => _aborted.Token;
+    public CancellationToken Aborted
+    {
+        get
+        {
+            var cts = Volatile.Read(ref _aborted);
+            if (cts is null)
+            {
+                var made = new CancellationTokenSource();
+                cts = Interlocked.CompareExchange(ref _aborted, made, null) ?? made;
+                if (Volatile.Read(ref _abortRequested) != 0)
+                {
+                    // Abort ran before the source existed (both sides fence: Interlocked).
+                    CancelQuietly(cts);
+                }
+            }
+
+            return cts.Token;
+        }
+    }
+
+    /// <summary>True once <see cref="Aborted"/> has fired (without creating its token source).</summary>
+    internal bool IsAborted => Volatile.Read(ref _abortRequested) != 0;
 
     /// <summary>The code of the CANCEL that aborted this stream, if any.</summary>
     public ErrorCode? CancelCode { get; private set; }
@@ -67,13 +92,42 @@ public sealed class MuxStream
 
     /// <summary>Reads the next event. Data events must be passed back to <see cref="Release"/>.</summary>
     /// <exception cref="ChannelClosedException">The stream ended and nothing is left to read.</exception>
-    public ValueTask<StreamEvent> ReadAsync(CancellationToken cancellationToken = default) => _inbound.Reader.ReadAsync(cancellationToken);
+    public ValueTask<StreamEvent> ReadAsync(CancellationToken cancellationToken = default) => Inbound.ReadAsync(cancellationToken);
 
     /// <summary>Tries to read an event without waiting.</summary>
-    public bool TryRead(out StreamEvent item) => _inbound.Reader.TryRead(out item);
+    public bool TryRead(out StreamEvent item)
+    {
+        item = default;
+        return Volatile.Read(ref _inbound) is { } inbound && inbound.TryRead(out item);
+    }
 
     /// <summary>Looks at the next event without taking it.</summary>
-    public bool TryPeek(out StreamEvent item) => _inbound.Reader.TryPeek(out item);
+    public bool TryPeek(out StreamEvent item)
+    {
+        item = default;
+        return Volatile.Read(ref _inbound) is { } inbound && inbound.TryPeek(out item);
+    }
+
+    private StreamQueue Inbound
+    {
+        get
+        {
+            var inbound = Volatile.Read(ref _inbound);
+            if (inbound is null)
+            {
+                var made = new StreamQueue();
+                inbound = Interlocked.CompareExchange(ref _inbound, made, null) ?? made;
+            }
+
+            return inbound;
+        }
+    }
+
+    /// <summary>No more events: readers drain what is queued, then see the end.</summary>
+    private void CompleteInbound()
+    {
+        (Interlocked.CompareExchange(ref _inbound, StreamQueue.Completed, null) ?? StreamQueue.Completed).Complete();
+    }
 
     /// <summary>
     /// From now on every inbound event goes to <paramref name="sink"/> instead of the queue; events
@@ -81,9 +135,9 @@ public sealed class MuxStream
     /// </summary>
     internal void AttachSink(IStreamSink sink)
     {
-        lock (_inbound)
+        lock (this)
         {
-            while (_inbound.Reader.TryRead(out var item))
+            while (TryRead(out var item))
             {
                 switch (item.Kind)
                 {
@@ -103,7 +157,7 @@ public sealed class MuxStream
             Volatile.Write(ref _sink, sink);
         }
 
-        if (_aborted.IsCancellationRequested)
+        if (IsAborted)
         {
             sink.OnAborted(this);
         }
@@ -245,14 +299,14 @@ public sealed class MuxStream
             return sink;
         }
 
-        lock (_inbound)
+        lock (this)
         {
             if (_sink is null)
             {
                 Enqueue(make(state));
                 if (last)
                 {
-                    _inbound.Writer.TryComplete();
+                    CompleteInbound();
                 }
             }
 
@@ -263,7 +317,7 @@ public sealed class MuxStream
     /// <summary>Queues an inbound event.</summary>
     internal void Enqueue(in StreamEvent item)
     {
-        if (!_inbound.Writer.TryWrite(item) && item.Buffer is not null)
+        if (!Inbound.TryWrite(item) && item.Buffer is not null)
         {
             // The stream is finished; give the buffer back. Connection credit was already returned.
             ArrayPool<byte>.Shared.Return(item.Buffer);
@@ -300,7 +354,7 @@ public sealed class MuxStream
         else
         {
             Interlocked.Exchange(ref _finished, 1);
-            _inbound.Writer.TryComplete();
+            CompleteInbound();
         }
 
         Abort();
@@ -308,17 +362,26 @@ public sealed class MuxStream
 
     private void Abort()
     {
+        Interlocked.Exchange(ref _abortRequested, 1);
+        if (Volatile.Read(ref _aborted) is { } cts)
+        {
+            CancelQuietly(cts);
+        }
+
+        Volatile.Read(ref _sink)?.OnAborted(this);
+        WakeWriter();
+    }
+
+    private static void CancelQuietly(CancellationTokenSource cts)
+    {
         try
         {
-            _aborted.Cancel();
+            cts.Cancel();
         }
         catch (AggregateException)
         {
             // A callback registered on Aborted threw; the stream is ending either way.
         }
-
-        Volatile.Read(ref _sink)?.OnAborted(this);
-        WakeWriter();
     }
 
     internal void WakeWriter()
@@ -336,13 +399,7 @@ public sealed class MuxStream
     /// <summary>Returns pooled buffers still queued after the stream finished.</summary>
     private void Drain()
     {
-        _inbound.Writer.TryComplete();
-        while (_inbound.Reader.TryRead(out var item))
-        {
-            if (item.Buffer is not null)
-            {
-                ArrayPool<byte>.Shared.Return(item.Buffer);
-            }
-        }
+        CompleteInbound();
+        Volatile.Read(ref _inbound)?.ReturnBuffers();
     }
 }
