@@ -108,6 +108,23 @@ public sealed class ActiveCall : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The whole result at once: output by stream number and the final status, gathered by the
+    /// connection's read loop (no chunk enumeration). Instead of <see cref="ReadOutputAsync"/>.
+    /// </summary>
+    internal async Task<(CallStatus Status, Dictionary<int, byte[]> Outputs)> CollectAsync(CancellationToken cancellationToken)
+    {
+        var collector = StreamCollector.Attach(_stream);
+        CallStatus status;
+        using (cancellationToken.CanBeCanceled ? cancellationToken.Register(static s => ((ActiveCall)s!).Cancel(), this) : default)
+        {
+            status = await collector.Completion.ConfigureAwait(false);
+        }
+
+        Finish(status);
+        return (status, collector.TakeOutputs());
+    }
+
     private void Finish(CallStatus status)
     {
         _deadlineTimer?.Dispose();

@@ -46,18 +46,7 @@ public sealed class GatehouseClient : IAsyncDisposable
         for (int attempt = 0; ; attempt++)
         {
             await using var call = await StartCallAsync(request, cancellationToken).ConfigureAwait(false);
-            var outputs = new Dictionary<int, MemoryStream>();
-            await foreach (var chunk in call.ReadOutputAsync(cancellationToken).ConfigureAwait(false))
-            {
-                if (!outputs.TryGetValue(chunk.Stream, out var buffer))
-                {
-                    outputs[chunk.Stream] = buffer = new MemoryStream();
-                }
-
-                buffer.Write(chunk.Data.Span);
-            }
-
-            var status = await call.Completion.ConfigureAwait(false);
+            var (status, outputs) = await call.CollectAsync(cancellationToken).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
             bool notProcessed = status.IsError && status.ErrorCode == ErrorCode.ShuttingDown && outputs.Count == 0;
             bool lostMidCall = status.IsError && status.ErrorCode == ErrorCode.BackendFailed && request.Idempotent;
@@ -67,7 +56,7 @@ public sealed class GatehouseClient : IAsyncDisposable
                 continue;
             }
 
-            return new CallResult(status, outputs.ToDictionary(p => p.Key, p => p.Value.ToArray()));
+            return new CallResult(status, outputs);
         }
     }
 

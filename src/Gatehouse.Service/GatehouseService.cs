@@ -168,16 +168,15 @@ public sealed partial class GatehouseService
             return;
         }
 
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(stream.Aborted);
-        if (header.DeadlineMs > 0)
-        {
-            cts.CancelAfter(TimeSpan.FromMilliseconds(header.DeadlineMs));
-        }
+        // A linked source only when there is a deadline to add to the stream's own abort token.
+        using var deadline = header.DeadlineMs > 0 ? CancellationTokenSource.CreateLinkedTokenSource(stream.Aborted) : null;
+        deadline?.CancelAfter(TimeSpan.FromMilliseconds(header.DeadlineMs));
+        var token = deadline?.Token ?? stream.Aborted;
 
         CallStatus status;
         try
         {
-            var context = new CommandContext(stream, cts.Token);
+            var context = new CommandContext(stream, token);
             int code = await entry.Handler(context).ConfigureAwait(false);
             status = CallStatus.Exit(code);
         }
@@ -185,7 +184,7 @@ public sealed partial class GatehouseService
         {
             status = CallStatus.Error(ex.Code, ex.Message);
         }
-        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
             status = stream.CancelCode is { } code
                 ? CallStatus.Error(code)

@@ -41,11 +41,14 @@ public sealed class MuxInputStream : Stream
                 return 0;
             }
 
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(_token, cancellationToken);
+            // Linked only when the caller brings a token of its own (CopyToAsync usually does not).
+            using var linked = cancellationToken.CanBeCanceled && cancellationToken != _token
+                ? CancellationTokenSource.CreateLinkedTokenSource(_token, cancellationToken)
+                : null;
             StreamEvent item;
             try
             {
-                item = await _stream.ReadAsync(linked.Token).ConfigureAwait(false);
+                item = await _stream.ReadAsync(linked?.Token ?? _token).ConfigureAwait(false);
             }
             catch (System.Threading.Channels.ChannelClosedException)
             {
