@@ -106,8 +106,9 @@ public static class RequestHeaderCodec
     /// are left and against <paramref name="maxArguments"/> before anything is allocated. The
     /// arguments share one array.
     /// </summary>
+    /// <param name="strings">The connection's cache of repeated strings, or null to decode every one.</param>
     /// <exception cref="ProtocolException">A stream error on <paramref name="streamId"/>: malformed block (BAD_COMMAND) or too many arguments (TOOMANY_ARGS).</exception>
-    public static RequestHeader Read(ReadOnlySequence<byte> block, int maxArguments, uint streamId)
+    public static RequestHeader Read(ReadOnlySequence<byte> block, int maxArguments, uint streamId, HeaderStringCache? strings = null)
     {
         var reader = new SequenceReader<byte>(block);
         if (!reader.TryReadBigEndian(out int deadline))
@@ -115,8 +116,8 @@ public static class RequestHeaderCodec
             Bad(streamId, "truncated deadline");
         }
 
-        string domain = ReadName(ref reader, streamId, "domain", metadata: false);
-        string command = ReadName(ref reader, streamId, "command", metadata: false);
+        string domain = ReadName(ref reader, streamId, "domain", metadata: false, strings);
+        string command = ReadName(ref reader, streamId, "command", metadata: false, strings);
         if (!reader.TryReadBigEndian(out int argc) || argc < 0)
         {
             Bad(streamId, "truncated argument count");
@@ -176,13 +177,13 @@ public static class RequestHeaderCodec
         var meta = new KeyValuePair<string, string>[metaCount];
         for (int i = 0; i < metaCount; i++)
         {
-            string name = ReadName(ref reader, streamId, "metadata name", metadata: true);
+            string name = ReadName(ref reader, streamId, "metadata name", metadata: true, strings);
             if (!reader.TryReadBigEndian(out int len) || len < 0 || len > reader.Remaining)
             {
                 Bad(streamId, $"metadata value {name} length is invalid");
             }
 
-            string value = DecodeUtf8(reader.UnreadSequence.Slice(0, len), streamId, "metadata value");
+            string value = DecodeUtf8(reader.UnreadSequence.Slice(0, len), streamId, "metadata value", strings);
             reader.Advance(len);
             meta[i] = new(name, value);
         }
@@ -202,7 +203,7 @@ public static class RequestHeaderCodec
         };
     }
 
-    private static string ReadName(ref SequenceReader<byte> reader, uint streamId, string what, bool metadata)
+    private static string ReadName(ref SequenceReader<byte> reader, uint streamId, string what, bool metadata, HeaderStringCache? strings)
     {
         if (!reader.TryRead(out byte len) || len == 0 || len > reader.Remaining)
         {
@@ -218,16 +219,49 @@ public static class RequestHeaderCodec
         }
 
         reader.Advance(len);
-        return DecodeUtf8(bytes, streamId, what);
+        return DecodeUtf8(scratch[..len], streamId, what, strings);
     }
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    private static string DecodeUtf8(ReadOnlySequence<byte> bytes, uint streamId, string what)
+    private static string DecodeUtf8(ReadOnlySequence<byte> bytes, uint streamId, string what, HeaderStringCache? strings)
     {
+        if (strings is not null && bytes.Length <= HeaderStringCache.MaxLength)
+        {
+            if (bytes.IsSingleSegment)
+            {
+                return DecodeUtf8(bytes.FirstSpan, streamId, what, strings);
+            }
+
+            Span<byte> scratch = stackalloc byte[HeaderStringCache.MaxLength];
+            bytes.CopyTo(scratch);
+            return DecodeUtf8(scratch[..(int)bytes.Length], streamId, what, strings);
+        }
+
         try
         {
             return StrictUtf8.GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            Bad(streamId, $"{what} is not valid UTF-8");
+            return string.Empty; // not reached
+        }
+    }
+
+    private static string DecodeUtf8(ReadOnlySpan<byte> bytes, uint streamId, string what, HeaderStringCache? strings)
+    {
+        int slot = -1;
+        if (strings?.Find(bytes, out slot) is { } known)
+        {
+            return known;
+        }
+
+        try
+        {
+            string value = StrictUtf8.GetString(bytes);
+            strings?.Add(slot, bytes, value);
+            return value;
         }
         catch (DecoderFallbackException)
         {

@@ -33,7 +33,7 @@ internal sealed class OutputStream : Stream
             return;
         }
 
-        if (cancellationToken.CanBeCanceled)
+        if (cancellationToken.CanBeCanceled && cancellationToken != _token)
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(_token, cancellationToken);
             await _stream.WriteAsync(_number, buffer, cancellationToken: linked.Token).ConfigureAwait(false);

@@ -16,24 +16,34 @@ public static class ForwardedMetadata
     /// <summary>The header to send to the backend.</summary>
     public static RequestHeader Build(RequestHeader request, PeerSession caller, uint deadlineMs)
     {
-        var meta = new List<KeyValuePair<string, string>>(request.Metadata.Count + 6);
-        foreach (var pair in request.Metadata)
+        // Indexed loops and an exact-size array: this runs for every relayed request.
+        var incoming = request.Metadata;
+        int kept = 0;
+        for (int i = 0; i < incoming.Count; i++)
         {
-            if (!IsReserved(pair.Key))
+            kept += IsReserved(incoming[i].Key) ? 0 : 1;
+        }
+
+        bool hasAddress = caller.RemoteAddress.Length > 0;
+        var meta = new KeyValuePair<string, string>[kept + (hasAddress ? 5 : 4)];
+        int n = 0;
+        for (int i = 0; i < incoming.Count; i++)
+        {
+            if (!IsReserved(incoming[i].Key))
             {
-                meta.Add(pair);
+                meta[n++] = incoming[i];
             }
         }
 
-        meta.Add(new("REMOTE_USER", caller.Grant.Name));
-        if (caller.RemoteAddress.Length > 0)
+        meta[n++] = new("REMOTE_USER", caller.Grant.Name);
+        if (hasAddress)
         {
-            meta.Add(new("REMOTE_ADDR", caller.RemoteAddress));
+            meta[n++] = new("REMOTE_ADDR", caller.RemoteAddress);
         }
 
-        meta.Add(new("REMCTL_COMMAND", request.Command));
-        meta.Add(new("GATEHOUSE_DOMAIN", request.Domain));
-        meta.Add(new("GATEHOUSE_FINGERPRINT", caller.FingerprintText));
+        meta[n++] = new("REMCTL_COMMAND", request.Command);
+        meta[n++] = new("GATEHOUSE_DOMAIN", request.Domain);
+        meta[n] = new("GATEHOUSE_FINGERPRINT", caller.FingerprintText);
         return request with { Metadata = meta, DeadlineMs = deadlineMs };
     }
 }

@@ -27,7 +27,7 @@ public sealed class RouteTable
     /// <summary>Registers (or updates the concurrency of) <paramref name="service"/> for (domain, command).</summary>
     public ServiceBinding Register(PeerSession service, string domain, string command, int concurrency)
     {
-        var wake = new List<(TaskCompletionSource<ServiceBinding?>, ServiceBinding)>();
+        List<(TaskCompletionSource<ServiceBinding?>, ServiceBinding)>? wake = null;
         ServiceBinding binding;
         lock (_lock)
         {
@@ -39,7 +39,7 @@ public sealed class RouteTable
 
             binding = route.Bindings.Find(b => b.Service == service) ?? AddBinding(route, service, domain, command);
             binding.Concurrency = concurrency;
-            HandOutUnsynchronized(route, wake);
+            HandOutUnsynchronized(route, ref wake);
         }
 
         Complete(wake);
@@ -209,13 +209,14 @@ public sealed class RouteTable
     /// <summary>Ends a lease: the binding takes the next queued request, if any.</summary>
     public void Release(ServiceBinding binding)
     {
-        var wake = new List<(TaskCompletionSource<ServiceBinding?>, ServiceBinding)>();
+        // The list exists only when someone is waiting (not on the per-request path).
+        List<(TaskCompletionSource<ServiceBinding?>, ServiceBinding)>? wake = null;
         lock (_lock)
         {
             binding.Outstanding--;
             if (binding.IsLive && _routes.TryGetValue((binding.Domain, binding.Command), out var route))
             {
-                HandOutUnsynchronized(route, wake);
+                HandOutUnsynchronized(route, ref wake);
             }
         }
 
@@ -250,7 +251,7 @@ public sealed class RouteTable
         return best;
     }
 
-    private static void HandOutUnsynchronized(Route route, List<(TaskCompletionSource<ServiceBinding?>, ServiceBinding)> wake)
+    private static void HandOutUnsynchronized(Route route, ref List<(TaskCompletionSource<ServiceBinding?>, ServiceBinding)>? wake)
     {
         while (route.Waiters.First is { } first)
         {
@@ -261,13 +262,13 @@ public sealed class RouteTable
             }
 
             route.Waiters.RemoveFirst();
-            wake.Add((first.Value, picked));
+            (wake ??= []).Add((first.Value, picked));
         }
     }
 
-    private void Complete(List<(TaskCompletionSource<ServiceBinding?> Waiter, ServiceBinding Binding)> wake)
+    private void Complete(List<(TaskCompletionSource<ServiceBinding?> Waiter, ServiceBinding Binding)>? wake)
     {
-        foreach (var (waiter, binding) in wake)
+        foreach (var (waiter, binding) in wake ?? [])
         {
             if (!waiter.TrySetResult(binding))
             {

@@ -200,7 +200,8 @@ public sealed partial class MuxConnection
         RequestHeader request;
         try
         {
-            request = RequestHeaderCodec.Read(block, _options.Settings.MaxArguments, id);
+            // Made on the first request: connections that never receive one (clients) skip it.
+            request = RequestHeaderCodec.Read(block, _options.Settings.MaxArguments, id, _headerStrings ??= new HeaderStringCache());
         }
         catch (ProtocolException ex) when (!ex.IsConnectionError)
         {

@@ -90,7 +90,8 @@ public sealed class MuxSplice
         private readonly MuxStream _source;
         private readonly MuxStream _target;
         private readonly bool _down;
-        private readonly Queue<StreamEvent> _backlog = new();
+        // Made when the target first runs out of credit (most requests never do); guarded by this.
+        private Queue<StreamEvent>? _backlog;
         private bool _pumping;
         private bool _inputEnded;
         private bool _targetGone;
@@ -107,11 +108,11 @@ public sealed class MuxSplice
         public void OnData(MuxStream source, byte outStream, in ReadOnlySequence<byte> data)
         {
             int n = (int)data.Length;
-            lock (_backlog)
+            lock (this)
             {
                 if (_pumping)
                 {
-                    _backlog.Enqueue(StreamEvent.ForData(outStream, data));
+                    (_backlog ??= new()).Enqueue(StreamEvent.ForData(outStream, data));
                     return;
                 }
             }
@@ -137,9 +138,9 @@ public sealed class MuxSplice
 
             if (written < n)
             {
-                lock (_backlog)
+                lock (this)
                 {
-                    _backlog.Enqueue(StreamEvent.ForData(outStream, data.Slice(written)));
+                    (_backlog ??= new()).Enqueue(StreamEvent.ForData(outStream, data.Slice(written)));
                     _pumping = true;
                 }
 
@@ -155,11 +156,11 @@ public sealed class MuxSplice
             }
 
             _inputEnded = true;
-            lock (_backlog)
+            lock (this)
             {
                 if (_pumping)
                 {
-                    _backlog.Enqueue(StreamEvent.EndOfInput);
+                    (_backlog ??= new()).Enqueue(StreamEvent.EndOfInput);
                     return;
                 }
             }
@@ -172,11 +173,11 @@ public sealed class MuxSplice
 
         public void OnStatus(MuxStream source, in CallStatus status)
         {
-            lock (_backlog)
+            lock (this)
             {
                 if (_pumping)
                 {
-                    _backlog.Enqueue(StreamEvent.ForStatus(status));
+                    (_backlog ??= new()).Enqueue(StreamEvent.ForStatus(status));
                     return;
                 }
             }
@@ -208,9 +209,9 @@ public sealed class MuxSplice
             while (true)
             {
                 StreamEvent item;
-                lock (_backlog)
+                lock (this)
                 {
-                    if (!_backlog.TryPeek(out item))
+                    if (_backlog is null || !_backlog.TryPeek(out item))
                     {
                         _pumping = false;
                         return;
@@ -247,9 +248,9 @@ public sealed class MuxSplice
                         break;
                 }
 
-                lock (_backlog)
+                lock (this)
                 {
-                    _backlog.Dequeue();
+                    _backlog!.Dequeue();
                 }
             }
         }
