@@ -18,13 +18,17 @@ public static class RequestHeaderCodec
     public static int GetSize(RequestHeader header)
     {
         long size = 4 + 1 + Encoding.UTF8.GetByteCount(header.Domain) + 1 + Encoding.UTF8.GetByteCount(header.Command) + 4 + 2;
-        foreach (var arg in header.Arguments)
+        // Indexed loops: foreach over the IReadOnlyList interfaces would box an enumerator per call.
+        var args = header.Arguments;
+        for (int i = 0; i < args.Count; i++)
         {
-            size += 4 + arg.Length;
+            size += 4 + args[i].Length;
         }
 
-        foreach (var pair in header.Metadata)
+        var meta = header.Metadata;
+        for (int i = 0; i < meta.Count; i++)
         {
+            var pair = meta[i];
             size += 1 + Encoding.ASCII.GetByteCount(pair.Key) + 4 + Encoding.UTF8.GetByteCount(pair.Value);
         }
 
@@ -42,8 +46,9 @@ public static class RequestHeaderCodec
         pos += WriteName(header.Command, destination[pos..], Encoding.UTF8, "command");
         BinaryPrimitives.WriteInt32BigEndian(destination[pos..], header.Arguments.Count);
         pos += 4;
-        foreach (var arg in header.Arguments)
+        for (int i = 0; i < header.Arguments.Count; i++)
         {
+            var arg = header.Arguments[i];
             BinaryPrimitives.WriteInt32BigEndian(destination[pos..], arg.Length);
             pos += 4;
             arg.Span.CopyTo(destination[pos..]);
@@ -57,8 +62,9 @@ public static class RequestHeaderCodec
 
         BinaryPrimitives.WriteUInt16BigEndian(destination[pos..], (ushort)header.Metadata.Count);
         pos += 2;
-        foreach (var pair in header.Metadata)
+        for (int i = 0; i < header.Metadata.Count; i++)
         {
+            var pair = header.Metadata[i];
             pos += WriteName(pair.Key, destination[pos..], Encoding.ASCII, "metadata name");
             int n = Encoding.UTF8.GetBytes(pair.Value, destination[(pos + 4)..]);
             BinaryPrimitives.WriteInt32BigEndian(destination[pos..], n);
@@ -134,7 +140,7 @@ public static class RequestHeaderCodec
             Bad(streamId, "argument count larger than the block");
         }
 
-        var args = new ReadOnlyMemory<byte>[argc];
+        var args = argc == 0 ? [] : new ReadOnlyMemory<byte>[argc];
         if (argc > 0)
         {
             // First pass: validate lengths and total; second: copy into one shared array.
@@ -174,7 +180,7 @@ public static class RequestHeaderCodec
             Bad(streamId, "metadata count larger than the block");
         }
 
-        var meta = new KeyValuePair<string, string>[metaCount];
+        var meta = metaCount == 0 ? [] : new KeyValuePair<string, string>[metaCount];
         for (int i = 0; i < metaCount; i++)
         {
             string name = ReadName(ref reader, streamId, "metadata name", metadata: true, strings);

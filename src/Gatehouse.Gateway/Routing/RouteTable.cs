@@ -268,7 +268,12 @@ public sealed class RouteTable
 
     private void Complete(List<(TaskCompletionSource<ServiceBinding?> Waiter, ServiceBinding Binding)>? wake)
     {
-        foreach (var (waiter, binding) in wake ?? [])
+        if (wake is null)
+        {
+            return;
+        }
+
+        foreach (var (waiter, binding) in wake)
         {
             if (!waiter.TrySetResult(binding))
             {
