@@ -52,8 +52,9 @@ public sealed class RemctlConnectionHandler : ConnectionHandler, IDisposable
             socket.NoDelay = true;
         }
 
-        return RunSessionAsync(connection.Transport, connection.RemoteEndPoint as IPEndPoint, connection.ConnectionId,
-            connection.ConnectionClosed);
+        var session = new RemctlServerSession(connection.Transport, _credential, _options, _dispatcher, _logger,
+            connection.RemoteEndPoint as IPEndPoint, connection.ConnectionId, connection.Abort);
+        return session.RunAsync(connection.ConnectionClosed);
     }
 
     /// <summary>

@@ -12,6 +12,7 @@ public sealed record RemctlServerOptions
     private readonly long _maxCommandBytes = RemctlLimits.DefaultMaxCommandBytes;
     private readonly TimeSpan _handshakeTimeout = TimeSpan.FromSeconds(30);
     private readonly TimeSpan _idleTimeout = TimeSpan.FromHours(1);
+    private readonly TimeSpan _writeTimeout = TimeSpan.FromHours(1);
     private readonly int _maxErrorsPerConnection = 100;
 
     /// <summary>
@@ -65,6 +66,17 @@ public sealed record RemctlServerOptions
     {
         get => _idleTimeout;
         init => _idleTimeout = PositiveTime(value);
+    }
+
+    /// <summary>
+    /// Longest a write to the client may wait (default 1 hour, remctld's TIMEOUT, which also bounds its sends).
+    /// A client that stops reading while its command produces output holds the command back (flow control);
+    /// after this long the connection is dropped and the command cancelled.
+    /// </summary>
+    public TimeSpan WriteTimeout
+    {
+        get => _writeTimeout;
+        init => _writeTimeout = PositiveTime(value);
     }
 
     /// <summary>Errors tolerated on one kept-alive connection before it is closed (default 100).</summary>

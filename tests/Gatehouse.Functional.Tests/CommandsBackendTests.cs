@@ -6,7 +6,12 @@ using Gatehouse.Protocol;
 
 namespace Gatehouse.Functional.Tests;
 
-/// <summary>A gateway serving a real remctl.conf: exec programs, a python3-zmq daemon, ACLs, reload.</summary>
+/// <summary>
+/// A gateway serving a real remctl.conf: exec programs, a python3-zmq daemon, ACLs, reload. Runs alone
+/// (<see cref="ProcessMemoryCollection"/>): one test measures this process's heap, which tests running
+/// beside it would inflate.
+/// </summary>
+[Collection(ProcessMemoryCollection.Name)]
 public sealed class CommandsBackendTests : IAsyncLifetime
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "gatehouse-cmds-" + Guid.NewGuid().ToString("N")[..10]);
@@ -189,4 +194,11 @@ public sealed class CommandsBackendTests : IAsyncLifetime
         // Everything held for the stalled call (gateway and client buffers, in this one process) stays far below 64 MiB.
         Assert.True(during - before < 16L * 1024 * 1024, $"heap grew by {(during - before) / 1024} KiB while the reader was stalled");
     }
+}
+
+/// <summary>Tests that measure the whole process's memory: no other test runs at the same time.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessMemoryCollection
+{
+    public const string Name = "process memory";
 }

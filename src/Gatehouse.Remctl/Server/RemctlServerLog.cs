@@ -61,4 +61,7 @@ internal static partial class RemctlServerLog
 
     [LoggerMessage(4317, LogLevel.Debug, "remctl connection {ConnectionId}: QUIT received")]
     public static partial void Quit(ILogger logger, string connectionId);
+
+    [LoggerMessage(4318, LogLevel.Warning, "remctl connection {ConnectionId}: client read nothing for {Timeout}; connection dropped")]
+    public static partial void WriteTimeout(ILogger logger, string connectionId, TimeSpan timeout);
 }

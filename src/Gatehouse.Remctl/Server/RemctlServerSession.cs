@@ -24,8 +24,9 @@ internal sealed partial class RemctlServerSession
     private readonly RemctlTokenReader _tokenReader = new();
     private readonly RemctlTokenSender _sender;
 
+    // abort: drops the connection at once (unsent data discarded), used when the client stops reading.
     public RemctlServerSession(IDuplexPipe transport, GssCredential credential, RemctlServerOptions options,
-        IRemctlDispatcher dispatcher, ILogger logger, IPEndPoint? remote, string connectionId)
+        IRemctlDispatcher dispatcher, ILogger logger, IPEndPoint? remote, string connectionId, Action? abort = null)
     {
         _transport = transport;
         _credential = credential;
@@ -34,7 +35,19 @@ internal sealed partial class RemctlServerSession
         _logger = logger;
         _remote = remote;
         _id = connectionId;
-        _sender = new RemctlTokenSender(transport.Output);
+        _sender = new RemctlTokenSender(transport.Output, writeTimeout: options.WriteTimeout, onStalled: () =>
+        {
+            RemctlServerLog.WriteTimeout(logger, connectionId, options.WriteTimeout);
+            if (abort is not null)
+            {
+                abort();
+            }
+            else
+            {
+                // No way to drop the transport: stop reading, so the session ends.
+                transport.Input.CancelPendingRead();
+            }
+        });
     }
 
     /// <summary>Runs the connection to its end. Never throws for peer misbehaviour or transport errors.</summary>

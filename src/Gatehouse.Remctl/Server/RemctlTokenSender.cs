@@ -20,11 +20,19 @@ internal sealed class RemctlTokenSender
     private readonly PipeWriter _output;
     private readonly Channel<(RemctlTokenFlags Flags, byte[] Payload)> _queue;
     private readonly SemaphoreSlim _wrapLock = new(1, 1);
+    private readonly TimeSpan _writeTimeout;
+    private readonly Action? _onStalled;
     private Task _loop = Task.CompletedTask;
 
-    public RemctlTokenSender(PipeWriter output, int capacity = 32)
+    /// <param name="output">The connection's output.</param>
+    /// <param name="capacity">Tokens that may wait to be written before producers wait.</param>
+    /// <param name="writeTimeout">Longest one flush may wait for the peer to take data; infinite by default.</param>
+    /// <param name="onStalled">Called once when a flush timed out (the owner drops the connection).</param>
+    public RemctlTokenSender(PipeWriter output, int capacity = 32, TimeSpan? writeTimeout = null, Action? onStalled = null)
     {
         _output = output;
+        _writeTimeout = writeTimeout ?? Timeout.InfiniteTimeSpan;
+        _onStalled = onStalled;
         _queue = Channel.CreateBounded<(RemctlTokenFlags, byte[])>(new BoundedChannelOptions(capacity)
         {
             SingleReader = true,
@@ -67,6 +75,8 @@ internal sealed class RemctlTokenSender
     private async Task WriteLoopAsync()
     {
         var reader = _queue.Reader;
+        // One source for every flush: armed before, reset after (no allocation per flush).
+        using var stall = new CancellationTokenSource();
         try
         {
             while (await reader.WaitToReadAsync())
@@ -78,7 +88,17 @@ internal sealed class RemctlTokenSender
                     RemctlTokenWriter.WriteToken(_output, item.Flags, item.Payload);
                 }
 
-                var result = await _output.FlushAsync();
+                if (_writeTimeout != Timeout.InfiniteTimeSpan)
+                {
+                    stall.CancelAfter(_writeTimeout);
+                }
+
+                var result = await _output.FlushAsync(stall.Token);
+                if (!stall.TryReset())
+                {
+                    throw new OperationCanceledException(stall.Token);
+                }
+
                 if (result.IsCompleted || result.IsCanceled)
                 {
                     // The peer is gone; stop accepting so producers fail fast instead of blocking.
@@ -86,6 +106,14 @@ internal sealed class RemctlTokenSender
                     break;
                 }
             }
+        }
+        catch (OperationCanceledException) when (stall.IsCancellationRequested)
+        {
+            // The peer took nothing for the whole write timeout: producers fail, the owner drops the connection.
+            var ex = new TimeoutException($"The client read nothing for {_writeTimeout}");
+            Fault = ex;
+            _queue.Writer.TryComplete(ex);
+            _onStalled?.Invoke();
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
         {

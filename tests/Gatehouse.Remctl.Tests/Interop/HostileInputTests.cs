@@ -23,6 +23,7 @@ public sealed class HostileInputTests(KerberosRealm realm) : IAsyncLifetime
                 KeytabPath = realm.HostKeytab,
                 HandshakeTimeout = TimeSpan.FromSeconds(2),
                 IdleTimeout = TimeSpan.FromSeconds(3),
+                WriteTimeout = TimeSpan.FromSeconds(2),
             });
 
     public async Task DisposeAsync()
@@ -64,6 +65,25 @@ public sealed class HostileInputTests(KerberosRealm realm) : IAsyncLifetime
     }
 
     // ---- before authentication: the connection is dropped ----
+
+    [Fact]
+    public async Task A_client_that_stops_reading_is_dropped_after_the_write_timeout_and_its_command_cancelled()
+    {
+        await using var c = await Authenticated();
+        // Far more output than socket buffers and pipes hold (64 GB); the client reads none of it.
+        await c.SendCommandAsync(["chunks", "1000000", "65536"]);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!_server.Logs.Has(4318) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.True(_server.Logs.Has(4318), "the stalled connection was not dropped");
+        // Dropped: reading now reaches the end (or a reset) instead of endless output.
+        Assert.True(await c.IsClosedByPeerAsync(TimeSpan.FromSeconds(30)));
+        var request = Assert.Single(_dispatcher.Requests, r => r.Arguments.Count == 3);
+        Assert.Equal("chunks"u8.ToArray(), request.Arguments[0].ToArray());
+    }
 
     [Fact]
     public async Task Garbage_before_authentication_is_dropped()
