@@ -17,7 +17,22 @@ public sealed class TestDispatcher : IRemctlDispatcher
 
     public RemctlRequest? LastRequest => Requests.LastOrDefault();
 
+    /// <summary>Requests whose execution has ended (returned or thrown).</summary>
+    public ConcurrentQueue<RemctlRequest> Ended { get; } = new();
+
     public async Task<RemctlOutcome> ExecuteAsync(RemctlRequest request, IRemctlOutput output, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await RunAsync(request, output, cancellationToken);
+        }
+        finally
+        {
+            Ended.Enqueue(request);
+        }
+    }
+
+    private async Task<RemctlOutcome> RunAsync(RemctlRequest request, IRemctlOutput output, CancellationToken cancellationToken)
     {
         Requests.Enqueue(request);
         string[] args = [.. request.Arguments.Select(a => Encoding.UTF8.GetString(a.Span))];

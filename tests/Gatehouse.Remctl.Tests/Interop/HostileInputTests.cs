@@ -83,6 +83,15 @@ public sealed class HostileInputTests(KerberosRealm realm) : IAsyncLifetime
         Assert.True(await c.IsClosedByPeerAsync(TimeSpan.FromSeconds(30)));
         var request = Assert.Single(_dispatcher.Requests, r => r.Arguments.Count == 3);
         Assert.Equal("chunks"u8.ToArray(), request.Arguments[0].ToArray());
+
+        // The 64 GB command stopped instead of running on.
+        deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!_dispatcher.Ended.Contains(request) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Contains(request, _dispatcher.Ended);
     }
 
     [Fact]
