@@ -1,5 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Gatehouse.Client;
+using Gatehouse.Protocol;
+using Gatehouse.Transport.Connections;
 using Gatehouse.Functional.Tests;
 using Gatehouse.Gateway.Authorization;
 using Gatehouse.Remctl.Tests.Infrastructure;
@@ -46,6 +49,8 @@ public sealed class RemctlThroughGatewayTests(KerberosRealm realm) : IAsyncLifet
         _gw = await TestGateway.StartAsync(o => o with
         {
             CommandsFile = conf,
+            // Two native listeners as well as the remctl one: each must report its own port.
+            Listen = ["127.0.0.1:0", "127.0.0.1:0"],
             RemctlListen = "127.0.0.1:0",
             RemctlKeytab = realm.HostKeytab,
         });
@@ -70,6 +75,27 @@ public sealed class RemctlThroughGatewayTests(KerberosRealm realm) : IAsyncLifet
 
         _zmq?.Dispose();
         Directory.Delete(_dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task Every_listener_reports_its_own_bound_port_and_the_remctl_port_speaks_remctl()
+    {
+        var native = _gw.Server.Endpoints;
+        Assert.Equal(2, native.Count);
+        var ports = native.Select(e => e.Port).Append(_port).ToList();
+        Assert.Equal(3, ports.Distinct().Count());
+        Assert.DoesNotContain(0, ports);
+
+        // Both native ports accept Gatehouse clients; the remctl port is the one stock remctl reaches.
+        var identity = _gw.Authorize("two-ports", PeerRoles.Client);
+        foreach (var endpoint in native)
+        {
+            await using var client = new GatehouseClient(new Endpoint("127.0.0.1", endpoint.Port), _gw.ClientOptions(identity));
+            Assert.Equal(CallStatus.Exit(4), (await client.CallAsync(new CallRequest("native"))).Status);
+        }
+
+        var result = await Remctl("echo", "hello");
+        Assert.Equal("hello\n", result.Stdout);
     }
 
     private Task<ProcessResult> Remctl(params string[] command) =>

@@ -3,8 +3,7 @@ using Gatehouse.Transport.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -76,6 +75,9 @@ public sealed class GatewayServer : IAsyncDisposable
         // these connections is non-blocking (a read loop that parses and relays frames), and each
         // hop saved is a thread wake-up saved per message.
         builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
+        // Each listener's options; Kestrel puts the bound address (real port for port 0) in them at start.
+        var gatewayListeners = new List<ListenOptions>();
+        ListenOptions? remctlListener = null;
         builder.WebHost.UseKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -86,6 +88,7 @@ public sealed class GatewayServer : IAsyncDisposable
                 var endpoint = ParseListen(listen);
                 kestrel.Listen(endpoint, lo =>
                 {
+                    gatewayListeners.Add(lo);
                     lo.UseHttps(new TlsHandshakeCallbackOptions
                     {
                         // One options object (and so one certificate context) for every connection.
@@ -99,7 +102,11 @@ public sealed class GatewayServer : IAsyncDisposable
             if (options.RemctlListen is { } remctlListen)
             {
                 // The remctl-compatible port: no TLS (GSS-API protects it), same routes and ACLs.
-                kestrel.Listen(ParseListen(remctlListen), lo => lo.UseConnectionHandler<Remctl.RemctlConnectionHandler>());
+                kestrel.Listen(ParseListen(remctlListen), lo =>
+                {
+                    remctlListener = lo;
+                    lo.UseConnectionHandler<Remctl.RemctlConnectionHandler>();
+                });
             }
         });
 
@@ -132,16 +139,15 @@ public sealed class GatewayServer : IAsyncDisposable
         server._authorizationSweep = new Timer(static s => ((GatewayRuntime)s!).EnforceAuthorizations(), runtime, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-        var bound = addresses.Select(a => new Uri(a)).Select(u => new IPEndPoint(
-            u.Host is "[::]" or "0.0.0.0" ? IPAddress.Any : IPAddress.Parse(u.Host.Trim('[', ']')), u.Port)).ToList();
-        // Kestrel lists the remctl listener last (it was added last).
-        server.Endpoints = options.RemctlListen is null ? bound : bound.Take(bound.Count - 1).ToList();
-        server.RemctlEndpoint = options.RemctlListen is null ? null : bound[^1];
+        server.Endpoints = gatewayListeners.Select(BoundEndpoint).ToList();
+        server.RemctlEndpoint = remctlListener is null ? null : BoundEndpoint(remctlListener);
         runtime.Listening = server.Endpoints.Select(e => e.ToString()).ToList();
         Log.Listening(runtime.Logger, string.Join(", ", runtime.Listening), identity.Fingerprint.ToString());
         return server;
     }
+
+    private static IPEndPoint BoundEndpoint(ListenOptions listener) =>
+        listener.IPEndPoint ?? throw new InvalidOperationException($"Listener {listener.EndPoint} has no IP endpoint");
 
     /// <summary>Parses <c>ADDR:PORT</c>, <c>*:PORT</c> or <c>[v6]:PORT</c>.</summary>
     public static IPEndPoint ParseListen(string text)
