@@ -12,6 +12,7 @@ namespace Gatehouse.Protocol;
 /// | Metadata count (16) { Name len (8) Name  Value length (32) Value }*
 /// </code>
 /// </summary>
+[System.Runtime.CompilerServices.SkipLocalsInit] // the name scratch buffers are written before they are read
 public static class RequestHeaderCodec
 {
     /// <summary>Returns the encoded size of <paramref name="header"/> in bytes.</summary>
@@ -218,14 +219,25 @@ public static class RequestHeaderCodec
 
         var bytes = reader.UnreadSequence.Slice(0, len);
         Span<byte> scratch = stackalloc byte[255];
-        bytes.CopyTo(scratch);
-        if (!IsValidName(scratch[..len], metadata))
+        scoped ReadOnlySpan<byte> name;
+        if (bytes.IsSingleSegment)
+        {
+            name = bytes.FirstSpan;
+        }
+        else
+        {
+            bytes.CopyTo(scratch);
+            name = scratch[..len];
+        }
+
+        if (!IsValidName(name, metadata))
         {
             Bad(streamId, $"{what} has invalid characters");
         }
 
+        string value = DecodeUtf8(name, streamId, what, strings);
         reader.Advance(len);
-        return DecodeUtf8(scratch[..len], streamId, what, strings);
+        return value;
     }
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);

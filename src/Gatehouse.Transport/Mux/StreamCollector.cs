@@ -16,6 +16,7 @@ public sealed class StreamCollector : IStreamSink
 
     // Standard output has its own writer (nearly every result has only that); anything else goes
     // in the dictionary. Touched only by the read loop until the status is set.
+    private byte[]? _stdoutOnly;   // the first stdout chunk, as it is, while it is the only one
     private ArrayBufferWriter<byte>? _stdout;
     private Dictionary<int, ArrayBufferWriter<byte>>? _others;
 
@@ -53,14 +54,21 @@ public sealed class StreamCollector : IStreamSink
         lock (_status)
         {
             var outputs = new Dictionary<int, byte[]>(_others is null ? 1 : _others.Count + 1);
-            if (_stdout is not null)
+            if (_stdoutOnly is not null)
+            {
+                outputs[1] = _stdoutOnly;
+            }
+            else if (_stdout is not null)
             {
                 outputs[1] = _stdout.WrittenSpan.ToArray();
             }
 
-            foreach (var (n, writer) in _others ?? [])
+            if (_others is not null)
             {
-                outputs[n] = writer.WrittenSpan.ToArray();
+                foreach (var (n, writer) in _others)
+                {
+                    outputs[n] = writer.WrittenSpan.ToArray();
+                }
             }
 
             return outputs;
@@ -88,7 +96,21 @@ public sealed class StreamCollector : IStreamSink
         ArrayBufferWriter<byte> writer;
         if (outStream == 1)
         {
-            writer = _stdout ??= new ArrayBufferWriter<byte>(Math.Max(length, 256));
+            if (_stdout is null)
+            {
+                if (_stdoutOnly is null)
+                {
+                    // Most results are one chunk: keep it as the final array (no buffer, no second copy).
+                    _stdoutOnly = data.ToArray();
+                    return;
+                }
+
+                _stdout = new ArrayBufferWriter<byte>(Math.Max(2 * (_stdoutOnly.Length + length), 256));
+                _stdout.Write(_stdoutOnly);
+                _stdoutOnly = null;
+            }
+
+            writer = _stdout;
         }
         else
         {
