@@ -26,6 +26,8 @@ public class HeaderStringCacheTests
     [Fact]
     public void Repeated_strings_are_the_same_instances_and_decode_equal()
     {
+        // The cache's hash is fixed, so which of these strings share a set is the same on every run
+        // (an earlier, per-process-seeded hash made this test depend on luck).
         var cache = new HeaderStringCache();
         var first = RequestHeaderCodec.Read(new ReadOnlySequence<byte>(Encode(Sample("alice"))), 10, 1, cache);
         var second = RequestHeaderCodec.Read(new ReadOnlySequence<byte>(Encode(Sample("alice"))), 10, 3, cache);
@@ -55,6 +57,53 @@ public class HeaderStringCacheTests
             var again = RequestHeaderCodec.Read(new ReadOnlySequence<byte>(Encode(Sample(user))), 10, 1, cache);
             Assert.Equal(user, again.Metadata[0].Value);
         }
+    }
+
+    [Fact]
+    public void Two_strings_of_one_set_both_stay_and_a_third_evicts_the_least_recently_used()
+    {
+        var cache = new HeaderStringCache();
+        // Find three names that share a set (the hash is fixed, so this is deterministic).
+        var bySet = new Dictionary<int, List<string>>();
+        List<string>? same = null;
+        for (int i = 0; same is null; i++)
+        {
+            string name = "name" + i;
+            cache.Find(Encoding.UTF8.GetBytes(name), out int set);
+            var list = bySet.TryGetValue(set, out var l) ? l : bySet[set] = [];
+            list.Add(name);
+            if (list.Count == 3)
+            {
+                same = list;
+            }
+        }
+
+        string Get(string name)
+        {
+            byte[] bytes = Encoding.UTF8.GetBytes(name);
+            if (cache.Find(bytes, out int set) is { } hit)
+            {
+                return hit;
+            }
+
+            string made = new(name.AsSpan());
+            cache.Add(set, bytes, made);
+            return made;
+        }
+
+        string a = Get(same[0]), b = Get(same[1]);
+        for (int round = 0; round < 3; round++)
+        {
+            Assert.Same(a, Get(same[0]));
+            Assert.Same(b, Get(same[1]));
+        }
+
+        // b was used last; the third string evicts a, and b is still there.
+        string c = Get(same[2]);
+        Assert.Same(b, Get(same[1]));
+        Assert.Same(c, Get(same[2]));
+        Assert.NotSame(a, Get(same[0]));
+        Assert.Equal(same[0], Get(same[0]));
     }
 
     [Fact]
