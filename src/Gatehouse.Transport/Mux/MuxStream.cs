@@ -65,16 +65,16 @@ public sealed class MuxStream
     {
         get
         {
-            var cts = Volatile.Read(ref _aborted);
-            if (cts is null)
+            if (Volatile.Read(ref _aborted) is { } existing)
             {
-                var made = new CancellationTokenSource();
-                cts = Interlocked.CompareExchange(ref _aborted, made, null) ?? made;
-                if (Volatile.Read(ref _abortRequested) != 0)
-                {
-                    // Abort ran before the source existed (both sides fence: Interlocked).
-                    CancelQuietly(cts);
-                }
+                return existing.Token;
+            }
+
+            var cts = LazyInitializer.EnsureInitialized(ref _aborted, static () => new CancellationTokenSource());
+            if (IsAborted)
+            {
+                // Abort ran before the source existed (both sides fence: Interlocked).
+                CancelQuietly(cts);
             }
 
             return cts.Token;
@@ -108,20 +108,7 @@ public sealed class MuxStream
         return Volatile.Read(ref _inbound) is { } inbound && inbound.TryPeek(out item);
     }
 
-    private StreamQueue Inbound
-    {
-        get
-        {
-            var inbound = Volatile.Read(ref _inbound);
-            if (inbound is null)
-            {
-                var made = new StreamQueue();
-                inbound = Interlocked.CompareExchange(ref _inbound, made, null) ?? made;
-            }
-
-            return inbound;
-        }
-    }
+    private StreamQueue Inbound => LazyInitializer.EnsureInitialized(ref _inbound, static () => new StreamQueue());
 
     /// <summary>No more events: readers drain what is queued, then see the end.</summary>
     private void CompleteInbound()
