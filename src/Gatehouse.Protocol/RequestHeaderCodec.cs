@@ -244,13 +244,14 @@ public static class RequestHeaderCodec
 
     private static string DecodeUtf8(ReadOnlySequence<byte> bytes, uint streamId, string what, HeaderStringCache? strings)
     {
+        if (bytes.IsSingleSegment)
+        {
+            return DecodeUtf8(bytes.FirstSpan, streamId, what, strings);
+        }
+
         if (strings is not null && bytes.Length <= HeaderStringCache.MaxLength)
         {
-            if (bytes.IsSingleSegment)
-            {
-                return DecodeUtf8(bytes.FirstSpan, streamId, what, strings);
-            }
-
+            // Short values split across segments are joined so the cache can see them.
             Span<byte> scratch = stackalloc byte[HeaderStringCache.MaxLength];
             bytes.CopyTo(scratch);
             return DecodeUtf8(scratch[..(int)bytes.Length], streamId, what, strings);

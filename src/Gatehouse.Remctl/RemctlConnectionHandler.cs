@@ -52,9 +52,8 @@ public sealed class RemctlConnectionHandler : ConnectionHandler, IDisposable
             socket.NoDelay = true;
         }
 
-        var session = new RemctlServerSession(connection.Transport, _credential, _options, _dispatcher, _logger,
-            connection.RemoteEndPoint as IPEndPoint, connection.ConnectionId, connection.Abort);
-        return session.RunAsync(connection.ConnectionClosed);
+        return RunSessionAsync(connection.Transport, connection.RemoteEndPoint as IPEndPoint, connection.ConnectionId,
+            connection.ConnectionClosed, connection.Abort);
     }
 
     /// <summary>
@@ -65,10 +64,11 @@ public sealed class RemctlConnectionHandler : ConnectionHandler, IDisposable
     /// <param name="remoteEndPoint">The client address, passed on as <see cref="RemctlRequest.RemoteEndPoint"/>.</param>
     /// <param name="connectionId">An id for log messages.</param>
     /// <param name="connectionClosed">Fires when the connection or the server goes away; cancels a running command.</param>
-    public Task RunSessionAsync(IDuplexPipe transport, IPEndPoint? remoteEndPoint, string connectionId, CancellationToken connectionClosed)
+    /// <param name="abort">Drops the connection at once (used when the client stops reading); without it the session only stops reading.</param>
+    public Task RunSessionAsync(IDuplexPipe transport, IPEndPoint? remoteEndPoint, string connectionId, CancellationToken connectionClosed, Action? abort = null)
     {
         ArgumentNullException.ThrowIfNull(transport);
-        var session = new RemctlServerSession(transport, _credential, _options, _dispatcher, _logger, remoteEndPoint, connectionId);
+        var session = new RemctlServerSession(transport, _credential, _options, _dispatcher, _logger, remoteEndPoint, connectionId, abort);
         return session.RunAsync(connectionClosed);
     }
 

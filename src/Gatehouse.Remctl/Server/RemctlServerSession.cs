@@ -24,7 +24,7 @@ internal sealed partial class RemctlServerSession
     private readonly RemctlTokenReader _tokenReader = new();
     private readonly RemctlTokenSender _sender;
 
-    // abort: drops the connection at once (unsent data discarded), used when the client stops reading.
+    // abort: see RemctlConnectionHandler.RunSessionAsync.
     public RemctlServerSession(IDuplexPipe transport, GssCredential credential, RemctlServerOptions options,
         IRemctlDispatcher dispatcher, ILogger logger, IPEndPoint? remote, string connectionId, Action? abort = null)
     {

@@ -19,13 +19,13 @@ public sealed partial class MuxConnection : IAsyncDisposable
     private readonly MuxOptions _options;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<uint, MuxStream> _streams = new();
-
-    // Strings repeated across request headers (read loop only; made on the first request).
-    private HeaderStringCache? _headerStrings;
     private readonly TaskCompletionSource<ProtocolSettings> _peerHello = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _closing = new();
     private SemaphoreSlim? _openSlots;
+
+    // Strings repeated across request headers (read loop only; made on the first request).
+    private HeaderStringCache? _headerStrings;
     private uint _nextLocalId;
     private uint _highestRemoteId;
     private int _remoteOpen;

@@ -105,6 +105,8 @@ public sealed class MuxSplice
             _inputEnded = inputEnded;
         }
 
+        private Queue<StreamEvent> Backlog => _backlog ??= new();
+
         public void OnData(MuxStream source, byte outStream, in ReadOnlySequence<byte> data)
         {
             int n = (int)data.Length;
@@ -112,7 +114,7 @@ public sealed class MuxSplice
             {
                 if (_pumping)
                 {
-                    (_backlog ??= new()).Enqueue(StreamEvent.ForData(outStream, data));
+                    Backlog.Enqueue(StreamEvent.ForData(outStream, data));
                     return;
                 }
             }
@@ -140,7 +142,7 @@ public sealed class MuxSplice
             {
                 lock (this)
                 {
-                    (_backlog ??= new()).Enqueue(StreamEvent.ForData(outStream, data.Slice(written)));
+                    Backlog.Enqueue(StreamEvent.ForData(outStream, data.Slice(written)));
                     _pumping = true;
                 }
 
@@ -160,7 +162,7 @@ public sealed class MuxSplice
             {
                 if (_pumping)
                 {
-                    (_backlog ??= new()).Enqueue(StreamEvent.EndOfInput);
+                    Backlog.Enqueue(StreamEvent.EndOfInput);
                     return;
                 }
             }
@@ -177,7 +179,7 @@ public sealed class MuxSplice
             {
                 if (_pumping)
                 {
-                    (_backlog ??= new()).Enqueue(StreamEvent.ForStatus(status));
+                    Backlog.Enqueue(StreamEvent.ForStatus(status));
                     return;
                 }
             }

@@ -65,15 +65,11 @@ public sealed class MuxStream
     {
         get
         {
-            if (Volatile.Read(ref _aborted) is { } existing)
-            {
-                return existing.Token;
-            }
-
             var cts = LazyInitializer.EnsureInitialized(ref _aborted, static () => new CancellationTokenSource());
             if (IsAborted)
             {
-                // Abort ran before the source existed (both sides fence: Interlocked).
+                // Abort may have run before the source existed (both sides fence: Interlocked);
+                // cancelling a cancelled source again does nothing.
                 CancelQuietly(cts);
             }
 

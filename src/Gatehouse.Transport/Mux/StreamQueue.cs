@@ -25,7 +25,6 @@ internal sealed class StreamQueue : IValueTaskSource<StreamEvent>
     private CancellationToken _waitToken;
     private CancellationTokenRegistration _waitRegistration;
 
-
     /// <summary>Adds an event, or hands it straight to a waiting read. False once completed.</summary>
     public bool TryWrite(in StreamEvent item)
     {
@@ -73,28 +72,17 @@ internal sealed class StreamQueue : IValueTaskSource<StreamEvent>
         _waiter.SetException(new ChannelClosedException());
     }
 
-    public bool TryRead(out StreamEvent item)
+    public bool TryRead(out StreamEvent item) => TryTake(out item, remove: true);
+
+    public bool TryPeek(out StreamEvent item) => TryTake(out item, remove: false);
+
+    private bool TryTake(out StreamEvent item, bool remove)
     {
         lock (_gate)
         {
             if (_items is { Count: > 0 })
             {
-                item = _items.Dequeue();
-                return true;
-            }
-        }
-
-        item = default;
-        return false;
-    }
-
-    public bool TryPeek(out StreamEvent item)
-    {
-        lock (_gate)
-        {
-            if (_items is { Count: > 0 })
-            {
-                item = _items.Peek();
+                item = remove ? _items.Dequeue() : _items.Peek();
                 return true;
             }
         }

@@ -32,36 +32,17 @@ public static class TlsBufferRelease
     /// Sets <c>SSL_MODE_RELEASE_BUFFERS</c> on the stream's OpenSSL connection. Returns true when
     /// the mode is now set.
     /// </summary>
-    public static unsafe bool TryEnable(SslStream stream)
+    public static bool TryEnable(SslStream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        if (SslHandleOf(stream) is not { } handle)
-        {
-            return false;
-        }
-
-        bool added = false;
-        try
-        {
-            handle.DangerousAddRef(ref added);
-            long mode = s_sslCtrl(handle.DangerousGetHandle(), SslCtrlMode, SslModeReleaseBuffers, IntPtr.Zero);
-            return (mode & SslModeReleaseBuffers) != 0;
-        }
-        catch (ObjectDisposedException)
-        {
-            return false;
-        }
-        finally
-        {
-            if (added)
-            {
-                handle.DangerousRelease();
-            }
-        }
+        return AddMode(stream, SslModeReleaseBuffers) is { } mode && (mode & SslModeReleaseBuffers) != 0;
     }
 
     /// <summary>Reads the stream's OpenSSL mode bits (for tests); null when not available.</summary>
-    internal static unsafe long? GetMode(SslStream stream)
+    internal static long? GetMode(SslStream stream) => AddMode(stream, 0);
+
+    /// <summary>ORs <paramref name="bits"/> into the connection's mode; returns the new mode, or null.</summary>
+    private static unsafe long? AddMode(SslStream stream, long bits)
     {
         if (SslHandleOf(stream) is not { } handle)
         {
@@ -72,7 +53,11 @@ public static class TlsBufferRelease
         try
         {
             handle.DangerousAddRef(ref added);
-            return s_sslCtrl(handle.DangerousGetHandle(), SslCtrlMode, 0, IntPtr.Zero);
+            return s_sslCtrl(handle.DangerousGetHandle(), SslCtrlMode, bits, IntPtr.Zero);
+        }
+        catch (ObjectDisposedException)
+        {
+            return null;
         }
         finally
         {
