@@ -110,6 +110,13 @@ public sealed class GatewayServer : IAsyncDisposable
             }
         });
 
+        if (options.ReceiveBlockSize > 0)
+        {
+            // Kestrel resolves its pools from the container, the last registration winning; UseKestrel
+            // registers its own factory, so this one must come after it.
+            builder.Services.AddSingleton<IMemoryPoolFactory<byte>>(new ReceiveBlockPoolFactory(options.ReceiveBlockSize, ReceiveBlockPool.DefaultRetainedBlocks));
+        }
+
         builder.Services.AddSingleton(sp =>
         {
             var loggers = sp.GetRequiredService<ILoggerFactory>();
@@ -160,6 +167,9 @@ public sealed class GatewayServer : IAsyncDisposable
 
         return new IPEndPoint(address, ep.Port);
     }
+
+    /// <summary>The host's services (for tests).</summary>
+    internal IServiceProvider Services => _app.Services;
 
     /// <summary>Uses <paramref name="identity"/> for new handshakes; existing connections keep theirs.</summary>
     public void RotateCertificate(PeerIdentity identity) => _tls = TlsSettings.ServerOptions(identity);
