@@ -76,7 +76,7 @@ internal sealed class RemctlTokenSender
     {
         var reader = _queue.Reader;
         // One source for every flush: armed before, reset after (no allocation per flush).
-        using var stall = new CancellationTokenSource();
+        var stall = new CancellationTokenSource();
         try
         {
             while (await reader.WaitToReadAsync())
@@ -96,7 +96,10 @@ internal sealed class RemctlTokenSender
                 var result = await _output.FlushAsync(stall.Token);
                 if (!stall.TryReset())
                 {
-                    throw new OperationCanceledException(stall.Token);
+                    // The timer fired as the flush finished: the peer did take the data, so this is no
+                    // stall. A fired source cannot be re-armed; the next flush gets a new one.
+                    stall.Dispose();
+                    stall = new CancellationTokenSource();
                 }
 
                 if (result.IsCompleted || result.IsCanceled)
@@ -120,6 +123,10 @@ internal sealed class RemctlTokenSender
             // The transport failed; producers see the cause through the completed channel.
             Fault = ex;
             _queue.Writer.TryComplete(ex);
+        }
+        finally
+        {
+            stall.Dispose();
         }
     }
 }

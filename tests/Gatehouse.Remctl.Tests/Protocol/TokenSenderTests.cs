@@ -11,10 +11,11 @@ public class TokenSenderTests
     {
         var pipe = new Pipe();
         var sender = new RemctlTokenSender(pipe.Writer);
-        sender.Start();
-        // OUTPUT then STATUS, queued back to back as the session does when a command finishes.
+        // OUTPUT then STATUS, both queued before the write loop looks (queued after it started, the
+        // loop may legitimately catch the first alone, which made this test depend on timing).
         await sender.SendTokenAsync(RemctlLimits.DataV2, new byte[40], CancellationToken.None);
         await sender.SendTokenAsync(RemctlLimits.DataV2, new byte[3], CancellationToken.None);
+        sender.Start();
         var read = await pipe.Reader.ReadAsync();
         Assert.Equal(5 + 40 + 5 + 3, read.Buffer.Length);
         pipe.Reader.AdvanceTo(read.Buffer.End);
@@ -103,5 +104,78 @@ public class TokenSenderTests
         Assert.Null(sender.Fault);
         Assert.Equal(0, stalled);
         await sender.CompleteAsync();
+    }
+
+    [Fact]
+    public async Task A_flush_that_finishes_as_the_timer_fires_is_no_stall()
+    {
+        // The first flush completes exactly when the write timeout fires (the writer returns normally
+        // once the token is cancelled): the peer did take the data, so the connection must live on.
+        var pipe = new Pipe();
+        var writer = new FlushAtTimeoutWriter(pipe.Writer);
+        int stalled = 0;
+        var sender = new RemctlTokenSender(writer, writeTimeout: TimeSpan.FromMilliseconds(100), onStalled: () => Interlocked.Increment(ref stalled));
+        sender.Start();
+        await sender.SendTokenAsync(RemctlLimits.DataV2, new byte[10], CancellationToken.None);
+        await writer.FirstFlushDone.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await sender.SendTokenAsync(RemctlLimits.DataV2, new byte[20], CancellationToken.None);
+        await sender.CompleteAsync();
+        await pipe.Writer.CompleteAsync();
+
+        long total = 0;
+        while (true)
+        {
+            var read = await pipe.Reader.ReadAsync();
+            total = read.Buffer.Length;
+            pipe.Reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+            if (read.IsCompleted)
+            {
+                break;
+            }
+        }
+
+        Assert.True(writer.FirstFlushSawCancellation);
+        Assert.Null(sender.Fault);
+        Assert.Equal(0, stalled);
+        Assert.Equal(5 + 10 + 5 + 20, total);
+    }
+
+    /// <summary>Passes everything to a real pipe; its first flush returns only after the caller's token fired.</summary>
+    private sealed class FlushAtTimeoutWriter(PipeWriter inner) : PipeWriter
+    {
+        private int _flushes;
+
+        public TaskCompletionSource FirstFlushDone { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool FirstFlushSawCancellation { get; private set; }
+
+        public override async ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
+        {
+            if (Interlocked.Increment(ref _flushes) > 1)
+            {
+                return await inner.FlushAsync(cancellationToken);
+            }
+
+            var fired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using (cancellationToken.Register(() => fired.TrySetResult()))
+            {
+                await fired.Task.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
+            }
+
+            FirstFlushSawCancellation = cancellationToken.IsCancellationRequested;
+            var result = await inner.FlushAsync(CancellationToken.None);
+            FirstFlushDone.TrySetResult();
+            return result;
+        }
+
+        public override void Advance(int bytes) => inner.Advance(bytes);
+
+        public override Memory<byte> GetMemory(int sizeHint = 0) => inner.GetMemory(sizeHint);
+
+        public override Span<byte> GetSpan(int sizeHint = 0) => inner.GetSpan(sizeHint);
+
+        public override void CancelPendingFlush() => inner.CancelPendingFlush();
+
+        public override void Complete(Exception? exception = null) => inner.Complete(exception);
     }
 }
