@@ -120,7 +120,9 @@ public class ReloadTests
         File.WriteAllText(sleeper, "#!/bin/sh\nsleep \"$2\"\necho slept\n");
         File.SetUnixFileMode(sleeper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         File.WriteAllText(conf, $"slow run {sleeper} ANYUSER\n");
-        var psi = cli.StartInfo("dotnet", [CliProcess.CliDll, "gateway", "--listen", $"127.0.0.1:{port}", "--commands", conf]);
+        // SIGHUP back to its default first: a test run started under nohup passes SIGHUP down ignored,
+        // and .NET leaves a signal that was ignored at start ignored (as nohup asks).
+        var psi = cli.StartInfo("env", ["--default-signal=HUP", "dotnet", CliProcess.CliDll, "gateway", "--listen", $"127.0.0.1:{port}", "--commands", conf]);
         var (gateway, output) = await cli.StartAsync(psi, l => l.StartsWith("listening", StringComparison.Ordinal));
         Assert.Equal(0, (await cli.RunAsync("authorize", "--self", "--name", "tester")).Exit);
         Assert.Equal(0, (await cli.RunAsync("trust", $"127.0.0.1:{port}", "--yes")).Exit);
