@@ -79,13 +79,16 @@ internal sealed class ReceiveBlockPool : MemoryPool<byte>
         }
 
         block.Leased = false;
-        if (!_disposed && Interlocked.Increment(ref _freeCount) <= RetainedBlocks)
+        if (_disposed)
         {
-            _free.Enqueue(block);
             return;
         }
 
-        if (!_disposed)
+        if (Interlocked.Increment(ref _freeCount) <= RetainedBlocks)
+        {
+            _free.Enqueue(block);
+        }
+        else
         {
             Interlocked.Decrement(ref _freeCount);
         }

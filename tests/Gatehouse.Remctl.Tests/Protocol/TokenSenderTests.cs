@@ -35,17 +35,7 @@ public class TokenSenderTests
 
         await sender.CompleteAsync();
         await pipe.Writer.CompleteAsync();
-        long total = 0;
-        while (true)
-        {
-            var read = await pipe.Reader.ReadAsync();
-            total = read.Buffer.Length;
-            pipe.Reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
-            if (read.IsCompleted)
-            {
-                break;
-            }
-        }
+        long total = await BytesWrittenAsync(pipe.Reader);
 
         Assert.Equal(10 * 7, total);
     }
@@ -122,22 +112,27 @@ public class TokenSenderTests
         await sender.CompleteAsync();
         await pipe.Writer.CompleteAsync();
 
-        long total = 0;
-        while (true)
-        {
-            var read = await pipe.Reader.ReadAsync();
-            total = read.Buffer.Length;
-            pipe.Reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
-            if (read.IsCompleted)
-            {
-                break;
-            }
-        }
+        long total = await BytesWrittenAsync(pipe.Reader);
 
         Assert.True(writer.FirstFlushSawCancellation);
         Assert.Null(sender.Fault);
         Assert.Equal(0, stalled);
         Assert.Equal(5 + 10 + 5 + 20, total);
+    }
+
+    /// <summary>Everything the writer side wrote, once it completed (read without consuming).</summary>
+    private static async Task<long> BytesWrittenAsync(PipeReader reader)
+    {
+        while (true)
+        {
+            var read = await reader.ReadAsync();
+            if (read.IsCompleted)
+            {
+                return read.Buffer.Length;
+            }
+
+            reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+        }
     }
 
     /// <summary>Passes everything to a real pipe; its first flush returns only after the caller's token fired.</summary>
