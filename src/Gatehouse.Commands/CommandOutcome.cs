@@ -25,4 +25,8 @@ public abstract record CommandOutcome
     /// <param name="ErrorCode">A remctl error code, see <see cref="RemctlError"/>.</param>
     /// <param name="Message">The message to send to the client, as remctld words it.</param>
     public sealed record Failed(int ErrorCode, string Message) : CommandOutcome;
+
+    /// <summary>The program was not started: a process limit (<see cref="CommandRunnerOptions.ProcessLimiter"/>) was reached.</summary>
+    /// <param name="Message">Which limit, for the caller.</param>
+    public sealed record Overloaded(string Message) : CommandOutcome;
 }

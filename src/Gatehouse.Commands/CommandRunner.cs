@@ -194,6 +194,13 @@ public sealed partial class CommandRunner
         var environment = CommandEnvironment.ForExec(invocation, remctlCommand).Select(Encoding.UTF8.GetBytes).ToArray();
         var spawn = new SpawnRequest(argv.Path, argv.Argv, environment, argv.StdinData is not null || stdin is not null, options.WorkingDirectory);
         var request = new ExecRequest(spawn, argv.StdinData, stdin, line.Options.Timeout ?? options.DefaultTimeout, options.KillGracePeriod);
+        var limiter = options.ProcessLimiter;
+        if (limiter is not null && !limiter.TryAcquire(invocation.Principal, out string refusal))
+        {
+            Log.ProcessLimitReached(logger, location, invocation.Principal, refusal);
+            return new CommandOutcome.Overloaded("Overloaded: " + refusal);
+        }
+
         try
         {
             return await exec.RunAsync(request, location, output, cancellationToken);
@@ -202,6 +209,10 @@ public sealed partial class CommandRunner
         {
             Log.CannotRun(logger, location, e.Message);
             return new CommandOutcome.Failed(RemctlError.Internal, RemctlError.InternalMessage);
+        }
+        finally
+        {
+            limiter?.Release(invocation.Principal);
         }
     }
 

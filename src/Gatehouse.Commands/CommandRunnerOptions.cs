@@ -59,6 +59,13 @@ public sealed record CommandRunnerOptions
     /// <summary>Runs <c>type=zeromq</c> lines; when null, such lines fail with an internal error.</summary>
     public CommandBackend? ZeroMqBackend { get; init; }
 
+    /// <summary>
+    /// Caps exec processes running at once, in total and per principal (the key is the caller's
+    /// principal); null: no cap. A refused command gets <see cref="CommandOutcome.Overloaded"/> and no
+    /// process is started. Help and summary programs count too.
+    /// </summary>
+    public Limits.KeyedLimiter? ProcessLimiter { get; init; }
+
     /// <summary>Test hook: counts output bytes held by the runner.</summary>
     internal OutputMeter? Meter { get; init; }
 }

@@ -49,6 +49,9 @@ public sealed record GatewayOptions
     /// </summary>
     public int ReceiveBlockSize { get; init; } = 64 * 1024;
 
+    /// <summary>Per-peer, per-principal, per-address and gateway-wide limits on memory, processes, requests and connections.</summary>
+    public GatewayLimits Limits { get; init; } = new();
+
     /// <summary>Most connections at once; null is unlimited. Default 100,000.</summary>
     public long? MaxConnections { get; init; } = 100_000;
 

@@ -15,6 +15,7 @@ namespace Gatehouse.Gateway;
 public sealed class GatewayRuntime
 {
     private readonly List<ICommandBackend> _backends = [];
+    private readonly ConcurrentDictionary<string, PrincipalLoad> _principals = new(StringComparer.Ordinal);
     private long _requests;
     private long _inFlight;
     private int _enforcedVersion = -1;
@@ -26,8 +27,32 @@ public sealed class GatewayRuntime
         Logger = logger;
         Authorized = new AuthorizedPeers(options.AuthorizedPath);
         Routes = new RouteTable(options.QueueLength);
+        var limits = options.Limits.Validate();
+        OutputBudget = new Transport.Mux.BufferBudget(limits.OutputBudget);
+        Processes = new Commands.Limits.KeyedLimiter("exec processes", limits.MaxExecProcesses, limits.MaxExecProcessesPerPrincipal);
+        AddressConnections = new Commands.Limits.KeyedLimiter("connections", 0, limits.MaxConnectionsPerAddress);
+        PeerConnections = new Commands.Limits.KeyedLimiter("connections", 0, limits.MaxConnectionsPerPeer);
+        Refusals = new Hosting.RefusalLog(logger);
         Dispatcher = new RequestDispatcher(this);
     }
+
+    /// <summary>Connections refused before or as they authenticated, by cause (rate-limited logging).</summary>
+    public Hosting.RefusalLog Refusals { get; }
+
+    /// <summary>The request counter of <paramref name="principal"/>, shared by all its sessions.</summary>
+    public PrincipalLoad LoadOf(string principal) => _principals.GetOrAdd(principal, static _ => new PrincipalLoad());
+
+    /// <summary>Output queued for all connections together (<see cref="GatewayLimits.OutputBudget"/>).</summary>
+    public Transport.Mux.BufferBudget OutputBudget { get; }
+
+    /// <summary>Exec processes running, in total and per principal.</summary>
+    public Commands.Limits.KeyedLimiter Processes { get; }
+
+    /// <summary>Native connections per remote IP address.</summary>
+    public Commands.Limits.KeyedLimiter AddressConnections { get; }
+
+    /// <summary>Authenticated native connections per fingerprint.</summary>
+    public Commands.Limits.KeyedLimiter PeerConnections { get; }
 
     public GatewayOptions Options { get; }
 

@@ -11,9 +11,6 @@ internal static partial class Log
     [LoggerMessage(2001, LogLevel.Information, "Peer {Peer} connected as {Name} ({Roles})")]
     public static partial void PeerConnected(ILogger logger, string peer, string name, string roles);
 
-    [LoggerMessage(2002, LogLevel.Warning, "Refused {Remote}: identity {Fingerprint} is not authorized")]
-    public static partial void PeerRefused(ILogger logger, string remote, string fingerprint);
-
     [LoggerMessage(2003, LogLevel.Information, "Peer {Peer} disconnected: {Reason}")]
     public static partial void PeerDisconnected(ILogger logger, string peer, string reason);
 
@@ -29,12 +26,18 @@ internal static partial class Log
     [LoggerMessage(2007, LogLevel.Information, "Configuration reloaded ({Errors} errors)")]
     public static partial void Reloaded(ILogger logger, int errors);
 
-    [LoggerMessage(2008, LogLevel.Warning, "Connection from {Remote} refused: {Reason}")]
-    public static partial void ConnectionRejected(ILogger logger, string remote, string reason);
-
     [LoggerMessage(2009, LogLevel.Information, "Draining {Count} connections")]
     public static partial void Draining(ILogger logger, int count);
 
     [LoggerMessage(2010, LogLevel.Warning, "Peer {Peer}: authorization revoked or changed; sent GOAWAY")]
     public static partial void PeerRevoked(ILogger logger, string peer);
+
+    [LoggerMessage(2050, LogLevel.Warning, "Refused {Remote}: {Cause}: {Detail} (further refusals for this cause are counted and summarised once a minute)")]
+    public static partial void ConnectionRefused(ILogger logger, string remote, string cause, string detail);
+
+    [LoggerMessage(2051, LogLevel.Warning, "Refused connections in the last {Seconds} s: {Summary}")]
+    public static partial void RefusalSummary(ILogger logger, double seconds, string summary);
+
+    [LoggerMessage(2052, LogLevel.Error, "Connection from {Remote} failed in the gateway")]
+    public static partial void ConnectionFailed(ILogger logger, Exception exception, string remote);
 }

@@ -10,8 +10,9 @@ public sealed class PeerSession
 {
     private static long s_nextId;
 
-    public PeerSession(MuxConnection connection, PeerGrant grant, Fingerprint fingerprint, EndPoint? remote)
+    public PeerSession(MuxConnection connection, PeerGrant grant, Fingerprint fingerprint, EndPoint? remote, PrincipalLoad? load = null)
     {
+        Load = load ?? new PrincipalLoad();
         Connection = connection;
         Grant = grant;
         Fingerprint = fingerprint;
@@ -20,6 +21,9 @@ public sealed class PeerSession
         RemoteAddress = remote is IPEndPoint ip ? ip.Address.ToString() : string.Empty;
         FingerprintText = fingerprint.ToString();
     }
+
+    /// <summary>Requests in progress for this peer's principal, over all its sessions.</summary>
+    public PrincipalLoad Load { get; }
 
     /// <summary>A number unique in this process.</summary>
     public long Id { get; }

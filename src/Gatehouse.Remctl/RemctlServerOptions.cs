@@ -10,7 +10,8 @@ public sealed record RemctlServerOptions
 {
     private readonly int _maxArguments = RemctlLimits.DefaultMaxArguments;
     private readonly long _maxCommandBytes = RemctlLimits.DefaultMaxCommandBytes;
-    private readonly TimeSpan _handshakeTimeout = TimeSpan.FromSeconds(30);
+    private readonly TimeSpan _handshakeTimeout = TimeSpan.FromSeconds(10);
+    private readonly int _maxPreAuthTokenBytes = 64 * 1024;
     private readonly TimeSpan _idleTimeout = TimeSpan.FromHours(1);
     private readonly TimeSpan _writeTimeout = TimeSpan.FromHours(1);
     private readonly int _maxErrorsPerConnection = 100;
@@ -49,8 +50,8 @@ public sealed record RemctlServerOptions
     }
 
     /// <summary>
-    /// Time allowed from connection to an established GSS-API context (default 30 s). remctld allows an hour
-    /// per read; a shorter bound limits idle half-open handshakes.
+    /// Time allowed from connection to an established GSS-API context (default 10 s, as the native port's
+    /// handshake). remctld allows an hour per read; a short bound limits idle half-open handshakes.
     /// </summary>
     public TimeSpan HandshakeTimeout
     {
@@ -77,6 +78,18 @@ public sealed record RemctlServerOptions
     {
         get => _writeTimeout;
         init => _writeTimeout = PositiveTime(value);
+    }
+
+    /// <summary>
+    /// Largest token accepted before the client has authenticated (default 64 KiB; Kerberos AP-REQs, even
+    /// with large PACs, fit well within it). A larger declared length drops the connection before anything
+    /// is buffered, so unauthenticated connections cost little memory; after authentication tokens may be
+    /// up to remctl's 1 MiB.
+    /// </summary>
+    public int MaxPreAuthTokenBytes
+    {
+        get => _maxPreAuthTokenBytes;
+        init => _maxPreAuthTokenBytes = value is > 0 and <= RemctlLimits.MaxTokenPayload ? value : throw new ArgumentOutOfRangeException(nameof(value));
     }
 
     /// <summary>Errors tolerated on one kept-alive connection before it is closed (default 100).</summary>

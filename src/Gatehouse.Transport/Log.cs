@@ -17,4 +17,10 @@ internal static partial class Log
 
     [LoggerMessage(1003, LogLevel.Warning, "{Connection}: protocol violation {Code}: {Message}")]
     public static partial void ProtocolViolation(ILogger logger, string connection, ErrorCode code, string message);
+
+    [LoggerMessage(1004, LogLevel.Warning, "{Connection}: the peer stopped reading ({Queued} bytes queued, no progress for {Seconds} s): closing")]
+    public static partial void WriteTimedOut(ILogger logger, string connection, long queued, double seconds);
+
+    [LoggerMessage(1005, LogLevel.Error, "{Connection}: heartbeat failed; closing the connection")]
+    public static partial void HeartbeatFailed(ILogger logger, string connection, Exception exception);
 }

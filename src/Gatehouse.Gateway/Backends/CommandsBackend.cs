@@ -19,14 +19,17 @@ public sealed class CommandsBackend : ICommandBackend, IAsyncDisposable
     private readonly string _path;
     private readonly ZeroMqBackend _zeroMq;
     private readonly ILoggerFactory _loggers;
+    private readonly Commands.Limits.KeyedLimiter? _processes;
     private volatile CommandRunner _runner;
 
     /// <summary>Loads <paramref name="path"/>.</summary>
+    /// <param name="processes">Caps exec processes (the gateway's <see cref="GatewayRuntime.Processes"/>); null: none.</param>
     /// <exception cref="ConfigurationException">The file (or an included one) is bad; the message names file and line.</exception>
-    public CommandsBackend(string path, ILoggerFactory loggers)
+    public CommandsBackend(string path, ILoggerFactory loggers, Commands.Limits.KeyedLimiter? processes = null)
     {
         _path = path;
         _loggers = loggers;
+        _processes = processes;
         _zeroMq = new ZeroMqBackend(new ZeroMqBackendOptions(), loggers.CreateLogger<ZeroMqBackend>());
         _runner = CreateRunner(CommandConfiguration.Load(path));
     }
@@ -40,7 +43,7 @@ public sealed class CommandsBackend : ICommandBackend, IAsyncDisposable
     private CommandRunner CreateRunner(CommandConfiguration configuration)
     {
         var zeroMq = new ZeroMqLineRunner(_zeroMq);
-        return new CommandRunner(configuration, new CommandRunnerOptions { ZeroMqBackend = zeroMq.RunAsync }, _loggers.CreateLogger<CommandRunner>());
+        return new CommandRunner(configuration, new CommandRunnerOptions { ZeroMqBackend = zeroMq.RunAsync, ProcessLimiter = _processes }, _loggers.CreateLogger<CommandRunner>());
     }
 
     /// <inheritdoc />

@@ -14,6 +14,7 @@ internal static class OutcomeMapping
         CommandOutcome.Exited { TimedOut: true } => CallStatus.Error(ErrorCode.Timeout, "Command timed out (timeout= in the command configuration)"),
         CommandOutcome.Exited e => CallStatus.Exit(e.ExitCode),
         CommandOutcome.Failed f => CallStatus.Error((ErrorCode)f.ErrorCode, f.Message),
+        CommandOutcome.Overloaded o => CallStatus.Error(ErrorCode.Overloaded, o.Message),
         _ => CallStatus.Error(ErrorCode.Internal),
     };
 

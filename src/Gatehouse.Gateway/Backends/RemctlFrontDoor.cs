@@ -33,6 +33,13 @@ internal sealed class RemctlFrontDoor : IRemctlDispatcher
         // Kestrel runs this listener's continuations on its socket thread (inline scheduling, see
         // GatewayServer): ACL checks and process spawns belong on the thread pool.
         await Task.Yield();
+        var load = _runtime.LoadOf(request.Principal);
+        int max = _runtime.Options.Limits.MaxRequestsPerPrincipal;
+        if (!load.TryEnter(max))
+        {
+            return new RemctlOutcome.Failed(RemctlError.Internal, $"Overloaded: {max} requests in progress for {request.Principal}");
+        }
+
         _runtime.RequestStarted();
         try
         {
@@ -67,6 +74,7 @@ internal sealed class RemctlFrontDoor : IRemctlDispatcher
         }
         finally
         {
+            load.Exit();
             _runtime.RequestEnded();
         }
     }

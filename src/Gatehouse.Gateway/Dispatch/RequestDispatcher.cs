@@ -29,6 +29,13 @@ internal sealed class RequestDispatcher
     /// </summary>
     public void Dispatch(PeerSession caller, MuxStream stream)
     {
+        int max = _runtime.Options.Limits.MaxRequestsPerPrincipal;
+        if (!caller.Load.TryEnter(max))
+        {
+            stream.Complete(CallStatus.Error(ErrorCode.Overloaded, $"Overloaded: {max} requests in progress for {caller.Grant.Name} (limit MaxRequestsPerPrincipal)"));
+            return;
+        }
+
         if (!TryRelayNow(caller, stream))
         {
             ThreadPool.UnsafeQueueUserWorkItem(static s => _ = s.Item1.RunAsync(s.caller, s.stream), (this, caller, stream), preferLocal: false);
@@ -70,6 +77,7 @@ internal sealed class RequestDispatcher
     {
         public void OnFinished(CallStatus status)
         {
+            caller.Load.Exit();
             dispatcher._runtime.Routes.Release(binding);
             dispatcher.LogDone(caller, header, status);
             dispatcher._runtime.RequestEnded();
@@ -103,6 +111,7 @@ internal sealed class RequestDispatcher
         }
         finally
         {
+            caller.Load.Exit();
             _runtime.RequestEnded();
         }
     }

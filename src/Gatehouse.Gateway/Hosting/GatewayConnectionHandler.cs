@@ -25,30 +25,61 @@ internal sealed class GatewayConnectionHandler : ConnectionHandler
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
+        connection.Items[ConnectionGuard.ReachedHandler] = true;
         string remote = connection.RemoteEndPoint?.ToString() ?? "?";
         var tls = connection.Features.Get<ITlsConnectionFeature>();
         var alpn = connection.Features.Get<ITlsApplicationProtocolFeature>()?.ApplicationProtocol ?? default;
         if (!alpn.Span.SequenceEqual(TlsSettings.Alpn.Protocol.Span))
         {
-            Log.ConnectionRejected(_runtime.Logger, remote, "no gatehouse/1 ALPN");
+            _runtime.Refusals.Refused(RefusalCause.NoAlpn, remote, "the client did not offer gatehouse/1");
             return;
         }
 
         var certificate = tls?.ClientCertificate;
         if (certificate is null)
         {
-            Log.ConnectionRejected(_runtime.Logger, remote, "no client certificate");
+            _runtime.Refusals.Refused(RefusalCause.NoCertificate, remote, "the client presented no certificate");
             return;
         }
 
         var fingerprint = Fingerprint.Of(certificate);
+        if (KeyStrength.Check(certificate) is { } weak)
+        {
+            _runtime.Refusals.Refused(RefusalCause.WeakKey, remote, $"{fingerprint}: {weak}");
+            await RefuseAsync(connection.Transport.Output, ErrorCode.UnauthorizedPeer, $"Identity {fingerprint}: {weak}").ConfigureAwait(false);
+            return;
+        }
+
         var grant = _runtime.Authorized.Find(fingerprint);
         if (grant is null)
         {
-            Log.PeerRefused(_runtime.Logger, remote, fingerprint.ToString());
-            await RefuseAsync(connection.Transport.Output, fingerprint).ConfigureAwait(false);
+            _runtime.Refusals.Refused(RefusalCause.UnknownIdentity, remote, fingerprint.ToString());
+            await RefuseAsync(connection.Transport.Output, ErrorCode.UnauthorizedPeer,
+                $"Identity {fingerprint} is not authorized on this gateway. On the gateway host run: gatehouse authorize {fingerprint} --name NAME").ConfigureAwait(false);
             return;
         }
+
+        string fingerprintText = fingerprint.ToString();
+        if (!_runtime.PeerConnections.TryAcquire(fingerprintText, out string tooMany))
+        {
+            _runtime.Refusals.Refused(RefusalCause.TooManyForPeer, remote, tooMany);
+            await RefuseAsync(connection.Transport.Output, ErrorCode.Overloaded, "Overloaded: " + tooMany).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await RunSessionAsync(connection, remote, fingerprint, grant).ConfigureAwait(false);
+        }
+        finally
+        {
+            _runtime.PeerConnections.Release(fingerprintText);
+        }
+    }
+
+    /// <summary>An authenticated, authorized connection: runs its multiplexed session until it closes.</summary>
+    private async Task RunSessionAsync(ConnectionContext connection, string remote, Fingerprint fingerprint, PeerGrant grant)
+    {
 
         // Frames go straight to the TLS stream in coalesced batches (see ConnectionWriter); reads
         // come through Kestrel's pipe. Closing the output completes Kestrel's side of the pipe.
@@ -58,18 +89,24 @@ internal sealed class GatewayConnectionHandler : ConnectionHandler
             // Nothing has read or written since the handshake, so OpenSSL's state is ours to touch.
             TlsBufferRelease.TryEnable(ssl);
         }
+        // A peer that stops reading is cut off (Abort ends a send stuck on it), not waited for.
         var transport = ssl is null
-            ? MuxTransport.FromPipe(connection.Transport)
-            : new MuxTransport(connection.Transport.Input, ssl, () => connection.Transport.Output.CompleteAsync());
+            ? MuxTransport.FromPipe(connection.Transport) with { Abort = () => connection.Abort() }
+            : new MuxTransport(connection.Transport.Input, ssl, () => connection.Transport.Output.CompleteAsync(), () => connection.Abort());
+        var limits = _runtime.Options.Limits;
         var mux = new MuxConnection(transport, isDialer: false, new MuxOptions
         {
             Settings = _runtime.Options.Protocol,
             HelloTimeout = _runtime.Options.HandshakeTimeout,
             InactivityTimeout = _runtime.Options.InactivityTimeout,
             DispatchInline = true,
+            MaxBufferedOutput = limits.MaxBufferedOutputPerConnection,
+            MaxBufferedInput = limits.MaxBufferedInputPerConnection,
+            WriteTimeout = limits.WriteTimeout,
+            Budget = _runtime.OutputBudget,
             Name = $"{grant.Name}@{remote}",
         }, _runtime.Logger);
-        var session = new PeerSession(mux, grant, fingerprint, connection.RemoteEndPoint);
+        var session = new PeerSession(mux, grant, fingerprint, connection.RemoteEndPoint, _runtime.LoadOf(grant.Name));
         mux.Tag = session;
         mux.RequestReceived = stream => _runtime.Dispatcher.Dispatch(session, stream);
         _runtime.Sessions[session.Id] = session;
@@ -82,7 +119,7 @@ internal sealed class GatewayConnectionHandler : ConnectionHandler
         }
         catch (Exception ex) when (ex is TimeoutException or ConnectionClosedException or ConnectionRefusedException or OperationCanceledException)
         {
-            Log.ConnectionRejected(_runtime.Logger, remote, ex.Message);
+            _runtime.Refusals.Refused(RefusalCause.Hello, remote, ex.Message);
         }
         finally
         {
@@ -93,12 +130,10 @@ internal sealed class GatewayConnectionHandler : ConnectionHandler
         }
     }
 
-    /// <summary>Sends GOAWAY UNAUTHORIZED_PEER with instructions, then lets Kestrel close the connection.</summary>
-    private static async Task RefuseAsync(PipeWriter output, Fingerprint fingerprint)
+    /// <summary>Sends GOAWAY with <paramref name="code"/> and what to do, then lets Kestrel close the connection.</summary>
+    private static async Task RefuseAsync(PipeWriter output, ErrorCode code, string message)
     {
-        string message = $"Identity {fingerprint} is not authorized on this gateway. " +
-                         $"On the gateway host run: gatehouse authorize {fingerprint} --name NAME";
-        FrameWriter.WriteGoAway(output, 0, ErrorCode.UnauthorizedPeer, message);
+        FrameWriter.WriteGoAway(output, 0, code, message);
         await output.FlushAsync().ConfigureAwait(false);
         await output.CompleteAsync().ConfigureAwait(false);
     }

@@ -20,6 +20,7 @@ namespace Gatehouse.Gateway.Hosting;
 public sealed class GatewayServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly ConnectionGuard _guard;
     private volatile System.Net.Security.SslServerAuthenticationOptions _tls;
     private Timer? _authorizationSweep;
 
@@ -28,6 +29,7 @@ public sealed class GatewayServer : IAsyncDisposable
         _app = app;
         Runtime = runtime;
         _tls = tls;
+        _guard = new ConnectionGuard(runtime);
     }
 
     /// <summary>Shared state of this gateway.</summary>
@@ -89,6 +91,8 @@ public sealed class GatewayServer : IAsyncDisposable
                 kestrel.Listen(endpoint, lo =>
                 {
                     gatewayListeners.Add(lo);
+                    // Outermost: per-address cap and counting of failed handshakes, before TLS.
+                    lo.Use(next => context => server!._guard.RunAsync(next, context));
                     lo.UseHttps(new TlsHandshakeCallbackOptions
                     {
                         // One options object (and so one certificate context) for every connection.
@@ -105,6 +109,12 @@ public sealed class GatewayServer : IAsyncDisposable
                 kestrel.Listen(ParseListen(remctlListen), lo =>
                 {
                     remctlListener = lo;
+                    // The per-address cap applies here too (no TLS handshake to count on this port).
+                    lo.Use(next => context =>
+                    {
+                        context.Items[ConnectionGuard.ReachedHandler] = true;
+                        return server!._guard.RunAsync(next, context);
+                    });
                     lo.UseConnectionHandler<Remctl.RemctlConnectionHandler>();
                 });
             }
@@ -123,7 +133,7 @@ public sealed class GatewayServer : IAsyncDisposable
             var runtime = new GatewayRuntime(options, identity, loggers.CreateLogger("Gatehouse.Gateway"));
             if (options.CommandsFile is { } commandsFile)
             {
-                runtime.AddBackend(new Backends.CommandsBackend(commandsFile, loggers));
+                runtime.AddBackend(new Backends.CommandsBackend(commandsFile, loggers, runtime.Processes));
             }
 
             configure?.Invoke(runtime);
@@ -143,7 +153,7 @@ public sealed class GatewayServer : IAsyncDisposable
         }
         server = new GatewayServer(app, runtime, tls) { IdentityCreated = created };
         app.Lifetime.ApplicationStopping.Register(server.BeginDrain);
-        server._authorizationSweep = new Timer(static s => ((GatewayRuntime)s!).EnforceAuthorizations(), runtime, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        server._authorizationSweep = new Timer(static s => ((GatewayServer)s!).EverySecond(), server, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
         server.Endpoints = gatewayListeners.Select(BoundEndpoint).ToList();
@@ -151,6 +161,13 @@ public sealed class GatewayServer : IAsyncDisposable
         runtime.Listening = server.Endpoints.Select(e => e.ToString()).ToList();
         Log.Listening(runtime.Logger, string.Join(", ", runtime.Listening), identity.Fingerprint.ToString());
         return server;
+    }
+
+    /// <summary>The once-a-second sweep: revoked peers, the refusal summary.</summary>
+    private void EverySecond()
+    {
+        Runtime.EnforceAuthorizations();
+        Runtime.Refusals.Flush();
     }
 
     private static IPEndPoint BoundEndpoint(ListenOptions listener) =>

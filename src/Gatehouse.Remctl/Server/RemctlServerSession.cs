@@ -21,8 +21,10 @@ internal sealed partial class RemctlServerSession
     private readonly ILogger _logger;
     private readonly IPEndPoint? _remote;
     private readonly string _id;
-    private readonly RemctlTokenReader _tokenReader = new();
     private readonly RemctlTokenSender _sender;
+
+    // Small until the context is established (see RemctlServerOptions.MaxPreAuthTokenBytes), then remctl's limit.
+    private RemctlTokenReader _tokenReader;
 
     // abort: see RemctlConnectionHandler.RunSessionAsync.
     public RemctlServerSession(IDuplexPipe transport, GssCredential credential, RemctlServerOptions options,
@@ -35,6 +37,7 @@ internal sealed partial class RemctlServerSession
         _logger = logger;
         _remote = remote;
         _id = connectionId;
+        _tokenReader = new RemctlTokenReader(options.MaxPreAuthTokenBytes);
         _sender = new RemctlTokenSender(transport.Output, writeTimeout: options.WriteTimeout, onStalled: () =>
         {
             RemctlServerLog.WriteTimeout(logger, connectionId, options.WriteTimeout);
@@ -61,6 +64,7 @@ internal sealed partial class RemctlServerSession
             context = await HandshakeAsync(connectionClosed);
             if (context is not null)
             {
+                _tokenReader = new RemctlTokenReader();
                 await MessageLoopAsync(context, connectionClosed);
             }
         }

@@ -20,6 +20,9 @@ internal sealed class ConnectionWriter
 
     private readonly Stream _output;
     private readonly Func<ValueTask> _closeOutput;
+    private readonly Action? _abort;
+    private readonly Action? _onDrained;
+    private readonly BufferBudget? _budget;
     private FrameBuffer _pending = new();
     private FrameBuffer _sending = new();
     private bool _flushing;
@@ -27,12 +30,76 @@ internal sealed class ConnectionWriter
     private bool _closeStarted;
     private TaskCompletionSource? _drained;
 
+    // Bytes of the batch being sent (0 when none), and the DATA bytes of each buffer that were
+    // reserved from the budget (given back once sent).
+    private long _sendingLength;
+    private long _pendingData;
+    private long _sendingData;
+
+    // A writer found the buffer full: wake the connection's waiters after the next send.
+    private bool _drainWanted;
+
+    // The read loop waits here while more than _roomLimit bytes are queued (see WaitForRoomAsync).
+    private TaskCompletionSource? _room;
+    private long _roomLimit;
+
+    // When the current send last moved (Environment.TickCount64); 0 when no send is in progress.
+    private long _lastProgressTicks;
+
     /// <param name="output">Where frames go. Each write must reach the peer without a separate flush (SslStream, a pipe's stream).</param>
     /// <param name="closeOutput">Closes the output once the last frames were sent.</param>
-    public ConnectionWriter(Stream output, Func<ValueTask> closeOutput)
+    /// <param name="abort">Tears the transport down at once (ends a send stuck on a peer that does not read).</param>
+    /// <param name="onDrained">Called (outside the lock) after a send when a writer had found the buffer full.</param>
+    /// <param name="budget">The shared budget DATA bytes are reserved from, if any.</param>
+    public ConnectionWriter(Stream output, Func<ValueTask> closeOutput, Action? abort = null, Action? onDrained = null, BufferBudget? budget = null)
     {
         _output = output;
         _closeOutput = closeOutput;
+        _abort = abort;
+        _onDrained = onDrained;
+        _budget = budget;
+    }
+
+    /// <summary>Bytes queued or being sent; read without the lock, so approximate.</summary>
+    public long BufferedApprox => _pending.Length + Volatile.Read(ref _sendingLength);
+
+    /// <summary>Bytes queued or being sent.</summary>
+    public long BufferedUnsynchronized => _pending.Length + _sendingLength;
+
+    /// <summary>With the lock held: <paramref name="bytes"/> of DATA reserved from the budget were just buffered.</summary>
+    public void NoteReservedDataUnsynchronized(int bytes) => _pendingData += bytes;
+
+    /// <summary>With the lock held: a writer found the buffer full and waits; the next completed send wakes the connection.</summary>
+    public void RequestDrainSignalUnsynchronized() => _drainWanted = true;
+
+    /// <summary>True when a send has been in progress without moving for longer than <paramref name="timeoutMs"/>.</summary>
+    public bool IsStalled(long now, long timeoutMs)
+    {
+        long since = Volatile.Read(ref _lastProgressTicks);
+        return since != 0 && now - since > timeoutMs;
+    }
+
+    /// <summary>
+    /// Completes once no more than <paramref name="limit"/> bytes are queued (or the output is gone):
+    /// the read loop waits here so a peer that sends without reading cannot grow the queue of
+    /// replies (statuses, pings) without bound.
+    /// </summary>
+    public ValueTask WaitForRoomAsync(long limit)
+    {
+        Task wait;
+        lock (SyncRoot)
+        {
+            if (BufferedUnsynchronized <= limit || IsCompletedUnsynchronized)
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            _roomLimit = limit;
+            _room ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            wait = _room.Task;
+        }
+
+        return new ValueTask(wait);
     }
 
     /// <summary>The lock that guards the output buffer and the send-side flow-control state.</summary>
@@ -118,25 +185,63 @@ internal sealed class ConnectionWriter
 
     private async Task FlushLoopAsync()
     {
+        bool sent = false;
         while (true)
         {
             FrameBuffer batch;
             TaskCompletionSource? drained = null;
+            TaskCompletionSource? room = null;
             bool idle = false;
+            bool wake = false;
+            long released;
             lock (SyncRoot)
             {
+                // The previous batch (if any) has been sent.
+                released = _sendingData;
+                _sendingData = 0;
+                _sendingLength = 0;
+                if (sent && _drainWanted)
+                {
+                    _drainWanted = false;
+                    wake = true;
+                }
+
+                if (_room is not null && (_pending.Length <= _roomLimit || _broken))
+                {
+                    room = _room;
+                    _room = null;
+                }
+
                 if (_pending.Length == 0 || _broken)
                 {
                     _pending.Reset();
+                    released += _pendingData;
+                    _pendingData = 0;
                     _flushing = false;
                     idle = true;
                     drained = _drained;
+                    Volatile.Write(ref _lastProgressTicks, 0);
+                }
+                else
+                {
+                    // Swap: writers go on filling the other buffer while this one is sent.
+                    var next = _pending;
+                    _pending = _sending;
+                    _sending = next;
+                    _sendingLength = next.Length;
+                    _sendingData = _pendingData;
+                    _pendingData = 0;
+                    Volatile.Write(ref _lastProgressTicks, Environment.TickCount64);
                 }
 
-                // Swap: writers go on filling the other buffer while this one is sent.
-                batch = _pending;
-                _pending = _sending;
-                _sending = batch;
+                batch = _sending;
+            }
+
+            _budget?.Release(released);
+            room?.TrySetResult();
+            if (wake)
+            {
+                _onDrained?.Invoke();
             }
 
             if (idle)
@@ -150,6 +255,7 @@ internal sealed class ConnectionWriter
                 for (int i = 0; i < batch.SegmentCount; i++)
                 {
                     await _output.WriteAsync(batch.Segment(i)).ConfigureAwait(false);
+                    Volatile.Write(ref _lastProgressTicks, Environment.TickCount64);
                 }
             }
             catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException or NotSupportedException)
@@ -164,6 +270,8 @@ internal sealed class ConnectionWriter
             {
                 batch.Reset();
             }
+
+            sent = true;
         }
     }
 
@@ -208,9 +316,19 @@ internal sealed class ConnectionWriter
             }
             catch (TimeoutException)
             {
-                // The peer is not reading; closing the output below ends the stuck send.
+                // The peer is not reading: tear the transport down, which ends the stuck send.
+                _abort?.Invoke();
             }
         }
+
+        TaskCompletionSource? room;
+        lock (SyncRoot)
+        {
+            room = _room;
+            _room = null;
+        }
+
+        room?.TrySetResult();
 
         try
         {

@@ -24,7 +24,15 @@ internal static class Heartbeat
         long now = Environment.TickCount64;
         foreach (var connection in Connections.Keys)
         {
-            connection.OnHeartbeat(now);
+            try
+            {
+                connection.OnHeartbeat(now);
+            }
+            catch (Exception ex)
+            {
+                // A timer callback that throws ends the process; one connection's fault must not.
+                connection.OnHeartbeatFailed(ex);
+            }
         }
     }
 }

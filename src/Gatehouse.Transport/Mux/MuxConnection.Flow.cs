@@ -5,42 +5,91 @@ namespace Gatehouse.Transport.Mux;
 
 /// <summary>
 /// Flow control (docs/protocol.md section 3). Send side: a connection window and one window per
-/// stream, both guarded by the writer's lock, so checking credit and writing the frame is atomic.
-/// Receive side: the read loop charges both windows and returns connection credit as soon as the
-/// bytes sit in the stream's queue; stream credit comes back when the application releases them.
+/// stream, both guarded by the writer's lock, so checking credit and writing the frame is atomic;
+/// whatever the peer's windows allow, DATA also waits while <see cref="MuxOptions.MaxBufferedOutput"/>
+/// bytes are queued in the writer, or while the shared <see cref="BufferBudget"/> is spent.
+/// Receive side: the read loop charges both windows; stream credit comes back when the consumer
+/// takes the bytes; connection credit comes back at once while the connection's unconsumed bytes
+/// stay within <see cref="MuxOptions.MaxBufferedInput"/>, and as consumers take data beyond it.
 /// </summary>
 public sealed partial class MuxConnection
 {
     private long _connSendWindow;
     private readonly List<MuxStream> _connCreditWaiters = [];
 
-    // Read-loop only.
     private int _connRecvWindow;
     private int _connUnreturned;
+
+    // Received bytes delivered to streams and not yet consumed, and how many of them had their
+    // connection credit withheld (Interlocked: consumers run on any thread).
+    private long _inboundHeld;
+    private long _connCreditOwed;
 
     /// <summary>Read loop: charges an inbound DATA frame against the connection window.</summary>
     private void ConsumeConnectionWindow(int n)
     {
-        if (n > _connRecvWindow)
+        if (n > Volatile.Read(ref _connRecvWindow))
         {
             ProtocolException.Throw(ErrorCode.FlowControlError, $"DATA of {n} bytes exceeds the connection window of {_connRecvWindow}");
         }
 
-        _connRecvWindow -= n;
+        Interlocked.Add(ref _connRecvWindow, -n);
     }
 
-    /// <summary>Read loop: returns connection credit, in WINDOW_UPDATEs of at least half the window.</summary>
+    /// <summary>Returns connection credit, in WINDOW_UPDATEs of at least half the window (any thread).</summary>
     private void ReturnConnectionCredit(int n)
     {
-        _connUnreturned += n;
-        if (_connUnreturned >= _options.Settings.ConnectionWindow / 2)
+        if (Interlocked.Add(ref _connUnreturned, n) >= _options.Settings.ConnectionWindow / 2)
         {
-            int grant = _connUnreturned;
-            _connUnreturned = 0;
-            _connRecvWindow += grant;
-            Writer.WriteWindowUpdate(0, grant);
+            int grant = Interlocked.Exchange(ref _connUnreturned, 0);
+            if (grant > 0)
+            {
+                // Widen the window before telling the peer, so its DATA never arrives first.
+                Interlocked.Add(ref _connRecvWindow, grant);
+                Writer.WriteWindowUpdate(0, grant);
+            }
         }
     }
+
+    /// <summary>Read loop: <paramref name="n"/> bytes were handed to a stream's consumer.</summary>
+    private void OnInboundDelivered(int n)
+    {
+        if (Interlocked.Add(ref _inboundHeld, n) <= _options.MaxBufferedInput)
+        {
+            ReturnConnectionCredit(n);
+        }
+        else
+        {
+            Interlocked.Add(ref _connCreditOwed, n);
+        }
+    }
+
+    /// <summary>A consumer took (or dropped) <paramref name="n"/> delivered bytes: returns withheld connection credit.</summary>
+    internal void OnInboundConsumed(int n)
+    {
+        Interlocked.Add(ref _inboundHeld, -n);
+        while (true)
+        {
+            long owed = Interlocked.Read(ref _connCreditOwed);
+            if (owed <= 0)
+            {
+                return;
+            }
+
+            int take = (int)Math.Min(owed, n);
+            if (Interlocked.CompareExchange(ref _connCreditOwed, owed - take, owed) == owed)
+            {
+                ReturnConnectionCredit(take);
+                return;
+            }
+        }
+    }
+
+    /// <summary>Unconsumed received bytes held for this connection's streams (a gauge for tests and metrics).</summary>
+    public long InboundHeld => Interlocked.Read(ref _inboundHeld);
+
+    /// <summary>Bytes queued for the peer and not yet sent (approximate).</summary>
+    public long OutboundQueued => Writer.BufferedApprox;
 
     private void OnWindowUpdate(uint streamId, int increment)
     {
@@ -90,7 +139,8 @@ public sealed partial class MuxConnection
         target.WakeWriter();
     }
 
-    private void WakeAllCreditWaiters()
+    /// <summary>Wakes every writer waiting for connection credit, buffer room or budget (they check again).</summary>
+    internal void WakeCreditWaiters()
     {
         List<MuxStream> wake;
         lock (Writer.SyncRoot)
@@ -127,6 +177,7 @@ public sealed partial class MuxConnection
             TaskCompletionSource? wait = null;
             bool flush = false;
             bool done = false;
+            bool budgetSpent = false;
             lock (Writer.SyncRoot)
             {
                 if (stream.IsFinished || stream.IsAborted || Writer.IsCompletedUnsynchronized)
@@ -154,7 +205,7 @@ public sealed partial class MuxConnection
                 {
                     // One frame per lock acquisition, so other streams' frames interleave.
                     var chunk = data[..Math.Min(data.Length, maxChunk)];
-                    int n = WriteDataFramesUnsynchronized(stream, outStream, new ReadOnlySequence<byte>(chunk), endStream && chunk.Length == data.Length, maxChunk);
+                    int n = WriteDataFramesUnsynchronized(stream, outStream, new ReadOnlySequence<byte>(chunk), endStream && chunk.Length == data.Length, maxChunk, out var blocked);
                     if (n > 0)
                     {
                         data = data[n..];
@@ -165,9 +216,11 @@ public sealed partial class MuxConnection
                     {
                         wait = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                         stream.CreditWaiter = wait;
-                        if (_connSendWindow <= 0)
+                        if (blocked != SendBlock.StreamWindow)
                         {
+                            // Woken by a connection WINDOW_UPDATE, a completed send, or budget freed elsewhere.
                             _connCreditWaiters.Add(stream);
+                            budgetSpent = blocked == SendBlock.Budget;
                         }
                     }
                 }
@@ -176,6 +229,12 @@ public sealed partial class MuxConnection
             if (flush)
             {
                 Writer.StartFlush();
+            }
+
+            if (budgetSpent)
+            {
+                // Outside the writer lock: registering may wake other connections at once.
+                _options.Budget!.WaitForRoom(this);
             }
 
             if (done)
@@ -219,7 +278,7 @@ public sealed partial class MuxConnection
             }
             else
             {
-                written = WriteDataFramesUnsynchronized(stream, outStream, data, endStream, maxChunk);
+                written = WriteDataFramesUnsynchronized(stream, outStream, data, endStream, maxChunk, out _);
                 if (written > 0)
                 {
                     flush = Writer.CommitUnsynchronized();
@@ -235,20 +294,56 @@ public sealed partial class MuxConnection
         return written;
     }
 
-    /// <summary>With the writer's lock held: DATA frames for as much of <paramref name="data"/> as both windows allow now.</summary>
-    private int WriteDataFramesUnsynchronized(MuxStream stream, byte outStream, in ReadOnlySequence<byte> data, bool endStream, int maxChunk)
+    /// <summary>Why a write stopped short.</summary>
+    private enum SendBlock
     {
+        None,
+        StreamWindow,
+        ConnectionWindow,
+        BufferFull,
+        Budget,
+    }
+
+    /// <summary>
+    /// With the writer's lock held: DATA frames for as much of <paramref name="data"/> as both
+    /// windows, the writer's queue cap and the shared budget allow now; <paramref name="blocked"/>
+    /// says what stopped it short.
+    /// </summary>
+    private int WriteDataFramesUnsynchronized(MuxStream stream, byte outStream, in ReadOnlySequence<byte> data, bool endStream, int maxChunk, out SendBlock blocked)
+    {
+        blocked = SendBlock.None;
         int written = 0;
         var rest = data;
         while (!rest.IsEmpty)
         {
-            long available = Math.Min(Math.Min(stream.SendWindow, _connSendWindow), maxChunk);
+            long room = _options.MaxBufferedOutput - Writer.BufferedUnsynchronized;
+            long available = Math.Min(Math.Min(stream.SendWindow, _connSendWindow), Math.Min(maxChunk, room));
             if (available <= 0)
             {
+                blocked = stream.SendWindow <= 0 ? SendBlock.StreamWindow
+                    : _connSendWindow <= 0 ? SendBlock.ConnectionWindow
+                    : SendBlock.BufferFull;
+                if (blocked == SendBlock.BufferFull)
+                {
+                    Writer.RequestDrainSignalUnsynchronized();
+                }
+
                 break;
             }
 
             int n = (int)Math.Min(available, rest.Length);
+            if (_options.Budget is { } budget)
+            {
+                n = budget.Reserve(n);
+                if (n == 0)
+                {
+                    blocked = SendBlock.Budget;
+                    break;
+                }
+
+                Writer.NoteReservedDataUnsynchronized(n);
+            }
+
             bool last = n == rest.Length;
             Protocol.FrameWriter.WriteData(Writer.OutputUnsynchronized, stream.Id, outStream, rest.Slice(0, n), endStream && last);
             stream.SendWindow -= n;

@@ -21,8 +21,16 @@ public sealed partial class MuxConnection
         bool sendGoAway = false;
         try
         {
+            long replyLimit = (long)_options.MaxBufferedOutput + MuxOptions.ControlOutputAllowance;
             while (true)
             {
+                if (Writer.BufferedApprox > replyLimit)
+                {
+                    // The peer sends faster than it reads our replies: stop reading until they drain
+                    // (or the write timeout closes the connection).
+                    await Writer.WaitForRoomAsync(replyLimit).ConfigureAwait(false);
+                }
+
                 ReadResult result = await input.ReadAsync().ConfigureAwait(false);
                 if (result.IsCanceled)
                 {
@@ -261,10 +269,11 @@ public sealed partial class MuxConnection
         byte outStream = payload.FirstSpan[0];
         if (n > 0)
         {
+            // Counted before delivery: a sink may consume (and return) the bytes right away.
+            OnInboundDelivered(n);
             stream.DeliverData(outStream, payload.Slice(1));
         }
 
-        ReturnConnectionCredit(n);
         if (!stream.IsLocal && header.Has(FrameFlags.EndStream))
         {
             stream.DeliverEndOfInput();

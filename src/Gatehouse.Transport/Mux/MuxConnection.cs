@@ -51,12 +51,12 @@ public sealed partial class MuxConnection : IAsyncDisposable
     public MuxConnection(MuxTransport transport, bool isDialer, MuxOptions? options = null, ILogger? logger = null)
     {
         _input = transport.Input;
-        _options = options ?? new MuxOptions();
+        _options = (options ?? new MuxOptions()).Validate();
         _options.Settings.Validate();
         _logger = logger ?? NullLogger.Instance;
         IsDialer = isDialer;
         _nextLocalId = isDialer ? 1u : 2u;
-        Writer = new ConnectionWriter(transport.Output, transport.CloseOutput);
+        Writer = new ConnectionWriter(transport.Output, transport.CloseOutput, transport.Abort, WakeCreditWaiters, _options.Budget);
         _connRecvWindow = _options.Settings.ConnectionWindow;
         _lastReadTicks = Environment.TickCount64;
         _idleSinceTicks = _lastReadTicks;
@@ -192,7 +192,7 @@ public sealed partial class MuxConnection : IAsyncDisposable
                 FrameWriter.WriteRequest(Writer.OutputUnsynchronized, id, header, endNow, PeerSettings.MaxFrameSize);
                 if (!stdin.IsEmpty)
                 {
-                    stdinSent = WriteDataFramesUnsynchronized(stream, 0, new System.Buffers.ReadOnlySequence<byte>(stdin), endStream, PeerSettings.MaxFrameSize - 1);
+                    stdinSent = WriteDataFramesUnsynchronized(stream, 0, new System.Buffers.ReadOnlySequence<byte>(stdin), endStream, PeerSettings.MaxFrameSize - 1, out _);
                 }
             }
             catch
@@ -287,7 +287,7 @@ public sealed partial class MuxConnection : IAsyncDisposable
         }
 
         _streams.Clear();
-        WakeAllCreditWaiters();
+        WakeCreditWaiters();
         await Writer.CompleteAsync().ConfigureAwait(false);
         _closing.Cancel();
         try
@@ -335,11 +335,25 @@ public sealed partial class MuxConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>Called about once a second by <see cref="Heartbeat"/>: keepalive pings, dead peers, idle timeout.</summary>
+    /// <summary>The heartbeat threw for this connection (a bug): log it and close the connection rather than the process.</summary>
+    internal void OnHeartbeatFailed(Exception ex)
+    {
+        Log.HeartbeatFailed(_logger, Name, ex);
+        _ = CloseAsync(CallStatus.Error(ErrorCode.Internal, "Internal error in the connection's timer"), sendGoAway: true);
+    }
+
+    /// <summary>Called about once a second by <see cref="Heartbeat"/>: keepalive pings, dead peers, idle timeout, stalled sends.</summary>
     internal void OnHeartbeat(long now)
     {
         if (Volatile.Read(ref _closeStarted) != 0 || !_peerHello.Task.IsCompletedSuccessfully)
         {
+            return;
+        }
+
+        if (_options.WriteTimeout > TimeSpan.Zero && Writer.IsStalled(now, (long)_options.WriteTimeout.TotalMilliseconds))
+        {
+            Log.WriteTimedOut(_logger, Name, Writer.BufferedApprox, _options.WriteTimeout.TotalSeconds);
+            _ = CloseAsync(CallStatus.Error(ErrorCode.Timeout, $"The peer read nothing for {_options.WriteTimeout.TotalSeconds:0.#} s"), sendGoAway: false);
             return;
         }
 

@@ -94,4 +94,16 @@ public sealed class MuxInputStream : Stream
     public override void SetLength(long value) => throw new NotSupportedException();
 
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    /// <summary>A chunk taken but not fully read goes back (buffer and credit) when the reader stops early.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && _hasCurrent)
+        {
+            _hasCurrent = false;
+            _stream.Release(_current);
+        }
+
+        base.Dispose(disposing);
+    }
 }

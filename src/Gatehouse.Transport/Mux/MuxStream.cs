@@ -161,7 +161,14 @@ public sealed class MuxStream
     /// <summary>Returns <paramref name="bytes"/> of stream credit, batching WINDOW_UPDATEs to half a window.</summary>
     internal void ReturnCredit(int bytes)
     {
-        if (bytes <= 0 || IsFinished)
+        if (bytes <= 0)
+        {
+            return;
+        }
+
+        // The connection's share comes back even after the stream finished.
+        _connection.OnInboundConsumed(bytes);
+        if (IsFinished)
         {
             return;
         }
@@ -302,8 +309,9 @@ public sealed class MuxStream
     {
         if (!Inbound.TryWrite(item) && item.Buffer is not null)
         {
-            // The stream is finished; give the buffer back. Connection credit was already returned.
+            // The stream is finished: nobody will read it; give the buffer and the connection's credit back.
             ArrayPool<byte>.Shared.Return(item.Buffer);
+            _connection.OnInboundConsumed(item.Length);
         }
     }
 
@@ -383,6 +391,9 @@ public sealed class MuxStream
     private void Drain()
     {
         CompleteInbound();
-        Volatile.Read(ref _inbound)?.ReturnBuffers();
+        if (Volatile.Read(ref _inbound)?.ReturnBuffers() is > 0 and var dropped)
+        {
+            _connection.OnInboundConsumed((int)Math.Min(dropped, int.MaxValue));
+        }
     }
 }

@@ -10,7 +10,8 @@ namespace Gatehouse.Transport.Mux;
 /// <param name="Input">Incoming bytes; the connection's read loop owns it.</param>
 /// <param name="Output">Outgoing bytes; every write must reach the peer without a separate flush.</param>
 /// <param name="CloseOutput">Called once, after the last frame was sent.</param>
-public sealed record MuxTransport(PipeReader Input, Stream Output, Func<ValueTask> CloseOutput)
+/// <param name="Abort">Tears the transport down at once, ending a send stuck on a peer that stopped reading (null: only <paramref name="CloseOutput"/>).</param>
+public sealed record MuxTransport(PipeReader Input, Stream Output, Func<ValueTask> CloseOutput, Action? Abort = null)
 {
     /// <summary>Over a duplex pipe (in-memory tests, or any transport that is one).</summary>
     public static MuxTransport FromPipe(IDuplexPipe pipe) =>
@@ -24,7 +25,8 @@ public sealed record MuxTransport(PipeReader Input, Stream Output, Func<ValueTas
     public static MuxTransport FromStream(Stream stream) =>
         new(PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true, useZeroByteReads: true)),
             stream,
-            () => CloseAsync(stream));
+            () => CloseAsync(stream),
+            stream.Dispose);
 
     private static async ValueTask CloseAsync(Stream stream)
     {

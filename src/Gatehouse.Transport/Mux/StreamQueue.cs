@@ -145,16 +145,20 @@ internal sealed class StreamQueue : IValueTaskSource<StreamEvent>
         _waiter.SetException(new OperationCanceledException(token));
     }
 
-    /// <summary>Returns the pooled buffers of events nobody will read.</summary>
-    public void ReturnBuffers()
+    /// <summary>Returns the pooled buffers of events nobody will read; returns how many data bytes they held.</summary>
+    public long ReturnBuffers()
     {
+        long bytes = 0;
         while (TryRead(out var item))
         {
             if (item.Buffer is not null)
             {
+                bytes += item.Length;
                 ArrayPool<byte>.Shared.Return(item.Buffer);
             }
         }
+
+        return bytes;
     }
 
     StreamEvent IValueTaskSource<StreamEvent>.GetResult(short token) => _waiter.GetResult(token);

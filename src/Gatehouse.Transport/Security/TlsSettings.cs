@@ -15,6 +15,34 @@ public static class TlsSettings
     public const SslProtocols Protocols = SslProtocols.Tls13 | SslProtocols.Tls12;
 
     /// <summary>
+    /// The cipher suites offered and accepted: TLS 1.3's AEAD suites, and for TLS 1.2 only ECDHE
+    /// key exchange with AES-GCM or ChaCha20-Poly1305 (no CBC, no static RSA, no PSK). Null where
+    /// the platform cannot restrict suites (the platform's defaults then apply).
+    /// </summary>
+    public static CipherSuitesPolicy? CipherSuites { get; } = MakeCipherSuites();
+
+    private static CipherSuitesPolicy? MakeCipherSuites()
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
+        {
+            return null;
+        }
+
+        return new CipherSuitesPolicy(
+        [
+            TlsCipherSuite.TLS_AES_256_GCM_SHA384,
+            TlsCipherSuite.TLS_AES_128_GCM_SHA256,
+            TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+            TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+            TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+            TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+            TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+            TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+            TlsCipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+        ]);
+    }
+
+    /// <summary>
     /// Server options built once and shared by all connections (one TLS context). The client must
     /// present a certificate; whether it is authorized is decided after the handshake, by
     /// fingerprint, so the peer can be told why it is refused.
@@ -26,6 +54,7 @@ public static class TlsSettings
         RemoteCertificateValidationCallback = static (_, certificate, _, _) => certificate is not null,
         ApplicationProtocols = [Alpn],
         EnabledSslProtocols = Protocols,
+        CipherSuitesPolicy = CipherSuites,
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
         AllowRenegotiation = false,
     };
@@ -40,6 +69,7 @@ public static class TlsSettings
         ClientCertificateContext = identity.CertificateContext,
         ApplicationProtocols = [Alpn],
         EnabledSslProtocols = Protocols,
+        CipherSuitesPolicy = CipherSuites,
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
         AllowRenegotiation = false,
         RemoteCertificateValidationCallback = (_, certificate, _, _) =>
