@@ -35,13 +35,20 @@ public sealed class TestGateway : IAsyncDisposable
 
     public ErrorLog Errors { get; }
 
-    public static async Task<TestGateway> StartAsync(Func<GatewayOptions, GatewayOptions>? configure = null, Action<GatewayRuntime>? runtime = null)
+    public static async Task<TestGateway> StartAsync(Func<GatewayOptions, GatewayOptions>? configure = null, Action<GatewayRuntime>? runtime = null, ILoggerProvider? logging = null)
     {
         string dir = Path.Combine(Path.GetTempPath(), "gatehouse-test-" + Guid.NewGuid().ToString("N")[..12]);
         var options = new GatewayOptions { Listen = ["127.0.0.1:0"], StateDirectory = dir, DrainTimeout = TimeSpan.FromSeconds(5) };
         options = configure?.Invoke(options) ?? options;
         var errors = new ErrorLog();
-        var server = await GatewayServer.StartAsync(options, logging => logging.AddProvider(errors).SetMinimumLevel(LogLevel.Warning), runtime);
+        var server = await GatewayServer.StartAsync(options, builder =>
+        {
+            builder.AddProvider(errors).SetMinimumLevel(LogLevel.Warning);
+            if (logging is not null)
+            {
+                builder.AddProvider(logging);
+            }
+        }, runtime);
         return new TestGateway(server, dir, errors);
     }
 
@@ -134,6 +141,31 @@ public sealed class ErrorLog : ILoggerProvider
             if (logLevel >= LogLevel.Error)
             {
                 owner.Entries.Enqueue($"{logLevel} {eventId.Id}: {formatter(state, exception)} {exception}");
+            }
+        }
+    }
+}
+
+/// <summary>Collects Warning-and-above log entries (text and exception) from the gateway.</summary>
+public sealed class WarningLog : ILoggerProvider
+{
+    public ConcurrentQueue<string> Entries { get; } = new();
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose() { }
+
+    private sealed class Logger(WarningLog owner, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (logLevel >= LogLevel.Warning)
+            {
+                owner.Entries.Enqueue($"{logLevel} {category} {eventId.Id}: {formatter(state, exception)} {exception}");
             }
         }
     }

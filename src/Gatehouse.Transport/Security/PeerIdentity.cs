@@ -30,6 +30,19 @@ public sealed class PeerIdentity : IDisposable
     /// <summary>Shared TLS certificate context (one for all connections).</summary>
     public SslStreamCertificateContext CertificateContext { get; }
 
+    /// <summary>An identity from an existing certificate with its private key (a site's own PKI).</summary>
+    /// <exception cref="ArgumentException">The certificate has no private key.</exception>
+    public static PeerIdentity FromCertificate(X509Certificate2 certificate)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        if (!certificate.HasPrivateKey)
+        {
+            throw new ArgumentException("The certificate has no private key", nameof(certificate));
+        }
+
+        return new PeerIdentity(certificate);
+    }
+
     /// <summary>Makes a new ECDSA P-256 identity in memory (tests, ephemeral peers).</summary>
     public static PeerIdentity CreateEphemeral(string commonName = "gatehouse")
     {

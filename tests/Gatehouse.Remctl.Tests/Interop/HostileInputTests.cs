@@ -120,6 +120,74 @@ public sealed class HostileInputTests(KerberosRealm realm) : IAsyncLifetime
         Assert.True(await c.IsClosedByPeerAsync(CloseWait));
     }
 
+    /// <summary>
+    /// Issue 12, fault 7: each unauthenticated connection could make the server buffer a 1 MiB token for the
+    /// whole handshake timeout (1,000 connections: 71 MB to 1.1 GB). Before authentication a token may be at
+    /// most <see cref="RemctlServerOptions.MaxPreAuthTokenBytes"/>: a larger declared length is refused at its
+    /// header, before its body is buffered.
+    /// </summary>
+    [Fact]
+    public async Task A_thousand_unauthenticated_connections_sending_1_MiB_tokens_stay_under_100_MB()
+    {
+        const int connections = 1000;
+        var body = new byte[RemctlLimits.MaxTokenPayload];
+        using var self = System.Diagnostics.Process.GetCurrentProcess();
+        GC.Collect();
+        self.Refresh();
+        long before = self.WorkingSet64;
+        long peak = before;
+        var sockets = new List<System.Net.Sockets.Socket>();
+        try
+        {
+            var sends = new List<Task>();
+            for (int i = 0; i < connections; i++)
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                await socket.ConnectAsync(System.Net.IPAddress.Loopback, _server.Port);
+                sockets.Add(socket);
+                var header = new byte[5 + 5];
+                header[0] = (byte)RemctlLimits.InitialV2;
+                header[5] = (byte)RemctlLimits.ContextV2;
+                BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(6), (uint)body.Length);
+                sends.Add(SendIgnoringResetAsync(socket, header, body));
+                if (i % 100 == 99)
+                {
+                    self.Refresh();
+                    peak = Math.Max(peak, self.WorkingSet64);
+                }
+            }
+
+            await Task.WhenAll(sends).WaitAsync(TimeSpan.FromSeconds(60));
+            self.Refresh();
+            peak = Math.Max(peak, self.WorkingSet64);
+        }
+        finally
+        {
+            foreach (var socket in sockets)
+            {
+                socket.Dispose();
+            }
+        }
+
+        long grown = peak - before;
+        Assert.True(grown < 100L * 1024 * 1024, $"the server grew by {grown / (1024 * 1024)} MiB for {connections} unauthenticated connections");
+        Assert.Empty(_dispatcher.Requests);
+    }
+
+    private static async Task SendIgnoringResetAsync(System.Net.Sockets.Socket socket, byte[] header, byte[] body)
+    {
+        try
+        {
+            await socket.SendAsync(header);
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            await socket.SendAsync(body, cts.Token);
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or OperationCanceledException)
+        {
+            // The server refused the token at its header and closed the connection (or stopped reading it).
+        }
+    }
+
     [Fact]
     public async Task Truncated_token_then_end_of_stream_is_dropped()
     {
