@@ -11,7 +11,7 @@ public sealed record RemctlServerOptions
     private readonly int _maxArguments = RemctlLimits.DefaultMaxArguments;
     private readonly long _maxCommandBytes = RemctlLimits.DefaultMaxCommandBytes;
     private readonly TimeSpan _handshakeTimeout = TimeSpan.FromSeconds(10);
-    private readonly int _maxPreAuthTokenBytes = RemctlLimits.MaxTokenPayload;
+    private readonly int _maxPreAuthTokenBytes = 64 * 1024;
     private readonly TimeSpan _idleTimeout = TimeSpan.FromHours(1);
     private readonly TimeSpan _writeTimeout = TimeSpan.FromHours(1);
     private readonly int _maxErrorsPerConnection = 100;
