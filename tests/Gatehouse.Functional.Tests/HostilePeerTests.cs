@@ -350,6 +350,51 @@ public sealed class HostilePeerTests : IAsyncLifetime
         Assert.StartsWith("RSA-1024 key refused", KeyStrength.Check(weak));
     }
 
+    /// <summary>Fault 9: TLS 1.2 allowed CBC suites; a PSK-only client made Kestrel log a stack trace. Real OpenSSL clients.</summary>
+    [Fact]
+    public async Task Tls12_takes_only_aead_suites_and_a_psk_only_client_is_refused_without_a_stack_trace()
+    {
+        var warnings = new WarningLog();
+        await using var gw = await TestGateway.StartAsync(logging: warnings);
+        var identity = gw.Authorize("alice", PeerRoles.Client);
+        string cert = Path.Combine(_dir, "client.crt");
+        string key = Path.Combine(_dir, "client.key");
+        File.WriteAllText(cert, identity.Certificate.ExportCertificatePem());
+        File.WriteAllText(key, System.Security.Cryptography.X509Certificates.ECDsaCertificateExtensions.GetECDsaPrivateKey(identity.Certificate)!.ExportPkcs8PrivateKeyPem());
+        string target = $"127.0.0.1:{gw.Server.Port}";
+
+        var aead = await OpenSslAsync("s_client", "-connect", target, "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256", "-cert", cert, "-key", key, "-alpn", "gatehouse/1");
+        Assert.Contains("ECDHE-ECDSA-AES128-GCM-SHA256", aead);
+        foreach (string cbc in new[] { "ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA384", "AES128-SHA" })
+        {
+            var refused = await OpenSslAsync("s_client", "-connect", target, "-tls1_2", "-cipher", cbc, "-cert", cert, "-key", key);
+            Assert.DoesNotContain($"Cipher is {cbc}", refused);
+            Assert.Contains("Cipher is (NONE)", refused);
+        }
+
+        var psk = await OpenSslAsync("s_client", "-connect", target, "-tls1_2", "-psk", "0123456789abcdef", "-cipher", "PSK-AES128-GCM-SHA256");
+        Assert.Contains("Cipher is (NONE)", psk);
+        await WaitUntilAsync(() => gw.Server.Runtime.Refusals.Total(Gateway.Hosting.RefusalCause.TlsHandshake) >= 4, TimeSpan.FromSeconds(10), "failed handshakes not counted");
+        Assert.DoesNotContain(warnings.Entries, e => e.Contains("   at ", StringComparison.Ordinal));
+        Assert.Empty(gw.Errors.Entries);
+    }
+
+    private static async Task<string> OpenSslAsync(params string[] args)
+    {
+        var psi = new ProcessStartInfo("openssl") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(psi)!;
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        return await stdout + await stderr;
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string what)
     {
         var watch = Stopwatch.StartNew();
