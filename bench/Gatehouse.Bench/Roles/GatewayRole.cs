@@ -18,6 +18,9 @@ internal static class GatewayRole
             Listen = ["127.0.0.1:0"],
             StateDirectory = RoleHost.Arg(args, "--state"),
             DrainTimeout = TimeSpan.FromSeconds(2),
+            // The idle scenario holds 10,000 connections of one identity from one address on purpose;
+            // every other limit keeps its default.
+            Limits = new GatewayLimits { MaxConnectionsPerPeer = 0, MaxConnectionsPerAddress = 0 },
         };
         await using var server = await GatewayServer.StartAsync(options, logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
         RoleHost.Ready($"{server.Port} {server.Fingerprint}");
