@@ -143,7 +143,8 @@ public sealed class GatewayServer : IAsyncDisposable
         }
         server = new GatewayServer(app, runtime, tls) { IdentityCreated = created };
         app.Lifetime.ApplicationStopping.Register(server.BeginDrain);
-        server._authorizationSweep = new Timer(static s => ((GatewayRuntime)s!).EnforceAuthorizations(), runtime, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        // Sweep never throws (an exception escaping a timer callback would end the process).
+        server._authorizationSweep = new Timer(static s => ((GatewayRuntime)s!).Sweep(), runtime, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
         server.Endpoints = gatewayListeners.Select(BoundEndpoint).ToList();
