@@ -46,4 +46,7 @@ internal static partial class Log
 
     [LoggerMessage(3113, LogLevel.Information, "{What} from user {Principal} contains nul octet")]
     public static partial void NulInCommand(ILogger logger, string what, string principal);
+
+    [LoggerMessage(3114, LogLevel.Warning, "Exec children: {Problem}")]
+    public static partial void OrphanGuardProblem(ILogger logger, string problem);
 }
