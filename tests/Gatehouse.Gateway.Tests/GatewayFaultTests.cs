@@ -130,3 +130,19 @@ public sealed class GatewayFaultTests : IDisposable
         public string? Reload() => throw new InvalidOperationException("injected reload fault");
     }
 }
+
+public sealed class IdentityFileTests : IDisposable
+{
+    private readonly TempState state = new();
+
+    public void Dispose() => state.Dispose();
+
+    [Fact]
+    public async Task A_damaged_identity_key_stops_the_start_with_an_IOException_naming_the_file()
+    {
+        PeerIdentity.LoadOrCreate(state.Path, "gw", out _).Dispose();
+        File.WriteAllText(state.File(PeerIdentity.KeyFileName), "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n");
+        var ex = await Assert.ThrowsAsync<IOException>(() => GatewayServer.StartAsync(new GatewayOptions { Listen = ["127.0.0.1:0"], StateDirectory = state.Path }));
+        Assert.Contains(state.File(PeerIdentity.KeyFileName), ex.Message, StringComparison.Ordinal);
+    }
+}
