@@ -162,7 +162,15 @@ internal sealed class OrphanGuard
         _ = exited.ContinueWith(
             _ =>
             {
-                ProcessGroup.Reap(pid); // Our child: reap it so it does not stay a zombie.
+                try
+                {
+                    ProcessGroup.Reap(pid); // Our child: reap it so it does not stay a zombie.
+                }
+                catch (IOException)
+                {
+                    // waitpid failing otherwise than EINTR/ECHILD: nothing to retry; the watchdog is gone either way.
+                }
+
                 lock (gate)
                 {
                     if (ReferenceEquals(watchdog, socket))
