@@ -47,6 +47,9 @@ internal static partial class Log
     [LoggerMessage(3113, LogLevel.Information, "{What} from user {Principal} contains nul octet")]
     public static partial void NulInCommand(ILogger logger, string what, string principal);
 
-    [LoggerMessage(3114, LogLevel.Warning, "{Location}: not started for {Principal}: {Refusal}")]
+    [LoggerMessage(3115, LogLevel.Warning, "{Location}: not started for {Principal}: {Refusal}")]
     public static partial void ProcessLimitReached(ILogger logger, string location, string principal, string refusal);
+
+    [LoggerMessage(3114, LogLevel.Warning, "Exec children: {Problem}")]
+    public static partial void OrphanGuardProblem(ILogger logger, string problem);
 }

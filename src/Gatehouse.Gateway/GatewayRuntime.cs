@@ -19,6 +19,9 @@ public sealed class GatewayRuntime
     private long _requests;
     private long _inFlight;
     private int _enforcedVersion = -1;
+    private readonly LogThrottle _throttle = new(TimeProvider.System, TimeSpan.FromMinutes(1));
+    private readonly Lock _stateDirectoryCheck = new();
+    private string? _stateDirectoryProblem;
 
     public GatewayRuntime(GatewayOptions options, PeerIdentity identity, ILogger logger)
     {
@@ -34,6 +37,8 @@ public sealed class GatewayRuntime
         PeerConnections = new Commands.Limits.KeyedLimiter("connections", 0, limits.MaxConnectionsPerPeer);
         Refusals = new Hosting.RefusalLog(logger);
         Dispatcher = new RequestDispatcher(this);
+        CheckStateDirectory(always: true);
+        ReportAuthorizedFile();
     }
 
     /// <summary>Connections refused before or as they authenticated, by cause (rate-limited logging).</summary>
@@ -103,7 +108,10 @@ public sealed class GatewayRuntime
 
     internal void RequestEnded() => Interlocked.Decrement(ref _inFlight);
 
-    /// <summary>Re-reads the authorized file and every backend's configuration; returns the errors (empty on success).</summary>
+    /// <summary>
+    /// Re-reads the authorized file and every backend's configuration; returns the errors (empty on
+    /// success). Never throws: whatever fails keeps its previous configuration and is reported.
+    /// </summary>
     public IReadOnlyList<string> Reload()
     {
         var errors = new List<string>();
@@ -114,14 +122,90 @@ public sealed class GatewayRuntime
 
         foreach (var backend in Backends)
         {
-            if (backend.Reload() is { } error)
+            try
             {
-                errors.Add(error);
+                if (backend.Reload() is { } error)
+                {
+                    errors.Add(error);
+                }
+            }
+            catch (Exception ex)
+            {
+                // A backend's own bug must not end the caller (a signal handler or an admin request).
+                Log.ReloadFailed(Logger, ex, backend.GetType().Name);
+                errors.Add($"{backend.GetType().Name}: {ex.Message}");
             }
         }
 
+        CheckStateDirectory(always: true);
         Log.Reloaded(Logger, errors.Count);
         return errors;
+    }
+
+    /// <summary>For tests: runs at the start of every <see cref="Sweep"/>, to inject faults into it.</summary>
+    internal Action? SweepHook { get; set; }
+
+    /// <summary>
+    /// The gateway's once-a-second background work, run by a timer: re-reads the authorized file if
+    /// it changed (or is in error), enforces it on live sessions, reports errors (rate-limited) and
+    /// unsafe state-directory modes (once per change). Never throws: an exception escaping a timer
+    /// callback would end the process, so anything unexpected is logged (at most once a minute while it
+    /// repeats) and the next tick tries again.
+    /// </summary>
+    public void Sweep()
+    {
+        try
+        {
+            SweepHook?.Invoke();
+            EnforceAuthorizations();
+            ReportAuthorizedFile();
+            CheckStateDirectory(always: false);
+            Refusals.Flush();
+        }
+        catch (Exception ex)
+        {
+            if (_throttle.ShouldLog("sweep", ex.GetType().FullName + ": " + ex.Message))
+            {
+                Log.SweepFailed(Logger, ex);
+            }
+        }
+    }
+
+    /// <summary>Logs the authorized file's error (at once when new, then once a minute) or its recovery.</summary>
+    private void ReportAuthorizedFile()
+    {
+        if (Authorized.LastError is { } error)
+        {
+            if (_throttle.ShouldLog("authorized", error))
+            {
+                Log.AuthorizedFileFailed(Logger, error);
+            }
+        }
+        else if (_throttle.Clear("authorized"))
+        {
+            Log.AuthorizedFileRecovered(Logger, Authorized.Path, Authorized.All().Count);
+        }
+    }
+
+    /// <summary>
+    /// Warns when the state directory is owned by another user or writable by group or others (the
+    /// identity and the authorized file could be replaced by someone else). Logs at start and on
+    /// reload (<paramref name="always"/>), and from the sweep only when the problem changed.
+    /// </summary>
+    private void CheckStateDirectory(bool always)
+    {
+        string? problem = FileStatus.TryGet(Options.StateDirectory, out var status, out _)
+            ? StrictModes.DirectoryProblem(Options.StateDirectory, status)
+            : null; // A missing directory is made (0700) when the identity is created.
+        lock (_stateDirectoryCheck)
+        {
+            if (problem is not null && (always || problem != _stateDirectoryProblem))
+            {
+                Log.UnsafeStateDirectory(Logger, problem);
+            }
+
+            _stateDirectoryProblem = problem;
+        }
     }
 
     /// <summary>

@@ -40,4 +40,19 @@ internal static partial class Log
 
     [LoggerMessage(2052, LogLevel.Error, "Connection from {Remote} failed in the gateway")]
     public static partial void ConnectionFailed(ILogger logger, Exception exception, string remote);
+
+    [LoggerMessage(2011, LogLevel.Error, "{Error}; the grants loaded before stay in force")]
+    public static partial void AuthorizedFileFailed(ILogger logger, string error);
+
+    [LoggerMessage(2012, LogLevel.Information, "{Path} read again without error ({Count} peers)")]
+    public static partial void AuthorizedFileRecovered(ILogger logger, string path, int count);
+
+    [LoggerMessage(2013, LogLevel.Error, "The once-a-second authorization sweep failed; it runs again in a second")]
+    public static partial void SweepFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(2014, LogLevel.Warning, "Unsafe state directory: {Problem}")]
+    public static partial void UnsafeStateDirectory(ILogger logger, string problem);
+
+    [LoggerMessage(2015, LogLevel.Error, "Reloading {What} failed")]
+    public static partial void ReloadFailed(ILogger logger, Exception exception, string what);
 }

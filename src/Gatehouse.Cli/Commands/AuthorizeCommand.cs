@@ -8,6 +8,8 @@ namespace Gatehouse.Cli.Commands;
 /// <summary>
 /// <c>gatehouse authorize FINGERPRINT --name NAME [--role R]... [--domain D]...</c>: adds a peer to the
 /// gateway's authorized file (run on the gateway host). A running gateway picks it up within a second.
+/// Every value is checked first (<see cref="PeerGrant.NameProblem"/>, <see cref="PeerGrant.DomainProblem"/>);
+/// concurrent runs are serialised by a lock and the file is replaced atomically (<see cref="AuthorizedPeers.Upsert"/>).
 /// </summary>
 internal static class AuthorizeCommand
 {
@@ -39,9 +41,15 @@ internal static class AuthorizeCommand
             }
 
             string principal = parse.GetValue(name) ?? (parse.GetValue(self) ? Environment.UserName : string.Empty);
-            if (principal.Length == 0 || principal.Any(char.IsWhiteSpace))
+            if (principal.Length == 0)
             {
-                Console.Error.WriteLine("gatehouse authorize: --name NAME is required (no spaces)");
+                Console.Error.WriteLine("gatehouse authorize: --name NAME is required");
+                return ExitCodes.Usage;
+            }
+
+            if (PeerGrant.NameProblem(principal) is { } nameProblem)
+            {
+                Console.Error.WriteLine("gatehouse authorize: --name: " + nameProblem);
                 return ExitCodes.Usage;
             }
 
@@ -57,10 +65,27 @@ internal static class AuthorizeCommand
                 return ExitCodes.Usage;
             }
 
-            var domainList = (parse.GetValue(domains) ?? []).SelectMany(d => d.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToArray();
+            // Comma-separated lists are split, but nothing else is: a value that is not a valid domain
+            // (spaces, '=', a newline) is refused, never written into the file.
+            var domainList = (parse.GetValue(domains) ?? []).SelectMany(d => d.Split(',')).ToArray();
+            if (domainList.Select(PeerGrant.DomainProblem).FirstOrDefault(p => p is not null) is { } domainProblem)
+            {
+                Console.Error.WriteLine("gatehouse authorize: --domain: " + domainProblem);
+                return ExitCodes.Usage;
+            }
+
             var options = new GatewayOptions { StateDirectory = parse.GetValue(stateDir) ?? GatewayOptions.DefaultStateDirectory() };
             var grant = new PeerGrant(fp, principal, peerRoles, domainList);
-            AuthorizedPeers.Upsert(options.AuthorizedPath, grant);
+            try
+            {
+                AuthorizedPeers.Upsert(options.AuthorizedPath, grant);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"gatehouse authorize: {options.AuthorizedPath} not changed: {ex.Message}");
+                return 1;
+            }
+
             Console.WriteLine($"authorized {grant.ToLine()}");
             Console.WriteLine($"in {options.AuthorizedPath}");
             return 0;

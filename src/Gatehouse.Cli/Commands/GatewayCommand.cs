@@ -51,8 +51,15 @@ internal static class GatewayCommand
                 using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, ctx =>
                 {
                     ctx.Cancel = true;
-                    var errors = server.Runtime.Reload();
-                    Console.Error.WriteLine(errors.Count == 0 ? "gatehouse: configuration reloaded" : "gatehouse: reload failed, previous configuration kept: " + string.Join("; ", errors));
+                    try
+                    {
+                        var errors = server.Runtime.Reload(); // never throws; the catch guards the console write
+                        Console.Error.WriteLine(errors.Count == 0 ? "gatehouse: configuration reloaded" : "gatehouse: reload failed, previous configuration kept: " + string.Join("; ", errors));
+                    }
+                    catch (IOException)
+                    {
+                        // stderr is gone (closed pipe): the reload itself happened and is logged.
+                    }
                 });
                 await server.WaitForShutdownAsync(ct);
             }

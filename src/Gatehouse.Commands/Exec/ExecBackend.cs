@@ -7,10 +7,23 @@ namespace Gatehouse.Commands.Exec;
 /// <summary>
 /// Runs one program to completion: spawns it, feeds stdin, streams stdout (1) and stderr (2) with
 /// backpressure, enforces the timeout and cancellation by killing the whole process group (SIGTERM,
-/// then SIGKILL after the grace period), and reaps it.
+/// then SIGKILL after the grace period), and reaps it. While it runs its group is listed with
+/// <see cref="OrphanGuard"/>, so it is killed if this process dies first.
 /// </summary>
-internal sealed class ExecBackend(ILogger logger, int bufferSize, OutputMeter? meter)
+internal sealed class ExecBackend
 {
+    private readonly ILogger logger;
+    private readonly int bufferSize;
+    private readonly OutputMeter? meter;
+
+    public ExecBackend(ILogger logger, int bufferSize, OutputMeter? meter)
+    {
+        this.logger = logger;
+        this.bufferSize = bufferSize;
+        this.meter = meter;
+        OrphanGuard.Instance.Warn = message => Log.OrphanGuardProblem(logger, message);
+    }
+
     /// <summary>Runs <paramref name="request"/>; <paramref name="location"/> names the configuration line in logs.</summary>
     /// <returns>The exit status (or signal, with <see cref="CommandOutcome.Exited.TimedOut"/> when the timeout fired).</returns>
     /// <exception cref="SpawnException">The program could not be started.</exception>
@@ -19,9 +32,20 @@ internal sealed class ExecBackend(ILogger logger, int bufferSize, OutputMeter? m
     /// </exception>
     public async Task<CommandOutcome> RunAsync(ExecRequest request, string location, ICommandOutput output, CancellationToken cancellationToken)
     {
+        OrphanGuard.Instance.Prepare();
         using SpawnedChild child = ProcessSpawner.Spawn(request.Spawn);
         int pid = child.Pid;
-        Task exited = ChildWatcher.Instance.WhenExited(pid);
+        OrphanGuard.Instance.Track(pid); // killed with its group if this process dies before the reap below
+        Task exited;
+        try
+        {
+            exited = ChildWatcher.Instance.WhenExited(pid);
+        }
+        catch (SpawnException)
+        {
+            OrphanGuard.Instance.Untrack(pid); // already killed and reaped
+            throw;
+        }
 
         using var outputFailed = new CancellationTokenSource();
         using var writes = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, outputFailed.Token);
@@ -72,6 +96,7 @@ internal sealed class ExecBackend(ILogger logger, int bufferSize, OutputMeter? m
         await stdinStop.CancelAsync();
         await stdin;
 
+        OrphanGuard.Instance.Untrack(pid); // before the reap: until then the group ID cannot be reused
         int? status = ProcessGroup.Reap(pid);
         if (failure is not null)
         {

@@ -9,16 +9,25 @@ namespace Gatehouse.Gateway.Authorization;
 /// SHA256:9rfR0t3c...     alice    roles=client,admin
 /// SHA256:Qm1k...         mailsvc  roles=service          domains=mail,default
 /// </code>
-/// The gateway re-reads the file when its modification time changes (checked once a second), so
-/// <c>gatehouse authorize</c> takes effect for the next connection without a restart. A file with
-/// an error keeps the previous good contents in force.
+/// The gateway re-reads the file when its status changes (modification or status-change time,
+/// inode, size; checked once a second), so <c>gatehouse authorize</c> takes effect for the next
+/// connection without a restart, and a <c>chmod</c> or <c>chown</c> is noticed too.
 /// </summary>
+/// <remarks>
+/// Any error keeps the previous good contents in force and is retried at the next check: a bad
+/// line, a file the gateway cannot read (wrong owner, mode, a directory in its place), a file that
+/// disappeared after it had been loaded (an editor that replaces files non-atomically; empty the file
+/// to revoke every peer), and a file refused as OpenSSH's StrictModes would refuse an
+/// <c>authorized_keys</c> (see <see cref="StrictModes"/>). Only a file that has never existed means
+/// "no peers" (a gateway's first start).
+/// </remarks>
 public sealed class AuthorizedPeers
 {
     private readonly string _path;
     private readonly object _lock = new();
     private Dictionary<Fingerprint, PeerGrant> _grants = [];
-    private DateTime _loadedStamp = DateTime.MinValue;
+    private FileStamp _loadedStamp = FileStamp.Never;
+    private bool _loadedFromFile;
 
     public AuthorizedPeers(string path)
     {
@@ -34,7 +43,7 @@ public sealed class AuthorizedPeers
     /// <summary>Increases with every successful load (whoever triggered it), so sweeps can tell a change happened.</summary>
     public int Version => Volatile.Read(ref _version);
 
-    /// <summary>The last error met when reading the file, if the file is currently bad.</summary>
+    /// <summary>The last error met when reading the file, if the file is currently bad (the previous grants are in force).</summary>
     public string? LastError { get; private set; }
 
     /// <summary>
@@ -59,42 +68,83 @@ public sealed class AuthorizedPeers
         }
     }
 
-    /// <summary>Re-reads the file if it changed since the last load.</summary>
-    /// <returns>True when the file changed and was loaded without error.</returns>
+    /// <summary>Re-reads the file if it changed since the last load, or if the last load failed. Never throws.</summary>
+    /// <returns>True when the file was loaded without error.</returns>
     public bool ReloadIfChanged()
     {
-        DateTime stamp = File.Exists(_path) ? File.GetLastWriteTimeUtc(_path) : DateTime.MinValue;
-        return stamp != _loadedStamp && Reload() is null;
+        var stamp = FileStamp.Of(_path);
+        lock (_lock)
+        {
+            if (stamp == _loadedStamp && LastError is null)
+            {
+                return false;
+            }
+        }
+
+        return Reload() is null;
     }
 
-    /// <summary>Re-reads the file now; on error the previous contents stay in force and <see cref="LastError"/> says why.</summary>
+    /// <summary>Re-reads the file now; on error the previous contents stay in force and <see cref="LastError"/> says why. Never throws.</summary>
     /// <returns>Null on success, else the error.</returns>
     public string? Reload()
     {
-        DateTime stamp = File.Exists(_path) ? File.GetLastWriteTimeUtc(_path) : DateTime.MinValue;
+        var stamp = FileStamp.Of(_path);
         try
         {
-            var grants = File.Exists(_path) ? Parse(File.ReadAllLines(_path), _path) : [];
+            var grants = Read(stamp);
             lock (_lock)
             {
                 _grants = grants.ToDictionary(g => g.Fingerprint);
                 _loadedStamp = stamp;
+                _loadedFromFile |= stamp.Exists;
                 LastError = null;
                 _version++;
             }
 
             return null;
         }
-        catch (FormatException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
         {
+            string message = ex is FormatException || ex.Message.StartsWith(_path, StringComparison.Ordinal) ? ex.Message : $"{_path}: {ex.Message}";
             lock (_lock)
             {
                 _loadedStamp = stamp;
-                LastError = ex.Message;
+                LastError = message;
             }
 
-            return ex.Message;
+            return message;
         }
+    }
+
+    /// <summary>Reads and parses the file whose status is <paramref name="stamp"/>.</summary>
+    private List<PeerGrant> Read(FileStamp stamp)
+    {
+        if (!stamp.Exists)
+        {
+            if (stamp.Errno is not (FileStatus.ENOENT or FileStatus.ENOTDIR))
+            {
+                throw new IOException($"{_path}: {FileStatus.Describe(stamp.Errno)}");
+            }
+
+            bool loaded;
+            lock (_lock)
+            {
+                loaded = _loadedFromFile;
+            }
+
+            // Never loaded: a gateway's first start, no peers yet. Loaded before: a vanished file is an
+            // error (an editor mid-save, a mistaken mv), not a silent revocation of every peer.
+            return loaded
+                ? throw new IOException($"{_path} is missing; the peers loaded before stay authorized (to revoke every peer, empty the file)")
+                : [];
+        }
+
+        if (StrictModes.Problem(_path, stamp.File, stamp.DirectoryErrno == 0 ? stamp.Directory : null) is { } problem)
+        {
+            throw new IOException(problem);
+        }
+
+        return Parse(File.ReadAllLines(_path), _path);
     }
 
     /// <summary>Parses the lines of an authorized file. Errors name the file and line.</summary>
@@ -118,17 +168,22 @@ public sealed class AuthorizedPeers
                 throw new FormatException($"{fileName}:{lineNo}: expected 'FINGERPRINT NAME [roles=...] [domains=...]'");
             }
 
-            var roles = PeerRoles.Client;
-            IReadOnlyList<string> domains = [];
+            PeerRoles? roles = null;
+            IReadOnlyList<string>? domains = null;
             foreach (string option in parts.Skip(2))
             {
                 if (option.StartsWith("roles=", StringComparison.Ordinal))
                 {
-                    roles = ParseRoles(option["roles=".Length..], fileName, lineNo);
+                    // A second roles= or domains= is how an injected value would widen a grant: refuse the line.
+                    roles = roles is null
+                        ? ParseRoles(option["roles=".Length..], fileName, lineNo)
+                        : throw new FormatException($"{fileName}:{lineNo}: roles= given twice");
                 }
                 else if (option.StartsWith("domains=", StringComparison.Ordinal))
                 {
-                    domains = option["domains=".Length..].Split(',', StringSplitOptions.RemoveEmptyEntries);
+                    domains = domains is null
+                        ? option["domains=".Length..].Split(',', StringSplitOptions.RemoveEmptyEntries)
+                        : throw new FormatException($"{fileName}:{lineNo}: domains= given twice");
                 }
                 else
                 {
@@ -136,7 +191,7 @@ public sealed class AuthorizedPeers
                 }
             }
 
-            result.Add(new PeerGrant(fp, parts[1], roles, domains));
+            result.Add(new PeerGrant(fp, parts[1], roles ?? PeerRoles.Client, domains ?? []));
         }
 
         return result;
@@ -160,16 +215,31 @@ public sealed class AuthorizedPeers
         return roles;
     }
 
-    /// <summary>Adds or replaces the line for <paramref name="grant"/>'s fingerprint, atomically.</summary>
+    /// <summary>
+    /// Adds or replaces the line for <paramref name="grant"/>'s fingerprint. Concurrent callers (other
+    /// <c>gatehouse authorize</c> processes) are serialised by <see cref="StateFile.Lock"/>, and the file
+    /// is replaced atomically and durably (<see cref="StateFile.Replace"/>), keeping its mode and owner.
+    /// </summary>
+    /// <exception cref="ArgumentException">The grant's name or a domain is not valid (<see cref="PeerGrant.Validate"/>).</exception>
+    /// <exception cref="IOException">The file or its lock could not be read or written; the file is unchanged.</exception>
+    /// <exception cref="UnauthorizedAccessException">No permission to write the state directory.</exception>
     public static void Upsert(string path, PeerGrant grant)
     {
-        var lines = File.Exists(path) ? File.ReadAllLines(path).ToList() : ["# Gatehouse authorized peers: FINGERPRINT NAME roles=client|service|admin[,...] [domains=D1,D2]"];
-        string fp = grant.Fingerprint.ToString();
-        lines.RemoveAll(l => l.TrimStart().StartsWith(fp + " ", StringComparison.Ordinal));
-        lines.Add(grant.ToLine());
+        if (grant.Validate() is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(grant));
+        }
+
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
-        string tmp = path + ".tmp";
-        File.WriteAllLines(tmp, lines);
-        File.Move(tmp, path, overwrite: true);
+        using var held = StateFile.Lock(path);
+        var lines = File.Exists(path) ? File.ReadAllLines(path).ToList() : ["# Gatehouse authorized peers: FINGERPRINT NAME roles=client|service|admin[,...] [domains=D1,D2]"];
+        lines.RemoveAll(l =>
+        {
+            string[] parts = l.Trim().Split((char[]?)null, 2, StringSplitOptions.RemoveEmptyEntries);
+            return parts.Length > 0 && Fingerprint.TryParse(parts[0], out var fp) && fp == grant.Fingerprint;
+        });
+        lines.Add(grant.ToLine());
+        // Not secret (fingerprints and names) and read by the gateway's user, who may not be the caller.
+        StateFile.Replace(path, lines, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
     }
 }

@@ -91,7 +91,7 @@ public sealed class CommandsBackend : ICommandBackend, IAsyncDisposable
         {
             return ex.Message;
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return $"{_path}: {ex.Message}";
         }

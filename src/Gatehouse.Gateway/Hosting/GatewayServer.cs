@@ -153,7 +153,8 @@ public sealed class GatewayServer : IAsyncDisposable
         }
         server = new GatewayServer(app, runtime, tls) { IdentityCreated = created };
         app.Lifetime.ApplicationStopping.Register(server.BeginDrain);
-        server._authorizationSweep = new Timer(static s => ((GatewayServer)s!).EverySecond(), server, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        // Sweep never throws (an exception escaping a timer callback would end the process).
+        server._authorizationSweep = new Timer(static s => ((GatewayRuntime)s!).Sweep(), runtime, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
         server.Endpoints = gatewayListeners.Select(BoundEndpoint).ToList();
@@ -161,13 +162,6 @@ public sealed class GatewayServer : IAsyncDisposable
         runtime.Listening = server.Endpoints.Select(e => e.ToString()).ToList();
         Log.Listening(runtime.Logger, string.Join(", ", runtime.Listening), identity.Fingerprint.ToString());
         return server;
-    }
-
-    /// <summary>The once-a-second sweep: revoked peers, the refusal summary.</summary>
-    private void EverySecond()
-    {
-        Runtime.EnforceAuthorizations();
-        Runtime.Refusals.Flush();
     }
 
     private static IPEndPoint BoundEndpoint(ListenOptions listener) =>

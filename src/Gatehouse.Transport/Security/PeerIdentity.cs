@@ -54,7 +54,8 @@ public sealed class PeerIdentity : IDisposable
     /// Loads the identity from <paramref name="directory"/>, or creates it there on first use.
     /// </summary>
     /// <param name="created">True when a new identity was made.</param>
-    /// <exception cref="IOException">The files exist but cannot be read, or the key file is readable by others.</exception>
+    /// <exception cref="IOException">The files exist but cannot be read or parsed, or the key file is readable by others.</exception>
+    /// <exception cref="UnauthorizedAccessException">No permission to read the files or to create the directory.</exception>
     public static PeerIdentity LoadOrCreate(string directory, string commonName, out bool created)
     {
         string keyPath = Path.Combine(directory, KeyFileName);
@@ -67,7 +68,15 @@ public sealed class PeerIdentity : IDisposable
                 throw new IOException($"{keyPath} is readable or writable by others; chmod 600 it");
             }
 
-            return Load(certPath, keyPath);
+            try
+            {
+                return Load(certPath, keyPath);
+            }
+            catch (CryptographicException ex)
+            {
+                // A damaged or foreign file: one clear line at start, never a stack trace.
+                throw new IOException($"{keyPath} or {certPath} cannot be used: {ex.Message}", ex);
+            }
         }
 
         if (!OperatingSystem.IsWindows())

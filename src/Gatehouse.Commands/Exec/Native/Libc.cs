@@ -17,6 +17,7 @@ internal static unsafe partial class Libc
     public const int SOCK_CLOEXEC = 0x80000;
     public const int O_RDONLY = 0;
     public const int O_CLOEXEC = 0x80000;
+    public const int O_NONBLOCK = 0x800;
     public const short POSIX_SPAWN_SETSIGDEF = 0x04;
     public const short POSIX_SPAWN_SETSIGMASK = 0x08;
     public const short POSIX_SPAWN_SETSID = 0x80;
@@ -26,6 +27,8 @@ internal static unsafe partial class Libc
     public const int EINTR = 4;
     public const int ESRCH = 3;
     public const int ECHILD = 10;
+    public const int EMFILE = 24;
+    public const int EINVAL = 22;
     public const short POLLIN = 0x001;
     public const int P_PID = 1;
     public const int WEXITED = 4;

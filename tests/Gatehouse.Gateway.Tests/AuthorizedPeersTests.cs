@@ -1,0 +1,194 @@
+using Gatehouse.Gateway.Authorization;
+using Gatehouse.Transport.Security;
+
+namespace Gatehouse.Gateway.Tests;
+
+public sealed class AuthorizedPeersTests : IDisposable
+{
+    private static readonly UnixFileMode Mode644 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+    private readonly TempState state = new();
+
+    public void Dispose() => state.Dispose();
+
+    private static PeerGrant Grant(string name, PeerRoles roles = PeerRoles.Client, params string[] domains) =>
+        new(PeerIdentity.CreateEphemeral(name).Fingerprint, name, roles, domains);
+
+    [Fact]
+    public void A_file_that_cannot_be_opened_keeps_the_grants_loaded_before_and_says_why()
+    {
+        string path = state.File("authorized_peers");
+        var alice = Grant("alice");
+        AuthorizedPeers.Upsert(path, alice);
+        var peers = new AuthorizedPeers(path);
+        Assert.NotNull(peers.Find(alice.Fingerprint));
+
+        using var socket = TempState.SocketAt(path); // exists, cannot be opened: the read fails
+        Assert.False(peers.ReloadIfChanged());
+        Assert.NotNull(peers.Reload());
+        Assert.Contains(path, peers.LastError, StringComparison.Ordinal);
+        Assert.NotNull(peers.Find(alice.Fingerprint));
+    }
+
+    [Fact]
+    public void A_file_that_disappears_after_loading_keeps_its_grants_until_it_is_back()
+    {
+        string path = state.File("authorized_peers");
+        var alice = Grant("alice");
+        AuthorizedPeers.Upsert(path, alice);
+        var peers = new AuthorizedPeers(path);
+        File.Delete(path);
+
+        Assert.False(peers.ReloadIfChanged());
+        Assert.Contains("is missing", peers.LastError, StringComparison.Ordinal);
+        Assert.NotNull(peers.Find(alice.Fingerprint));
+
+        var bob = Grant("bob");
+        AuthorizedPeers.Upsert(path, bob);
+        Assert.True(peers.ReloadIfChanged());
+        Assert.Null(peers.LastError);
+        Assert.Null(peers.Find(alice.Fingerprint));
+        Assert.NotNull(peers.Find(bob.Fingerprint));
+    }
+
+    [Fact]
+    public void A_file_that_never_existed_means_no_peers_without_an_error()
+    {
+        var peers = new AuthorizedPeers(state.File("authorized_peers"));
+        Assert.Empty(peers.All());
+        Assert.Null(peers.LastError);
+    }
+
+    [Fact]
+    public void A_world_writable_file_is_refused_as_StrictModes_would_and_loaded_once_fixed_by_chmod_alone()
+    {
+        string path = state.File("authorized_peers");
+        var alice = Grant("alice");
+        AuthorizedPeers.Upsert(path, alice);
+        File.SetUnixFileMode(path, Mode644 | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite);
+
+        var peers = new AuthorizedPeers(path);
+        Assert.Empty(peers.All());
+        Assert.Contains("writable by group or others (mode 0666)", peers.LastError, StringComparison.Ordinal);
+        Assert.Contains("StrictModes", peers.LastError, StringComparison.Ordinal);
+
+        // chmod changes only the status-change time, not the modification time: still noticed.
+        File.SetUnixFileMode(path, Mode644);
+        Assert.True(peers.ReloadIfChanged());
+        Assert.NotNull(peers.Find(alice.Fingerprint));
+    }
+
+    [Fact]
+    public void A_group_writable_directory_makes_the_file_refused_and_keeps_the_old_grants()
+    {
+        string path = state.File("authorized_peers");
+        var alice = Grant("alice");
+        AuthorizedPeers.Upsert(path, alice);
+        var peers = new AuthorizedPeers(path);
+
+        File.SetUnixFileMode(state.Path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute);
+        AuthorizedPeers.Upsert(path, Grant("mallory", PeerRoles.Admin));
+        Assert.False(peers.ReloadIfChanged());
+        Assert.Contains($"{state.Path} is writable by group or others", peers.LastError, StringComparison.Ordinal);
+        Assert.Single(peers.All());
+        Assert.NotNull(peers.Find(alice.Fingerprint));
+    }
+
+    [Fact]
+    public void A_second_roles_option_on_a_line_is_an_error_not_a_wider_grant()
+    {
+        var fp = PeerIdentity.CreateEphemeral().Fingerprint;
+        var ex = Assert.Throws<FormatException>(() => AuthorizedPeers.Parse([$"{fp} mail roles=client domains=mail roles=service,admin"], "f"));
+        Assert.Contains("roles= given twice", ex.Message, StringComparison.Ordinal);
+        Assert.Throws<FormatException>(() => AuthorizedPeers.Parse([$"{fp} mail domains=a domains=b"], "f"));
+    }
+
+    [Theory]
+    [InlineData("mail roles=service,admin")]
+    [InlineData("mail\nSHA256:AAAA evil roles=admin")]
+    [InlineData("")]
+    [InlineData("-mail")]
+    [InlineData("mail=x")]
+    [InlineData("ma#il")]
+    public void Upsert_refuses_a_domain_outside_the_documented_syntax_and_leaves_the_file_alone(string domain)
+    {
+        string path = state.File("authorized_peers");
+        AuthorizedPeers.Upsert(path, Grant("alice"));
+        string before = File.ReadAllText(path);
+        Assert.Throws<ArgumentException>(() => AuthorizedPeers.Upsert(path, Grant("svc", PeerRoles.Service, domain)));
+        Assert.Equal(before, File.ReadAllText(path));
+    }
+
+    [Theory]
+    [InlineData("two words")]
+    [InlineData("evil\nSHA256:x")]
+    [InlineData("a=b")]
+    [InlineData("a,b")]
+    [InlineData("#a")]
+    [InlineData("tab\there")]
+    [InlineData("")]
+    public void Upsert_refuses_a_name_outside_the_documented_syntax(string name)
+    {
+        string path = state.File("authorized_peers");
+        Assert.Throws<ArgumentException>(() => AuthorizedPeers.Upsert(path, new PeerGrant(PeerIdentity.CreateEphemeral().Fingerprint, name, PeerRoles.Client, [])));
+        Assert.False(File.Exists(path));
+    }
+
+    [Theory]
+    [InlineData("alice@EXAMPLE.ORG", "mail")]
+    [InlineData("host/web1.example.org", "hpc.batch_2-x")]
+    [InlineData("root", "*")]
+    public void Upsert_accepts_names_and_domains_in_the_documented_syntax(string name, string domain)
+    {
+        string path = state.File("authorized_peers");
+        var grant = new PeerGrant(PeerIdentity.CreateEphemeral().Fingerprint, name, PeerRoles.Service, [domain]);
+        AuthorizedPeers.Upsert(path, grant);
+        Assert.Equal(grant.ToLine(), new AuthorizedPeers(path).Find(grant.Fingerprint)!.ToLine());
+    }
+
+    [Fact]
+    public async Task Concurrent_upserts_keep_every_grant_and_leave_no_temporary_file()
+    {
+        string path = state.File("authorized_peers");
+        var grants = Enumerable.Range(0, 20).Select(i => Grant("peer" + i)).ToList();
+        using var start = new Barrier(grants.Count);
+        await Task.WhenAll(grants.Select(g => Task.Factory.StartNew(
+            () =>
+            {
+                start.SignalAndWait();
+                AuthorizedPeers.Upsert(path, g);
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default)));
+
+        var peers = new AuthorizedPeers(path);
+        Assert.Null(peers.LastError);
+        Assert.Equal(20, peers.All().Count);
+        Assert.Equal(["authorized_peers", "authorized_peers.lock"], Directory.GetFiles(state.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Upsert_keeps_the_mode_of_the_file_it_replaces()
+    {
+        string path = state.File("authorized_peers");
+        AuthorizedPeers.Upsert(path, Grant("alice"));
+        Assert.Equal(Mode644, File.GetUnixFileMode(path));
+        var mode640 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead;
+        File.SetUnixFileMode(path, mode640);
+        AuthorizedPeers.Upsert(path, Grant("bob"));
+        Assert.Equal(mode640, File.GetUnixFileMode(path));
+        Assert.Equal(2, new AuthorizedPeers(path).All().Count);
+    }
+
+    [Fact]
+    public void Upsert_replaces_the_line_of_the_same_fingerprint()
+    {
+        string path = state.File("authorized_peers");
+        var alice = Grant("alice");
+        AuthorizedPeers.Upsert(path, alice);
+        AuthorizedPeers.Upsert(path, alice with { Roles = PeerRoles.Admin | PeerRoles.Client });
+        var peers = new AuthorizedPeers(path);
+        Assert.Single(peers.All());
+        Assert.True(peers.Find(alice.Fingerprint)!.Has(PeerRoles.Admin));
+    }
+}
