@@ -4,6 +4,7 @@
 #   fuzz/run.sh TARGET SECONDS     fuzz one target for SECONDS
 #   fuzz/run.sh all SECONDS        fuzz every target in turn, SECONDS each (one core at a time)
 #   fuzz/run.sh list               the targets
+#   fuzz/run.sh canary SECONDS     self-test: a target with a planted crash; must exit 1 reporting it
 #
 # Steps: publishes fuzz/Gatehouse.Fuzz (Release) and instruments the Gatehouse assemblies in the
 # publish folder with SharpFuzz's `sharpfuzz` tool (the local dotnet tool of .config/dotnet-tools.json),
@@ -54,7 +55,7 @@ if [ "$what" = "all" ]; then
     run=("${targets[@]}")
 else
     found=0
-    for t in "${targets[@]}"; do [ "$t" = "$what" ] && found=1; done
+    for t in "${targets[@]}" canary; do [ "$t" = "$what" ] && found=1; done
     [ "$found" -eq 1 ] || usage
     run=("$what")
 fi
@@ -64,8 +65,8 @@ command -v afl-fuzz >/dev/null || { echo "run.sh: afl-fuzz not found (apt-get in
 # Build and instrument only when a source file is newer than the last instrumented build.
 needs_build=1
 if [ -f "$stamp" ]; then
-    newer=$(find "$root/src" "$root/fuzz/Gatehouse.Fuzz" "$root/Directory.Build.props" "$root/Directory.Packages.props" \
-        \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' \) -not -path '*/obj/*' -not -path '*/bin/*' \
+    newer=$(find "$root/src" "$root/fuzz/Gatehouse.Fuzz" "$root/fuzz/run.sh" "$root/Directory.Build.props" "$root/Directory.Packages.props" \
+        \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name run.sh \) -not -path '*/obj/*' -not -path '*/bin/*' \
         -newer "$stamp" -print -quit)
     [ -z "$newer" ] && needs_build=0
 fi
@@ -80,8 +81,10 @@ if [ "$needs_build" -eq 1 ]; then
     fi
     (cd "$root" && dotnet tool restore >/dev/null) || { echo "run.sh: dotnet tool restore failed" >&2; exit 2; }
     for dll in "$bin"/Gatehouse.*.dll; do
-        [ "$(basename "$dll")" = "Gatehouse.Fuzz.dll" ] && continue
-        if ! (cd "$root" && dotnet sharpfuzz "$dll" >>"$out/logs/publish.log" 2>&1); then
+        # The harness itself is not instrumented, except the canary's planted bug.
+        prefix=()
+        [ "$(basename "$dll")" = "Gatehouse.Fuzz.dll" ] && prefix=(Gatehouse.Fuzz.Targets.CanaryBug)
+        if ! (cd "$root" && dotnet sharpfuzz "$dll" "${prefix[@]}" >>"$out/logs/publish.log" 2>&1); then
             echo "run.sh: sharpfuzz could not instrument $dll (log: $out/logs/publish.log)" >&2
             exit 2
         fi

@@ -21,6 +21,9 @@ internal static class FuzzTargets
         new NodeSetTarget(),
     ];
 
-    /// <summary>The target called <paramref name="name"/>, or null.</summary>
-    public static FuzzTarget? Find(string name) => All.FirstOrDefault(t => t.Name == name);
+    /// <summary>The self-test target with a planted crash (not in <see cref="All"/>).</summary>
+    public static FuzzTarget Canary { get; } = new CanaryTarget();
+
+    /// <summary>The target called <paramref name="name"/> (the canary included), or null.</summary>
+    public static FuzzTarget? Find(string name) => name == Canary.Name ? Canary : All.FirstOrDefault(t => t.Name == name);
 }

@@ -20,14 +20,24 @@ if (args.Length == 1 && args[0] == "list")
 
 if (args.Length == 1 && FuzzTargets.Find(args[0]) is { } fuzzTarget)
 {
-    // Out of process: a child runs the inputs in a persistent loop; a stack overflow or a crash of
-    // the runtime is reported to afl as a crash and the child restarted, instead of killing the fork server.
-    Fuzzer.OutOfProcess.Run(stream =>
+    // Persistent mode in this process (the fastest). With GATEHOUSE_FUZZ_OUT_OF_PROCESS=1 a child
+    // process runs the inputs instead, so that a stack overflow (which no handler can catch) is
+    // reported to afl as a crash and the child restarted, rather than ending the fork server.
+    Action<Stream> run = stream =>
     {
         using var copy = new MemoryStream();
         stream.CopyTo(copy);
         FuzzRunner.Run(fuzzTarget, copy.GetBuffer().AsSpan(0, (int)copy.Length));
-    });
+    };
+    if (Environment.GetEnvironmentVariable("GATEHOUSE_FUZZ_OUT_OF_PROCESS") == "1")
+    {
+        Fuzzer.OutOfProcess.Run(run);
+    }
+    else
+    {
+        Fuzzer.Run(run);
+    }
+
     return 0;
 }
 

@@ -13,7 +13,10 @@ namespace Gatehouse.Fuzz.Targets;
 internal sealed class NodeSetTarget : FuzzTarget
 {
     private const int MaxNodes = 4096;
-    private static readonly NodeGroups Fixed = NodeGroups.Parse("compute: node[1-16]\ngpu: node[9-16],gpu[01-04]\nall: @compute,@gpu,login1\n", "groups", MaxNodes);
+    private const string FixedGroups = "compute: node[1-16]\ngpu: node[9-16],gpu[01-04]\nall: @compute,@gpu,login1\n";
+
+    // Made on first use: instrumented code must not run before the fork server starts.
+    private NodeGroups? _fixed;
 
     public override string Name => "nodeset";
 
@@ -24,7 +27,7 @@ internal sealed class NodeSetTarget : FuzzTarget
     public override void Run(ReadOnlySpan<byte> input)
     {
         int nul = input.IndexOf((byte)0);
-        var groups = Fixed;
+        var groups = _fixed ??= NodeGroups.Parse(FixedGroups, "groups", MaxNodes);
         if (nul >= 0)
         {
             groups = NodeGroups.Parse(TextInput.Decode(input[..nul]), "groups", MaxNodes);

@@ -15,7 +15,8 @@ namespace Gatehouse.Fuzz.Targets;
 /// </summary>
 internal sealed class ZeroMqReplyTarget : FuzzTarget
 {
-    private static readonly ZeroMqReplyLimits Tiny = new() { MaxParts = 4, MaxBytes = 64 };
+    // Made on first use: instrumented code must not run before the fork server starts.
+    private ZeroMqReplyLimits? _tiny;
 
     public override string Name => "zeromq-reply";
 
@@ -45,7 +46,7 @@ internal sealed class ZeroMqReplyTarget : FuzzTarget
                 return;
         }
 
-        var limits = (input[0] & 3) == 1 ? Tiny : ZeroMqReplyLimits.Default;
+        var limits = (input[0] & 3) == 1 ? _tiny ??= new() { MaxParts = 4, MaxBytes = 64 } : ZeroMqReplyLimits.Default;
         var parts = new List<ReadOnlyMemory<byte>>();
         while (!rest.IsEmpty)
         {
