@@ -100,7 +100,7 @@ public class NodeGroupsTests
     [Fact]
     public void A_very_long_reference_chain_is_an_error_not_a_stack_overflow()
     {
-        // Found with the nodeset fuzz target (a groups file before the expression): a chain of
+        // Found while writing the nodeset fuzz target (a groups file before the expression): a chain of
         // 100,000 groups each naming the next overflowed the stack and killed the process.
         Assert.Throws<NodeGroupsFormatException>(() => NodeGroups.Parse(Chain(100_000)));
     }
