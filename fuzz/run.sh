@@ -110,10 +110,21 @@ for t in "${run[@]}"; do
         input="$root/fuzz/corpus/$t"
     fi
     log="$out/logs/$t.log"
-    # -t 5000: an input that takes over 5 s is a hang; -m none: the heap limit above bounds memory.
-    afl-fuzz -i "$input" -o "$findings" -V "$duration" -t 5000 -m none -- "$bin/Gatehouse.Fuzz" "$t" >"$log" 2>&1
-    rc=$?
     stats="$findings/default/fuzzer_stats"
+    for attempt in 1 2 3; do
+        # -t 5000: an input that takes over 5 s is a hang; -m none: the heap limit above bounds memory.
+        afl-fuzz -i "$input" -o "$findings" -V "$duration" -t 5000 -m none -- "$bin/Gatehouse.Fuzz" "$t" >"$log" 2>&1
+        rc=$?
+        # On a heavily loaded machine afl has (rarely) seen an empty coverage map for its very
+        # first dry run and aborted with "No instrumentation detected" (cause not found; the same
+        # binary then starts normally). Start again from scratch, at most twice.
+        if [ -f "$stats" ] || ! grep -q "No instrumentation detected" "$log"; then
+            break
+        fi
+        echo "run.sh: $t: afl saw no instrumentation on its first run (attempt $attempt); starting again" >&2
+        [ "$input" = "-" ] || rm -rf "$findings"
+        sleep 1
+    done
     if [ ! -f "$stats" ]; then
         tail -15 "$log" >&2
         echo "$t: afl-fuzz did not start (exit $rc; log: $log)"
