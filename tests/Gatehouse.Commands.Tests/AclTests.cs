@@ -76,6 +76,34 @@ public sealed class AclTests : IDisposable
     }
 
     [Fact]
+    public void Deny_nested_up_to_the_limit_parses_and_one_level_more_is_a_syntax_error()
+    {
+        string Nested(int depth) => string.Concat(Enumerable.Repeat("deny:", depth)) + "bob@R";
+
+        var entry = AclParser.Parse(Nested(AclParser.MaxDenyDepth), AclMethod.File);
+        for (int i = 0; i < AclParser.MaxDenyDepth; i++)
+        {
+            entry = Assert.IsType<AclEntry.DenyAcl>(entry).Inner;
+        }
+
+        Assert.IsType<AclEntry.PrincipalAcl>(entry);
+        var e = Assert.Throws<AclSyntaxException>(() => AclParser.Parse(Nested(AclParser.MaxDenyDepth + 1), AclMethod.File));
+        Assert.Contains("nested deeper", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_long_deny_chain_is_refused_without_quadratic_allocation()
+    {
+        // Found with the remctl-acl fuzz target's allocation budget: 20,000 nested deny: (100 KB) used to allocate 2 GB,
+        // because every level kept its own copy of the rest of the entry.
+        string chain = string.Concat(Enumerable.Repeat("deny:", 20_000)) + "x";
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Throws<AclSyntaxException>(() => AclParser.Parse(chain, AclMethod.Princ));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 64L * chain.Length, $"allocated {allocated} bytes for a {chain.Length}-character entry");
+    }
+
+    [Fact]
     public void Deny_never_grants_and_deny_deny_does_nothing()
     {
         Assert.False(Allowed("bob@R", "deny:alice@R"));

@@ -83,6 +83,28 @@ public class NodeGroupsTests
         Assert.StartsWith("test.groups:1: ", e.Message, StringComparison.Ordinal);
     }
 
+    private static string Chain(int levels) =>
+        string.Concat(Enumerable.Range(0, levels).Select(i => $"g{i}: @g{i + 1}\n")) + $"g{levels}: n1\n";
+
+    [Fact]
+    public void References_nested_up_to_the_limit_resolve_and_one_level_more_is_an_error()
+    {
+        NodeGroups groups = NodeGroups.Parse(Chain(NodeGroups.MaxNesting - 1));
+        Assert.Equal("n1", groups["g0"].ToString());
+
+        NodeGroupsFormatException e = Assert.Throws<NodeGroupsFormatException>(() => NodeGroups.Parse(Chain(NodeGroups.MaxNesting)));
+        Assert.Contains($"nested deeper than {NodeGroups.MaxNesting} levels: @g0 -> ... -> @g{NodeGroups.MaxNesting - 1} -> @g{NodeGroups.MaxNesting}", e.Reason, StringComparison.Ordinal);
+        Assert.Equal(NodeGroups.MaxNesting + 1, e.Line);
+    }
+
+    [Fact]
+    public void A_very_long_reference_chain_is_an_error_not_a_stack_overflow()
+    {
+        // Found while writing the nodeset fuzz target (a groups file before the expression): a chain of
+        // 100,000 groups each naming the next overflowed the stack and killed the process.
+        Assert.Throws<NodeGroupsFormatException>(() => NodeGroups.Parse(Chain(100_000)));
+    }
+
     [Fact]
     public void Self_reference_is_a_cycle()
     {

@@ -9,6 +9,13 @@ public static class AclParser
     public static readonly TimeSpan RegexTimeout = TimeSpan.FromSeconds(1);
 
     /// <summary>
+    /// Deepest <c>deny:</c> nesting accepted (<c>deny:deny:x</c> is 2). Beyond 2 levels nesting
+    /// changes nothing (<c>deny:deny:x</c> already neither grants nor refuses), and every level
+    /// keeps its own text, so an unbounded chain would cost memory quadratic in its length.
+    /// </summary>
+    public const int MaxDenyDepth = 8;
+
+    /// <summary>
     /// Parses one entry. <c>ANYUSER</c> (case-sensitive) means <c>anyuser:auth</c>. The method is
     /// the text before the first colon; without a colon, <paramref name="defaultMethod"/> applies
     /// (<c>file</c> in remctl.conf, <c>princ</c> in ACL files and inside <c>deny:</c>).
@@ -16,9 +23,12 @@ public static class AclParser
     /// <returns>The entry.</returns>
     /// <exception cref="AclSyntaxException">
     /// The method is unknown (<c>invalid ACL scheme 'x'</c>), known to remctld but not supported here
-    /// (<c>ACL scheme 'pcre' is not supported</c>), or its data is invalid.
+    /// (<c>ACL scheme 'pcre' is not supported</c>), its data is invalid, or <c>deny:</c> is nested
+    /// deeper than <see cref="MaxDenyDepth"/>.
     /// </exception>
-    public static AclEntry Parse(string text, AclMethod defaultMethod)
+    public static AclEntry Parse(string text, AclMethod defaultMethod) => Parse(text, defaultMethod, 0);
+
+    private static AclEntry Parse(string text, AclMethod defaultMethod, int denyDepth)
     {
         string entry = text == "ANYUSER" ? "anyuser:auth" : text;
         int colon = entry.IndexOf(':', StringComparison.Ordinal);
@@ -57,7 +67,9 @@ public static class AclParser
                 "anonymous" => new AclEntry.AnyUserAcl(text, true),
                 _ => throw new AclSyntaxException($"invalid ACL value 'anyuser:{data}'"),
             },
-            AclMethod.Deny => new AclEntry.DenyAcl(text, Parse(data, AclMethod.Princ)),
+            AclMethod.Deny => denyDepth < MaxDenyDepth
+                ? new AclEntry.DenyAcl(text, Parse(data, AclMethod.Princ, denyDepth + 1))
+                : throw new AclSyntaxException($"deny: nested deeper than {MaxDenyDepth} levels"),
             AclMethod.LocalGroup => new AclEntry.LocalGroupAcl(text, data),
             AclMethod.Regex => ParseRegex(text, data),
             _ => throw new AclSyntaxException($"ACL scheme '{method.ToString().ToLowerInvariant()}' is not supported"),

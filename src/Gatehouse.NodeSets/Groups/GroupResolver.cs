@@ -58,6 +58,12 @@ internal sealed class GroupResolver : INodeGroupSource
             throw new NodeGroupsFormatException(_source, definition.Line, $"group cycle: {cycle}");
         }
 
+        if (_resolving.Count >= NodeGroups.MaxNesting)
+        {
+            throw new NodeGroupsFormatException(_source, definition.Line,
+                $"group references nested deeper than {NodeGroups.MaxNesting} levels: @{_resolving[0]} -> ... -> @{_resolving[^1]} -> @{definition.Name}");
+        }
+
         _resolving.Add(definition.Name);
         NodeSet nodes;
         try

@@ -19,6 +19,12 @@ public sealed class NodeGroups : INodeGroupSource
         Array.Sort(_names, NaturalComparer.Instance);
     }
 
+    /// <summary>
+    /// Deepest chain of group references accepted (<c>@a</c> naming <c>@b</c> naming <c>@c</c> ... ):
+    /// resolution recurses once per level, so an unbounded chain in a groups file would overflow the stack.
+    /// </summary>
+    public const int MaxNesting = 64;
+
     /// <summary>No groups at all.</summary>
     public static NodeGroups Empty { get; } = new(new Dictionary<string, NodeSet>(StringComparer.Ordinal));
 
@@ -68,8 +74,8 @@ public sealed class NodeGroups : INodeGroupSource
     /// <param name="maxNodes">Limit on the size of each group.</param>
     /// <returns>The groups, all resolved.</returns>
     /// <exception cref="NodeGroupsFormatException">
-    /// A malformed line, invalid or duplicate name, bad expression, unknown group, or a cycle
-    /// (the message lists it, e.g. <c>@a -> @b -> @a</c>).
+    /// A malformed line, invalid or duplicate name, bad expression, unknown group, a cycle
+    /// (the message lists it, e.g. <c>@a -> @b -> @a</c>), or references nested deeper than <see cref="MaxNesting"/>.
     /// </exception>
     public static NodeGroups Parse(string text, string source = "groups", int maxNodes = NodeSetParseOptions.DefaultMaxNodes)
     {

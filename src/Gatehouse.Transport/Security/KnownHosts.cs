@@ -36,8 +36,24 @@ public sealed class KnownHosts
             yield break;
         }
 
+        foreach (var entry in Parse(File.ReadLines(_path), _path))
+        {
+            yield return entry;
+        }
+    }
+
+    /// <summary>
+    /// Parses the lines of a known_hosts file (no I/O): <c>host:port SHA256:...</c> per line, blank
+    /// lines and <c>#</c> comments skipped. Lazy, like <see cref="Read"/>: a bad line raises when it is reached.
+    /// </summary>
+    /// <param name="lines">The file's lines.</param>
+    /// <param name="fileName">Named in error messages.</param>
+    /// <exception cref="FormatException">A line is not <c>host:port FINGERPRINT</c>; the message names the file and line.</exception>
+    public static IEnumerable<(string HostPort, Fingerprint Fingerprint)> Parse(IEnumerable<string> lines, string fileName)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
         int lineNo = 0;
-        foreach (string raw in File.ReadLines(_path))
+        foreach (string raw in lines)
         {
             lineNo++;
             string line = raw.Trim();
@@ -49,7 +65,7 @@ public sealed class KnownHosts
             string[] parts = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
             if (parts.Length != 2 || !Fingerprint.TryParse(parts[1], out var fp))
             {
-                throw new FormatException($"{_path}:{lineNo}: expected 'host:port SHA256:...'");
+                throw new FormatException($"{fileName}:{lineNo}: expected 'host:port SHA256:...'");
             }
 
             yield return (parts[0], fp);
