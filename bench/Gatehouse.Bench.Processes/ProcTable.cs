@@ -5,11 +5,20 @@ namespace Gatehouse.Bench.Processes;
 /// <param name="Sockets">Links to <c>socket:[...]</c>.</param>
 /// <param name="Pipes">Links to <c>pipe:[...]</c>.</param>
 /// <param name="AnonInodes">Links to <c>anon_inode:...</c> (epoll, eventfd, pidfd, ...).</param>
-/// <param name="Files">Everything else (regular files, devices).</param>
-public readonly record struct FdCounts(int Total, int Sockets, int Pipes, int AnonInodes, int Files)
+/// <param name="Files">Everything else (regular files, devices), code included.</param>
+/// <param name="Code">Of <paramref name="Files"/>: assemblies, symbol files and native libraries the runtime keeps open once loaded (<c>.dll</c>, <c>.pdb</c>, <c>.so</c>).</param>
+public readonly record struct FdCounts(int Total, int Sockets, int Pipes, int AnonInodes, int Files, int Code)
 {
+    /// <summary>Descriptors other than loaded code: what a leak would show in.</summary>
+    public int WithoutCode => Total - Code;
+
+    /// <summary>True for a descriptor target that is loaded code (an assembly, symbols, a native library).</summary>
+    public static bool IsCode(string target) =>
+        target.EndsWith(".dll", StringComparison.Ordinal) || target.EndsWith(".pdb", StringComparison.Ordinal)
+        || target.EndsWith(".so", StringComparison.Ordinal) || target.Contains(".so.", StringComparison.Ordinal);
+
     /// <inheritdoc />
-    public override string ToString() => $"{Total} ({Sockets} sockets, {Pipes} pipes, {AnonInodes} anon, {Files} files)";
+    public override string ToString() => $"{Total} ({Sockets} sockets, {Pipes} pipes, {AnonInodes} anon, {Files - Code} files, {Code} code)";
 }
 
 /// <summary>One process as <c>/proc/PID/stat</c> shows it.</summary>
@@ -29,7 +38,7 @@ public static class ProcTable
     public static FdCounts? Fds(int pid)
     {
         string dir = $"/proc/{pid}/fd";
-        int total = 0, sockets = 0, pipes = 0, anon = 0, files = 0;
+        int total = 0, sockets = 0, pipes = 0, anon = 0, files = 0, code = 0;
         try
         {
             foreach (string fd in Directory.EnumerateFileSystemEntries(dir))
@@ -64,6 +73,7 @@ public static class ProcTable
                 else
                 {
                     files++;
+                    code += FdCounts.IsCode(target) ? 1 : 0;
                 }
             }
         }
@@ -76,7 +86,33 @@ public static class ProcTable
             return null;
         }
 
-        return new FdCounts(total, sockets, pipes, anon, files);
+        return new FdCounts(total, sockets, pipes, anon, files, code);
+    }
+
+    /// <summary>What each descriptor of <paramref name="pid"/> links to (sockets and pipes with their inode); empty when the process is gone.</summary>
+    public static List<string> FdTargets(int pid)
+    {
+        var list = new List<string>();
+        try
+        {
+            foreach (string fd in Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd"))
+            {
+                try
+                {
+                    list.Add(new FileInfo(fd).LinkTarget ?? "?");
+                }
+                catch (IOException)
+                {
+                    // Closed while we listed it.
+                }
+            }
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // The process is gone.
+        }
+
+        return list;
     }
 
     /// <summary>Every process now (those that exit while being read are left out).</summary>

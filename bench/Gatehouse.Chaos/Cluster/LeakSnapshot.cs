@@ -12,8 +12,29 @@ namespace Gatehouse.Chaos.Cluster;
 /// <param name="DriverFds">This process's descriptors.</param>
 /// <param name="Zombies">Zombie processes whose parent is the gateway or this process.</param>
 /// <param name="ChildNames">Names of the gateway's children, for the report.</param>
-public sealed record LeakSnapshot(int GatewayPid, FdCounts? GatewayFds, int GatewayChildren, FdCounts? DriverFds, int Zombies, IReadOnlyList<string> ChildNames)
+/// <param name="GatewayTargets">What the gateway's descriptors link to (to name what grew).</param>
+/// <param name="DriverTargets">What the driver's descriptors link to.</param>
+public sealed record LeakSnapshot(int GatewayPid, FdCounts? GatewayFds, int GatewayChildren, FdCounts? DriverFds, int Zombies, IReadOnlyList<string> ChildNames,
+    IReadOnlyList<string> GatewayTargets, IReadOnlyList<string> DriverTargets)
 {
+    /// <summary>Descriptor targets in <paramref name="after"/> beyond those in <paramref name="before"/>, loaded code left out (sockets and pipes by kind only, as their inodes change).</summary>
+    public static List<string> Grown(IReadOnlyList<string> before, IReadOnlyList<string> after)
+    {
+        static string Kind(string t) => t.StartsWith("socket:", StringComparison.Ordinal) ? "socket" : t.StartsWith("pipe:", StringComparison.Ordinal) ? "pipe" : t;
+        var left = before.Select(Kind).GroupBy(k => k).ToDictionary(g => g.Key, g => g.Count());
+        var grown = new List<string>();
+        foreach (var g in after.Where(t => !FdCounts.IsCode(t)).Select(Kind).GroupBy(k => k))
+        {
+            int extra = g.Count() - left.GetValueOrDefault(g.Key);
+            if (extra > 0)
+            {
+                grown.Add($"{extra} x {g.Key}");
+            }
+        }
+
+        return grown;
+    }
+
     /// <summary>Takes a snapshot; collects the driver's garbage first so that only descriptors still referenced count.</summary>
     public static LeakSnapshot Take(int gatewayPid)
     {
@@ -25,6 +46,6 @@ public sealed record LeakSnapshot(int GatewayPid, FdCounts? GatewayFds, int Gate
         var children = all.Where(p => p.ParentPid == gatewayPid).ToList();
         int zombies = all.Count(p => p.State == 'Z' && (p.ParentPid == gatewayPid || p.ParentPid == self));
         return new LeakSnapshot(gatewayPid, ProcTable.Fds(gatewayPid), children.Count, ProcTable.Fds(self), zombies,
-            children.Select(c => $"{c.Pid} {c.Name} {c.State}").ToList());
+            children.Select(c => $"{c.Pid} {c.Name} {c.State}").ToList(), ProcTable.FdTargets(gatewayPid), ProcTable.FdTargets(self));
     }
 }

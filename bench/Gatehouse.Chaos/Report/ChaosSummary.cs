@@ -71,6 +71,7 @@ public sealed record ChaosSummary
 
     public double LongestDrainSeconds { get; init; }
 
+    /// <summary>The gateway's descriptors at rest after the warm-up, loaded code (assemblies, libraries) not counted.</summary>
     public int GatewayFdsBefore { get; init; }
 
     public int GatewayFdsAfter { get; init; }
@@ -88,6 +89,12 @@ public sealed record ChaosSummary
     public int DriverFdsAfter { get; init; }
 
     public int Zombies { get; init; }
+
+    /// <summary>Descriptor kinds the gateway holds more of after than before.</summary>
+    public IReadOnlyList<string> GatewayFdsGrown { get; init; } = [];
+
+    /// <summary>Descriptor kinds the driver holds more of after than before.</summary>
+    public IReadOnlyList<string> DriverFdsGrown { get; init; } = [];
 
     public int FdTolerance { get; init; }
 
@@ -135,15 +142,17 @@ public sealed record ChaosSummary
             GatewayKills = monkey.GatewayKills,
             GatewayTerms = monkey.GatewayTerms,
             LongestDrainSeconds = Math.Round(monkey.LongestDrain.TotalSeconds, 2),
-            GatewayFdsBefore = before.GatewayFds?.Total ?? -1,
-            GatewayFdsAfter = after.GatewayFds?.Total ?? -1,
+            GatewayFdsBefore = before.GatewayFds?.WithoutCode ?? -1,
+            GatewayFdsAfter = after.GatewayFds?.WithoutCode ?? -1,
             GatewayFdsBeforeDetail = before.GatewayFds?.ToString() ?? "unreadable",
             GatewayFdsAfterDetail = after.GatewayFds?.ToString() ?? "unreadable",
             GatewayChildrenBefore = before.GatewayChildren,
             GatewayChildrenAfter = after.GatewayChildren,
-            DriverFdsBefore = before.DriverFds?.Total ?? -1,
-            DriverFdsAfter = after.DriverFds?.Total ?? -1,
+            DriverFdsBefore = before.DriverFds?.WithoutCode ?? -1,
+            DriverFdsAfter = after.DriverFds?.WithoutCode ?? -1,
             Zombies = after.Zombies,
+            GatewayFdsGrown = LeakSnapshot.Grown(before.GatewayTargets, after.GatewayTargets),
+            DriverFdsGrown = LeakSnapshot.Grown(before.DriverTargets, after.DriverTargets),
             FdTolerance = options.FdTolerance,
             Crashes = cluster.Crashes.ToList(),
             ChaosFailures = monkey.Failures.ToList(),
@@ -207,18 +216,28 @@ public sealed record ChaosSummary
         Row("after chaos: calls / failed", $"{N(RecoveryRequests)} / {N(RecoveryFailures)}");
         Row("service kills (SIGKILL)", N(ServiceKills));
         Row("gateway restarts SIGKILL / SIGTERM", $"{GatewayKills} / {GatewayTerms} (longest drain {LongestDrainSeconds:0.00} s)");
-        Row("gateway fds before / after", $"{GatewayFdsBefore} / {GatewayFdsAfter}");
+        Row("gateway fds before / after (no code)", $"{GatewayFdsBefore} / {GatewayFdsAfter}");
         Row("  before", GatewayFdsBeforeDetail);
         Row("  after", GatewayFdsAfterDetail);
         Row("gateway children before / after", $"{GatewayChildrenBefore} / {GatewayChildrenAfter}");
         Row("zombies", Zombies.ToString(CultureInfo.InvariantCulture));
-        Row("driver fds before / after", $"{DriverFdsBefore} / {DriverFdsAfter}");
+        Row("driver fds before / after (no code)", $"{DriverFdsBefore} / {DriverFdsAfter}");
         Row("crashes", Crashes.Count.ToString(CultureInfo.InvariantCulture));
         Row("total time", $"{TotalSeconds:0.0} s");
         sb.Append('\n');
         foreach (string e in Examples)
         {
             sb.Append("example: ").Append(e).Append('\n');
+        }
+
+        foreach (string g in GatewayFdsGrown)
+        {
+            sb.Append("gateway descriptors grown: ").Append(g).Append('\n');
+        }
+
+        foreach (string g in DriverFdsGrown)
+        {
+            sb.Append("driver descriptors grown: ").Append(g).Append('\n');
         }
 
         foreach (string c in Crashes.Concat(ChaosFailures))
