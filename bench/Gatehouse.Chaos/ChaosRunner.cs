@@ -30,6 +30,9 @@ internal static class ChaosRunner
         var cluster = ChaosCluster.Create(options.GatehouseDll, options.Services, clientIdentity, Say);
         var ledger = new CallLedger();
         CallPlan Plan(long id) => CallPlan.For(options.Seed, id, options.ExecShare);
+        // The chaos stops with the run or on Ctrl-C, and always before the cluster is torn down.
+        using var chaosStop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        Task chaos = Task.CompletedTask;
         try
         {
             await cluster.StartAsync();
@@ -63,12 +66,12 @@ internal static class ChaosRunner
 
             // Chaos.
             var monkey = new ChaosMonkey(cluster, options, Say);
-            using var chaosStop = new CancellationTokenSource();
-            var chaos = monkey.RunAsync(chaosStop.Token);
+            chaos = monkey.RunAsync(chaosStop.Token);
             var chaosClock = Stopwatch.StartNew();
             long chaosFirst = ledger.Started;
             workers.Resume();
             long lastStarted = ledger.Started;
+            long lastFailed = 0;
             var lastTime = chaosClock.Elapsed;
             while (chaosClock.Elapsed < options.Duration && !(options.Requests is { } max && ledger.Started >= max) && !chaos.IsCompleted)
             {
@@ -78,13 +81,27 @@ internal static class ChaosRunner
                     Say($"OVERDUE: call {id} ({Plan(id)}) in flight for {age.TotalSeconds:0} s");
                 }
 
+                foreach (string first in ledger.TakeFirsts())
+                {
+                    Say(first);
+                }
+
                 if (chaosClock.Elapsed - lastTime >= options.ProgressInterval)
                 {
                     var now = chaosClock.Elapsed;
                     double rate = (ledger.Started - lastStarted) / (now - lastTime).TotalSeconds;
+                    long failed = ledger.Ended - ledger.Ok;
                     Say($"{ledger.Started - chaosFirst} calls under chaos ({rate:0}/s), ok {ledger.Ok}, in flight {ledger.InFlight}, " +
-                        $"service kills {monkey.ServiceKills}, gateway restarts {monkey.GatewayKills + monkey.GatewayTerms}");
+                        $"service kills {monkey.ServiceKills}, gateway restarts {monkey.GatewayKills + monkey.GatewayTerms}; " +
+                        string.Join(", ", ledger.Kinds().Where(k => k.Key != "ok").Select(k => $"{k.Key} {k.Value}")));
+                    if (failed - lastFailed > (ledger.Started - lastStarted) / 10)
+                    {
+                        // More than one call in ten failed in this interval: show what the gateway thinks.
+                        Say("gateway services:\n" + await GatewayServicesAsync(client));
+                    }
+
                     lastStarted = ledger.Started;
+                    lastFailed = failed;
                     lastTime = now;
                 }
             }
@@ -143,7 +160,24 @@ internal static class ChaosRunner
         }
         finally
         {
+            await chaosStop.CancelAsync();
+            await chaos;
             await cluster.DisposeAsync();
+        }
+    }
+
+    /// <summary>The gateway's <c>gatehouse services</c> (admin): each registered service with its outstanding requests.</summary>
+    private static async Task<string> GatewayServicesAsync(GatehouseClient client)
+    {
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            var result = await client.CallAsync(new CallRequest("services") { Domain = "gatehouse" }, cts.Token);
+            return result.StdoutText + (result.Succeeded ? string.Empty : result.Status.ToString());
+        }
+        catch (Exception ex)
+        {
+            return $"({ex.GetType().Name}: {ex.Message})";
         }
     }
 

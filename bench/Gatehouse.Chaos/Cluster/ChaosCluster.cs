@@ -67,7 +67,7 @@ internal sealed class ChaosCluster : IAsyncDisposable
 
     /// <summary>
     /// Prepares the directory: the gateway's identity and authorized peers (the client, as client
-    /// of the <c>chaos</c> and default domains; each service, as service of <c>chaos</c>), the exec
+    /// of the <c>chaos</c> and default domains and admin, to read the gateway's view of its services; each service, as service of <c>chaos</c>), the exec
     /// script and the remctl.conf that serves it.
     /// </summary>
     public static ChaosCluster Create(string? cliDll, int services, PeerIdentity client, Action<string> say)
@@ -86,7 +86,7 @@ internal sealed class ChaosCluster : IAsyncDisposable
         }
 
         string authorized = Path.Combine(cluster.StateDirectory, "authorized_peers");
-        AuthorizedPeers.Upsert(authorized, new PeerGrant(client.Fingerprint, "chaos-client", PeerRoles.Client, [ChaosServiceRole.Domain, "default"]));
+        AuthorizedPeers.Upsert(authorized, new PeerGrant(client.Fingerprint, "chaos-client", PeerRoles.Client | PeerRoles.Admin, [ChaosServiceRole.Domain, "default"]));
         foreach (var slot in cluster._slots)
         {
             using var identity = PeerIdentity.LoadOrCreate(slot.IdentityDirectory, "chaos-service", out _);

@@ -20,6 +20,7 @@ internal sealed class CallLedger
     private readonly ConcurrentDictionary<long, long> _inFlight = new();
     private readonly ConcurrentDictionary<long, byte> _overdue = new();
     private readonly ConcurrentDictionary<string, StrongBox> _kinds = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _firsts = new();
     private long _next;
     private long _ended;
     private long _ok;
@@ -48,8 +49,11 @@ internal sealed class CallLedger
         return id;
     }
 
-    /// <summary>Records the one end of <paramref name="id"/>; returns false (and counts it) if it had already ended.</summary>
-    public bool End(long id, string kind, bool ok)
+    /// <summary>
+    /// Records the one end of <paramref name="id"/>; returns false (and counts it) if it had already
+    /// ended. The first call of each kind keeps <paramref name="detail"/> (the status message) for <see cref="TakeFirsts"/>.
+    /// </summary>
+    public bool End(long id, string kind, bool ok, string? detail = null)
     {
         if (_outcomes.SetIfZero(id, ok ? EndedOk : EndedFailed) != 0)
         {
@@ -69,8 +73,33 @@ internal sealed class CallLedger
             Interlocked.Increment(ref _ok);
         }
 
-        Interlocked.Increment(ref _kinds.GetOrAdd(kind, static _ => new StrongBox()).Value);
+        if (!_kinds.TryGetValue(kind, out var box))
+        {
+            box = new StrongBox();
+            if (_kinds.TryAdd(kind, box))
+            {
+                _firsts.Enqueue($"first {kind}: call {id}: {detail}");
+            }
+            else
+            {
+                box = _kinds[kind];
+            }
+        }
+
+        Interlocked.Increment(ref box.Value);
         return true;
+    }
+
+    /// <summary>Lines about kinds of end seen for the first time since the last call (the first call of each kind and its message).</summary>
+    public List<string> TakeFirsts()
+    {
+        var list = new List<string>();
+        while (_firsts.TryDequeue(out string? line))
+        {
+            list.Add(line);
+        }
+
+        return list;
     }
 
     /// <summary>The outcome byte of <paramref name="id"/>: 0 (not ended), <see cref="EndedOk"/> or <see cref="EndedFailed"/>.</summary>

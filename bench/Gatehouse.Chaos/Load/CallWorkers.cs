@@ -76,12 +76,12 @@ internal sealed class CallWorkers
 
             long id = _ledger.Start();
             var plan = _plan(id);
-            var (kind, ok) = await CallOnceAsync(plan);
-            _ledger.End(id, kind, ok);
+            var (kind, ok, detail) = await CallOnceAsync(plan);
+            _ledger.End(id, kind, ok, detail);
         }
     }
 
-    private async Task<(string Kind, bool Ok)> CallOnceAsync(CallPlan plan)
+    private async Task<(string Kind, bool Ok, string Detail)> CallOnceAsync(CallPlan plan)
     {
         string id = plan.Id.ToString(CultureInfo.InvariantCulture);
         var request = plan.Target == CallTarget.Exec
@@ -114,11 +114,12 @@ internal sealed class CallWorkers
                 stdout = result.Stdout;
             }
 
-            return Classify(status, stdout, id);
+            var (kind, ok) = Classify(status, stdout, id);
+            return (kind, ok, ok ? string.Empty : $"{plan}: {status}; stdout {stdout.Length} bytes");
         }
         catch (Exception ex)
         {
-            return ("exception:" + ex.GetType().Name, false);
+            return ("exception:" + ex.GetType().Name, false, $"{plan}: {ex.Message}");
         }
     }
 

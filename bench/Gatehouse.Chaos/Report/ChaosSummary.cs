@@ -193,11 +193,11 @@ public sealed record ChaosSummary
     public string Table()
     {
         var sb = new StringBuilder();
-        void Row(string name, string value) => sb.Append(CultureInfo.InvariantCulture, $"| {name,-34} | {value,-48} |\n");
+        void Row(string name, string value) => sb.Append(CultureInfo.InvariantCulture, $"| {name,-36} | {value,-52} |\n");
         static string N(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
         sb.Append('\n');
         Row("chaos soak", $"seed {Seed}, {Services} services, {Concurrency} in flight");
-        sb.Append("|------------------------------------|--------------------------------------------------|\n");
+        sb.Append("|--------------------------------------|------------------------------------------------------|\n");
         Row("requests (warm-up+chaos+recovery)", $"{N(Requests)} ({N(WarmupRequests)} + {N(ChaosRequests)} + {N(RecoveryRequests)})");
         Row("under chaos", $"{ChaosSeconds:0.0} s, {ChaosRate:N0} calls/s");
         Row("ended", N(Ended));
