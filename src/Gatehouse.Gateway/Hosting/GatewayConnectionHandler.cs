@@ -78,6 +78,14 @@ internal sealed class GatewayConnectionHandler : ConnectionHandler
         {
             await mux.StartAsync(connection.ConnectionClosed).ConfigureAwait(false);
             Log.PeerConnected(_runtime.Logger, session.Describe(), grant.Name, grant.RolesText);
+            if (_runtime.IsDraining)
+            {
+                // Accepted between the start of the drain and the close of the listener: the drain's
+                // snapshot of sessions may have missed this one, so it goes away now. Otherwise the
+                // peer would keep sending requests to a gateway whose services have left (each
+                // failing as an unknown command) and hold the shutdown open until its timeout.
+                mux.GoAway(ErrorCode.NoError, "Gateway shutting down");
+            }
             await mux.Completion.ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is TimeoutException or ConnectionClosedException or ConnectionRefusedException or OperationCanceledException)
