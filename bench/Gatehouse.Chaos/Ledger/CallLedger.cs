@@ -51,7 +51,7 @@ internal sealed class CallLedger
 
     /// <summary>
     /// Records the one end of <paramref name="id"/>; returns false (and counts it) if it had already
-    /// ended. The first call of each kind keeps <paramref name="detail"/> (the status message) for <see cref="TakeFirsts"/>.
+    /// ended. The first failed call of each kind keeps <paramref name="detail"/> (the status message) for <see cref="TakeFirsts"/>.
     /// </summary>
     public bool End(long id, string kind, bool ok, string? detail = null)
     {
@@ -76,13 +76,13 @@ internal sealed class CallLedger
         if (!_kinds.TryGetValue(kind, out var box))
         {
             box = new StrongBox();
-            if (_kinds.TryAdd(kind, box))
-            {
-                _firsts.Enqueue($"first {kind}: call {id}: {detail}");
-            }
-            else
+            if (!_kinds.TryAdd(kind, box))
             {
                 box = _kinds[kind];
+            }
+            else if (!ok)
+            {
+                _firsts.Enqueue($"first {kind}: call {id}: {detail}");
             }
         }
 
