@@ -112,7 +112,9 @@ internal static class ChaosRunner
             await chaos;
             Say($"chaos stopped after {chaosTime.TotalSeconds:0} s and {chaosCalls} calls; {cluster}");
 
-            // Recovery: the whole cluster again; every call started from here on must succeed.
+            // Recovery: the whole cluster again; every call started from here on must succeed
+            // (also when --requests was reached: these calls come on top).
+            workers.Limit = null;
             long recoveryFirst = ledger.Started;
             await Task.Delay(RecoveryLoad, cancel);
             workers.Pause();

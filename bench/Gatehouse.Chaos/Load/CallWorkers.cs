@@ -33,7 +33,11 @@ internal sealed class CallWorkers
         _options = options;
         _plan = plan;
         _workers = new Task[options.Concurrency];
+        Limit = options.Requests;
     }
+
+    /// <summary>No call starts once the ledger has handed out this many ids (null: no limit). Starts as <c>--requests</c>.</summary>
+    public long? Limit { get; set; }
 
     /// <summary>Starts the workers (paused until <see cref="Resume"/>).</summary>
     public void Start()
@@ -69,9 +73,16 @@ internal sealed class CallWorkers
         while (true)
         {
             await _open.Task;
-            if (_stop.IsCancellationRequested || (_options.Requests is { } max && _ledger.Started >= max))
+            if (_stop.IsCancellationRequested)
             {
                 return;
+            }
+
+            if (Limit is { } max && _ledger.Started >= max)
+            {
+                // The run's request count is reached: idle until the runner lifts the limit (recovery) or stops.
+                await Task.Delay(20);
+                continue;
             }
 
             long id = _ledger.Start();
