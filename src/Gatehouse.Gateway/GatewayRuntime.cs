@@ -74,6 +74,18 @@ public sealed class GatewayRuntime
     /// <summary>Live sessions by id.</summary>
     public ConcurrentDictionary<long, PeerSession> Sessions { get; } = new();
 
+    private int _draining;
+
+    /// <summary>
+    /// True once shutdown began. Kestrel still accepts connections for a moment after that (until
+    /// its listeners are unbound), so a connection that arrives then is sent GOAWAY as soon as it is
+    /// up, like the ones open when the drain began.
+    /// </summary>
+    public bool IsDraining => Volatile.Read(ref _draining) != 0;
+
+    /// <summary>Marks the gateway as draining (before the live sessions are told to go away).</summary>
+    internal void BeginDraining() => Interlocked.Exchange(ref _draining, 1);
+
     /// <summary>The addresses actually bound (filled in at start).</summary>
     public IReadOnlyList<string> Listening { get; internal set; } = [];
 

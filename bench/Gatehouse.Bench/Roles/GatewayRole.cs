@@ -1,5 +1,6 @@
-using Gatehouse.Gateway;
+using Gatehouse.Bench.Processes;
 using Gatehouse.Gateway.Hosting;
+using Gatehouse.Gateway;
 using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Bench.Roles;

@@ -1,3 +1,4 @@
+using Gatehouse.Bench.Processes;
 using NATS.Client.Core;
 
 namespace Gatehouse.Bench.Roles;

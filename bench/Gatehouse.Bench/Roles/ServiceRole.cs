@@ -1,4 +1,5 @@
 using System.Globalization;
+using Gatehouse.Bench.Processes;
 using Gatehouse.Service;
 using Gatehouse.Transport.Connections;
 using Gatehouse.Transport.Security;

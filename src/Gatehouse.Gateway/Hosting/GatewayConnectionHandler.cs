@@ -108,13 +108,27 @@ internal sealed class GatewayConnectionHandler : ConnectionHandler
         }, _runtime.Logger);
         var session = new PeerSession(mux, grant, fingerprint, connection.RemoteEndPoint, _runtime.LoadOf(grant.Name));
         mux.Tag = session;
-        mux.RequestReceived = stream => _runtime.Dispatcher.Dispatch(session, stream);
         _runtime.Sessions[session.Id] = session;
+        // Read after the session is registered: if the drain began before, its snapshot may have
+        // missed this session, so this connection serves nothing (a request that arrives with the
+        // peer's HELLO is refused as not processed) and is sent GOAWAY once it is up.
+        bool arrivedDraining = _runtime.IsDraining;
+        mux.RequestReceived = arrivedDraining
+            ? static stream => stream.Complete(CallStatus.Error(ErrorCode.ShuttingDown, "Gateway shutting down; not processed"))
+            : stream => _runtime.Dispatcher.Dispatch(session, stream);
         using var aborted = connection.ConnectionClosed.Register(static s => _ = ((MuxConnection)s!).AbortAsync(CallStatus.Error(ErrorCode.BackendFailed, "Connection reset")), mux);
         try
         {
             await mux.StartAsync(connection.ConnectionClosed).ConfigureAwait(false);
             Log.PeerConnected(_runtime.Logger, session.Describe(), grant.Name, grant.RolesText);
+            if (arrivedDraining)
+            {
+                // Accepted between the start of the drain and the close of the listener: the drain's
+                // snapshot of sessions may have missed this one, so it goes away now. Otherwise the
+                // peer would keep sending requests to a gateway whose services have left (each
+                // failing as an unknown command) and hold the shutdown open until its timeout.
+                mux.GoAway(ErrorCode.NoError, "Gateway shutting down");
+            }
             await mux.Completion.ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is TimeoutException or ConnectionClosedException or ConnectionRefusedException or OperationCanceledException)

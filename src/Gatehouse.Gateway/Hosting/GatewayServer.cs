@@ -185,8 +185,14 @@ public sealed class GatewayServer : IAsyncDisposable
     /// <summary>Uses <paramref name="identity"/> for new handshakes; existing connections keep theirs.</summary>
     public void RotateCertificate(PeerIdentity identity) => _tls = TlsSettings.ServerOptions(identity);
 
-    private void BeginDrain()
+    /// <summary>
+    /// Shutdown began (SIGTERM, StopAsync): every live session is sent GOAWAY. The flag is set
+    /// first (a full fence), so a connection registered after the snapshot below sees it and is sent
+    /// GOAWAY by its handler instead.
+    /// </summary>
+    internal void BeginDrain()
     {
+        Runtime.BeginDraining();
         var sessions = Runtime.Sessions.Values.ToList();
         Log.Draining(Runtime.Logger, sessions.Count);
         foreach (var session in sessions)

@@ -117,11 +117,13 @@ internal static class NodeFolder
         List<long[][]> items = vectors.Select(v => v.Select(x => new[] { x }).ToArray()).ToList();
         foreach (int d in order)
         {
-            var merged = new Dictionary<string, (long[][] Item, SortedSet<long> Values)>(StringComparer.Ordinal);
-            var keyOrder = new List<string>();
+            // Keyed by the item's other dimensions, compared in place: no key string per item and pass
+            // (those made folding allocate nodes x dimensions^2 strings; found by fuzzing).
+            var merged = new Dictionary<OtherDimensions, (long[][] Item, SortedSet<long> Values)>(items.Count);
+            var keyOrder = new List<OtherDimensions>(items.Count);
             foreach (long[][] item in items)
             {
-                string key = KeyWithout(item, d);
+                var key = new OtherDimensions(item, d);
                 if (!merged.TryGetValue(key, out var entry))
                 {
                     entry = (item, []);
@@ -144,20 +146,45 @@ internal static class NodeFolder
         return items;
     }
 
-    private static string KeyWithout(long[][] item, int skipped)
+    /// <summary>An item seen without one dimension: equal when every other dimension holds the same values.</summary>
+    private readonly struct OtherDimensions(long[][] item, int skipped) : IEquatable<OtherDimensions>
     {
-        var key = new StringBuilder();
-        for (int d = 0; d < item.Length; d++)
+        private readonly long[][] _item = item;
+        private readonly int _skipped = skipped;
+
+        public bool Equals(OtherDimensions other)
         {
-            if (d != skipped)
+            for (int d = 0; d < _item.Length; d++)
             {
-                key.AppendJoin(',', item[d]);
+                if (d != _skipped && !_item[d].AsSpan().SequenceEqual(other._item[d]))
+                {
+                    return false;
+                }
             }
 
-            key.Append('|');
+            return true;
         }
 
-        return key.ToString();
+        public override bool Equals(object? obj) => obj is OtherDimensions other && Equals(other);
+
+        public override int GetHashCode()
+        {
+            var hash = new HashCode();
+            for (int d = 0; d < _item.Length; d++)
+            {
+                if (d != _skipped)
+                {
+                    foreach (long value in _item[d])
+                    {
+                        hash.Add(value);
+                    }
+                }
+
+                hash.Add(-1L);
+            }
+
+            return hash.ToHashCode();
+        }
     }
 
     private static string FormatFirst(NameParts sample, long[][] product, int[] padding)

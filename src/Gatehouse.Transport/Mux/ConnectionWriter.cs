@@ -22,6 +22,7 @@ internal sealed class ConnectionWriter
     private readonly Func<ValueTask> _closeOutput;
     private readonly Action? _abort;
     private readonly Action? _onDrained;
+    private readonly Action? _onBroken;
     private readonly BufferBudget? _budget;
     private FrameBuffer _pending = new();
     private FrameBuffer _sending = new();
@@ -51,8 +52,10 @@ internal sealed class ConnectionWriter
     /// <param name="abort">Tears the transport down at once (ends a send stuck on a peer that does not read).</param>
     /// <param name="onDrained">Called (outside the lock) after a send when a writer had found the buffer full.</param>
     /// <param name="budget">The shared budget DATA bytes are reserved from, if any.</param>
-    public ConnectionWriter(Stream output, Func<ValueTask> closeOutput, Action? abort = null, Action? onDrained = null, BufferBudget? budget = null)
+    /// <param name="onBroken">Called once (outside the lock) when a send fails: the connection must close now, not when its read loop notices.</param>
+    public ConnectionWriter(Stream output, Func<ValueTask> closeOutput, Action? abort = null, Action? onDrained = null, BufferBudget? budget = null, Action? onBroken = null)
     {
+        _onBroken = onBroken;
         _output = output;
         _closeOutput = closeOutput;
         _abort = abort;
@@ -260,10 +263,18 @@ internal sealed class ConnectionWriter
             }
             catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException or NotSupportedException)
             {
-                // The transport is gone; the read loop sees the same and closes the connection.
+                // The transport is gone. Close the connection now: its read loop may not notice for a
+                // long time (a half-open socket), and meanwhile callers would keep opening streams on it.
+                bool first;
                 lock (SyncRoot)
                 {
+                    first = !_broken;
                     _broken = true;
+                }
+
+                if (first)
+                {
+                    _onBroken?.Invoke();
                 }
             }
             finally

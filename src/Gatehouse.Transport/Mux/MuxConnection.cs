@@ -56,7 +56,8 @@ public sealed partial class MuxConnection : IAsyncDisposable
         _logger = logger ?? NullLogger.Instance;
         IsDialer = isDialer;
         _nextLocalId = isDialer ? 1u : 2u;
-        Writer = new ConnectionWriter(transport.Output, transport.CloseOutput, transport.Abort, WakeCreditWaiters, _options.Budget);
+        Writer = new ConnectionWriter(transport.Output, transport.CloseOutput, transport.Abort, WakeCreditWaiters, _options.Budget,
+            onBroken: () => _ = CloseAsync(CallStatus.Error(ErrorCode.BackendFailed, "Connection lost: a write to the peer failed"), sendGoAway: false));
         _connRecvWindow = _options.Settings.ConnectionWindow;
         _lastReadTicks = Environment.TickCount64;
         _idleSinceTicks = _lastReadTicks;

@@ -75,6 +75,9 @@ public sealed class KnownHosts
     /// <summary>Records (or replaces) the pin for <paramref name="hostPort"/>.</summary>
     public void Set(string hostPort, Fingerprint fingerprint)
     {
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(_path))!);
+        // Locked, unique temporary file, fsync, rename (two `gatehouse trust` runs at once both land).
+        using var held = StateFile.Lock(_path);
         var lines = File.Exists(_path) ? File.ReadAllLines(_path).ToList() : [];
         lines.RemoveAll(l =>
         {
@@ -82,9 +85,6 @@ public sealed class KnownHosts
             return parts.Length >= 1 && string.Equals(parts[0], hostPort, StringComparison.OrdinalIgnoreCase);
         });
         lines.Add($"{hostPort} {fingerprint}");
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(_path))!);
-        string tmp = _path + ".tmp";
-        File.WriteAllLines(tmp, lines);
-        File.Move(tmp, _path, overwrite: true);
+        StateFile.Replace(_path, lines, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
     }
 }

@@ -1,12 +1,12 @@
 using System.Runtime.InteropServices;
 
-namespace Gatehouse.Bench.Roles;
+namespace Gatehouse.Bench.Processes;
 
 /// <summary>
 /// What every child role shares: a token that fires when the runner closes our stdin (or dies),
 /// or on SIGTERM/SIGINT, and the <c>READY</c> line the runner waits for.
 /// </summary>
-internal static class RoleHost
+public static class RoleHost
 {
     /// <summary>A token cancelled on stdin EOF, SIGTERM or SIGINT.</summary>
     public static CancellationToken StopToken()

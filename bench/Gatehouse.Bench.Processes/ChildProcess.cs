@@ -14,6 +14,7 @@ public sealed class ChildProcess : IAsyncDisposable
     private readonly TaskCompletionSource<string> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Queue<string> _tail = new();
     private int _stopped;
+    private int _readyLines;
 
     private readonly string? _readyMarker;
 
@@ -90,12 +91,20 @@ public sealed class ChildProcess : IAsyncDisposable
         return Start(role, file, [.. prefix, role, .. arguments]);
     }
 
-    /// <summary>How to run this executable again: the apphost, or <c>dotnet exec Gatehouse.Bench.dll</c>.</summary>
+    /// <summary>How to run this executable again: the apphost, or <c>dotnet exec NAME.dll</c> (the entry assembly).</summary>
     public static (string File, string[] Prefix) SelfCommand()
     {
         string host = Environment.ProcessPath ?? "dotnet";
-        string dll = Path.Combine(AppContext.BaseDirectory, "Gatehouse.Bench.dll");
+        string name = System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name ?? throw new InvalidOperationException("no entry assembly");
+        string dll = Path.Combine(AppContext.BaseDirectory, name + ".dll");
         return Path.GetFileNameWithoutExtension(host) == "dotnet" ? (host, ["exec", dll]) : (host, []);
+    }
+
+    /// <summary>A .NET program (<paramref name="dll"/>) started the way this process was: <c>dotnet exec DLL</c>.</summary>
+    public static (string File, string[] Prefix) DotnetCommand(string dll)
+    {
+        string host = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
+        return (host, ["exec", dll]);
     }
 
     /// <summary>Waits for the <c>READY</c> line and returns what follows it.</summary>
@@ -110,6 +119,9 @@ public sealed class ChildProcess : IAsyncDisposable
             throw new TimeoutException($"{Role} (pid {Pid}) did not become ready in {timeout.TotalSeconds:0} s:\n{Tail}");
         }
     }
+
+    /// <summary>How many <c>READY</c> lines the process has printed (a role may announce readiness again, e.g. after reconnecting).</summary>
+    public int ReadyLines => Volatile.Read(ref _readyLines);
 
     /// <summary>Waits for the process to exit by itself.</summary>
     public async Task<int> WaitExitAsync(TimeSpan timeout)
@@ -140,6 +152,7 @@ public sealed class ChildProcess : IAsyncDisposable
 
         if (line.StartsWith("READY", StringComparison.Ordinal))
         {
+            Interlocked.Increment(ref _readyLines);
             _ready.TrySetResult(line.Length > 6 ? line[6..] : string.Empty);
             return;
         }
@@ -155,6 +168,88 @@ public sealed class ChildProcess : IAsyncDisposable
             if (_tail.Count > 40)
             {
                 _tail.Dequeue();
+            }
+        }
+    }
+
+    /// <summary>True once the process has exited.</summary>
+    public bool HasExited
+    {
+        get
+        {
+            try
+            {
+                return _process.HasExited;
+            }
+            catch (InvalidOperationException)
+            {
+                return true;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sends SIGKILL (chaos: the process gets no chance to clean up) and waits for it to be reaped.
+    /// </summary>
+    public void KillNow(TimeSpan wait)
+    {
+        Interlocked.Exchange(ref _stopped, 1);
+        try
+        {
+            NativeSignals.Send(_process.Id, NativeSignals.SigKill);
+            _process.WaitForExit((int)wait.TotalMilliseconds);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone and reaped.
+        }
+        finally
+        {
+            ProcessRegistry.Remove(this);
+        }
+    }
+
+    /// <summary>
+    /// Sends SIGTERM and waits up to <paramref name="grace"/> for the process to exit; then SIGKILL.
+    /// Returns true when it exited on SIGTERM alone.
+    /// </summary>
+    public bool TerminateNow(TimeSpan grace)
+    {
+        Interlocked.Exchange(ref _stopped, 1);
+        try
+        {
+            NativeSignals.Terminate(_process.Id);
+            if (_process.WaitForExit((int)grace.TotalMilliseconds))
+            {
+                return true;
+            }
+
+            NativeSignals.Send(_process.Id, NativeSignals.SigKill);
+            _process.WaitForExit(5000);
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return true;
+        }
+        finally
+        {
+            ProcessRegistry.Remove(this);
+        }
+    }
+
+    /// <summary>The exit code, or null while the process runs.</summary>
+    public int? ExitCode
+    {
+        get
+        {
+            try
+            {
+                return _process.HasExited ? _process.ExitCode : null;
+            }
+            catch (InvalidOperationException)
+            {
+                return null;
             }
         }
     }
