@@ -68,33 +68,6 @@ public class BenchSmokeTests
         }
     }
 
-    private static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(string dll, string[] args, TimeSpan timeout)
-    {
-        // The host running this test is normally dotnet itself; fall back to dotnet on PATH.
-        string host = Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet" ? Environment.ProcessPath! : "dotnet";
-        var info = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add("exec");
-        info.ArgumentList.Add(dll);
-        foreach (string a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            // Stop only the process this test started, by its PID; the bench stops its own children on SIGTERM/exit.
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"bench did not finish in {timeout.TotalSeconds:0} s:\n{await stderr}");
-        }
-
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    private static Task<(int Exit, string Stdout, string Stderr)> RunAsync(string dll, string[] args, TimeSpan timeout) =>
+        Gatehouse.Bench.Processes.DotnetExec.RunAsync(dll, args, timeout);
 }

@@ -43,9 +43,24 @@ public sealed record LeakSnapshot(int GatewayPid, FdCounts? GatewayFds, int Gate
         GC.Collect();
         var all = ProcTable.All();
         int self = Environment.ProcessId;
-        var children = all.Where(p => p.ParentPid == gatewayPid).ToList();
+        // The gateway's exec watchdog (OrphanGuard, argv[0] "gatehouse-orphan-guard") lives as long as
+        // the gateway by design; every other child is a leak.
+        var children = all.Where(p => p.ParentPid == gatewayPid && !IsOrphanGuard(p.Pid)).ToList();
         int zombies = all.Count(p => p.State == 'Z' && (p.ParentPid == gatewayPid || p.ParentPid == self));
         return new LeakSnapshot(gatewayPid, ProcTable.Fds(gatewayPid), children.Count, ProcTable.Fds(self), zombies,
             children.Select(c => $"{c.Pid} {c.Name} {c.State}").ToList(), ProcTable.FdTargets(gatewayPid), ProcTable.FdTargets(self));
+    }
+
+    private static bool IsOrphanGuard(int pid)
+    {
+        try
+        {
+            string cmdline = File.ReadAllText($"/proc/{pid}/cmdline");
+            return cmdline.StartsWith("gatehouse-orphan-guard\0", StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false; // gone meanwhile
+        }
     }
 }
