@@ -19,16 +19,7 @@ public static class ProcStat
     /// <param name="includeChildren">Adds the CPU of waited-for children (remctld forks per command).</param>
     public static CpuSample? Read(int pid, bool includeChildren = false)
     {
-        string text;
-        try
-        {
-            text = File.ReadAllText($"/proc/{pid}/stat");
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException)
+        if (ReadText(pid) is not { } text)
         {
             return null;
         }
@@ -66,5 +57,18 @@ public static class ProcStat
         }
 
         return double.NaN;
+    }
+
+    /// <summary>The text of <c>/proc/PID/stat</c>, or null when the process is gone or not readable.</summary>
+    internal static string? ReadText(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/stat");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 }

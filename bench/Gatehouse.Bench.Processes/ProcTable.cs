@@ -141,16 +141,7 @@ public static class ProcTable
     /// <summary>One process's entry, or null when it is gone.</summary>
     public static ProcEntry? Read(int pid)
     {
-        string text;
-        try
-        {
-            text = File.ReadAllText($"/proc/{pid}/stat");
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException)
+        if (ProcStat.ReadText(pid) is not { } text)
         {
             return null;
         }

@@ -34,6 +34,35 @@ public static class ProcessRegistry
         }
     }
 
+    /// <summary>
+    /// Runs a runner's main body: Ctrl-C cancels its token (so it unwinds and every child is stopped
+    /// by PID), process exit and the end of the run stop whatever is left. An interrupted run calls
+    /// <paramref name="onInterrupted"/> and returns 130.
+    /// </summary>
+    public static async Task<int> RunAsync(Func<CancellationToken, Task<int>> run, Action onInterrupted)
+    {
+        using var cts = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cts.Cancel();
+        };
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => StopAll();
+        try
+        {
+            return await run(cts.Token);
+        }
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        {
+            onInterrupted();
+            return 130;
+        }
+        finally
+        {
+            StopAll();
+        }
+    }
+
     /// <summary>Stops every process still running, newest first, then runs the cleanups.</summary>
     public static void StopAll()
     {

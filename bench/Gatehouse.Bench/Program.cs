@@ -35,24 +35,4 @@ catch (ArgumentException ex)
     return 2;
 }
 
-using var cts = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
-{
-    // Let the runner unwind so every child is stopped by PID in the finally below.
-    e.Cancel = true;
-    cts.Cancel();
-};
-AppDomain.CurrentDomain.ProcessExit += (_, _) => ProcessRegistry.StopAll();
-try
-{
-    return await BenchRunner.RunAsync(options, cts.Token);
-}
-catch (OperationCanceledException) when (cts.IsCancellationRequested)
-{
-    BenchRunner.Progress("interrupted");
-    return 130;
-}
-finally
-{
-    ProcessRegistry.StopAll();
-}
+return await ProcessRegistry.RunAsync(token => BenchRunner.RunAsync(options, token), static () => BenchRunner.Progress("interrupted"));

@@ -21,29 +21,15 @@ catch (ArgumentException ex)
     return 2;
 }
 
-using var cts = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
+return await ProcessRegistry.RunAsync(async token =>
 {
-    // Unwind so that every child is stopped by PID.
-    e.Cancel = true;
-    cts.Cancel();
-};
-AppDomain.CurrentDomain.ProcessExit += (_, _) => ProcessRegistry.StopAll();
-try
-{
-    return await ChaosRunner.RunAsync(options, cts.Token);
-}
-catch (OperationCanceledException) when (cts.IsCancellationRequested)
-{
-    Console.Error.WriteLine("Gatehouse.Chaos: interrupted");
-    return 130;
-}
-catch (Exception ex) when (ex is FileNotFoundException or TimeoutException)
-{
-    Console.Error.WriteLine("Gatehouse.Chaos: " + ex.Message);
-    return 3;
-}
-finally
-{
-    ProcessRegistry.StopAll();
-}
+    try
+    {
+        return await ChaosRunner.RunAsync(options, token);
+    }
+    catch (Exception ex) when (ex is FileNotFoundException or TimeoutException)
+    {
+        Console.Error.WriteLine("Gatehouse.Chaos: " + ex.Message);
+        return 3;
+    }
+}, static () => Console.Error.WriteLine("Gatehouse.Chaos: interrupted"));

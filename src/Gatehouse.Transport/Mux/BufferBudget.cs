@@ -72,15 +72,6 @@ public sealed class BufferBudget
         }
     }
 
-    /// <summary>Gives back bytes reserved but not used, without waking anyone (the caller still holds the writer lock).</summary>
-    internal void Unreserve(int bytes)
-    {
-        if (bytes > 0)
-        {
-            Interlocked.Add(ref _used, -bytes);
-        }
-    }
-
     /// <summary>Wakes <paramref name="connection"/>'s writers once another connection frees room.</summary>
     internal void WaitForRoom(MuxConnection connection)
     {
