@@ -23,6 +23,14 @@ public sealed class BrokenWriterTests
         await input.Writer.FlushAsync();
         await started;
 
+        // Our HELLO may still be waiting for its flush (queued to the thread pool): let it go out first.
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (connection.OutboundQueued > 0)
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), "HELLO was never sent");
+            await Task.Delay(10);
+        }
+
         output.Fail = true;
         var stream = await connection.OpenStreamAsync(new RequestHeader { Domain = "d", Command = "c" }, endStream: true);
 
