@@ -1,7 +1,10 @@
 using System.Collections.Concurrent;
+using System.Collections.Immutable;
 using System.Reflection;
 using Gatehouse.Gateway.Authorization;
-using Gatehouse.Gateway.Dispatch;
+using Gatehouse.Gateway.Backends;
+using Gatehouse.Gateway.Hosting;
+using Gatehouse.Gateway.Pipeline.Targets;
 using Gatehouse.Gateway.Routing;
 using Gatehouse.Transport.Security;
 using Microsoft.Extensions.Logging;
@@ -14,7 +17,7 @@ namespace Gatehouse.Gateway;
 /// </summary>
 public sealed class GatewayRuntime
 {
-    private readonly List<ICommandBackend> _backends = [];
+    private ImmutableArray<ICommandBackend> _backends = [];
     private readonly ConcurrentDictionary<string, PrincipalLoad> _principals = new(StringComparer.Ordinal);
     private long _requests;
     private long _inFlight;
@@ -36,7 +39,6 @@ public sealed class GatewayRuntime
         AddressConnections = new Commands.Limits.KeyedLimiter("connections", 0, limits.MaxConnectionsPerAddress);
         PeerConnections = new Commands.Limits.KeyedLimiter("connections", 0, limits.MaxConnectionsPerPeer);
         Refusals = new Hosting.RefusalLog(logger);
-        Dispatcher = new RequestDispatcher(this);
         CheckStateDirectory(always: true);
         ReportAuthorizedFile();
     }
@@ -69,10 +71,8 @@ public sealed class GatewayRuntime
 
     public RouteTable Routes { get; }
 
-    internal RequestDispatcher Dispatcher { get; }
-
-    /// <summary>Live sessions by id.</summary>
-    public ConcurrentDictionary<long, PeerSession> Sessions { get; } = new();
+    /// <summary>Live native sessions.</summary>
+    public SessionRegistry Sessions { get; } = new();
 
     private int _draining;
 
@@ -91,25 +91,17 @@ public sealed class GatewayRuntime
 
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
 
-    /// <summary>Configured command backends (exec, ZeroMQ), tried after registered services.</summary>
-    public IReadOnlyList<ICommandBackend> Backends
-    {
-        get
-        {
-            lock (_backends)
-            {
-                return [.. _backends];
-            }
-        }
-    }
+    /// <summary>
+    /// Configured command backends (exec, ZeroMQ), tried in this order after attached services.
+    /// Immutable: a request reads the array it started with, and adding one (at start-up) swaps it.
+    /// </summary>
+    public ImmutableArray<ICommandBackend> Backends => _backends;
 
     /// <summary>Adds a backend.</summary>
     public void AddBackend(ICommandBackend backend)
     {
-        lock (_backends)
-        {
-            _backends.Add(backend);
-        }
+        ArgumentNullException.ThrowIfNull(backend);
+        ImmutableInterlocked.Update(ref _backends, static (list, b) => list.Add(b), backend);
     }
 
     internal void RequestStarted()
@@ -236,7 +228,7 @@ public sealed class GatewayRuntime
         }
 
         int revoked = 0;
-        foreach (var session in Sessions.Values)
+        foreach (var session in Sessions.Snapshot())
         {
             var current = Authorized.Find(session.Fingerprint);
             if (current is null || current.ToLine() != session.Grant.ToLine())

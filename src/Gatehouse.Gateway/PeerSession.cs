@@ -20,7 +20,15 @@ public sealed class PeerSession
         Id = Interlocked.Increment(ref s_nextId);
         RemoteAddress = remote is IPEndPoint ip ? ip.Address.ToString() : string.Empty;
         FingerprintText = fingerprint.ToString();
+        Endpoint = new Routing.ServiceEndpoint(connection, Describe());
+        Caller = new Pipeline.Caller(this);
     }
+
+    /// <summary>Where requests for the services this peer registers are sent (its connection).</summary>
+    public Routing.ServiceEndpoint Endpoint { get; }
+
+    /// <summary>This peer as the request pipeline sees it (made once per connection).</summary>
+    public Pipeline.Caller Caller { get; }
 
     /// <summary>Requests in progress for this peer's principal, over all its sessions.</summary>
     public PrincipalLoad Load { get; }

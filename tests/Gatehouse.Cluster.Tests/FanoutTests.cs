@@ -109,7 +109,7 @@ public class FanoutTests(ITestOutputHelper output)
         foreach (var gw in cluster.Gateways)
         {
             // Three rounds of calls, one session of the admin identity per gateway: the connection was reused.
-            Assert.Single(gw.Server.Runtime.Sessions.Values, s => s.Grant.Name == "admin");
+            Assert.Single(gw.Server.Runtime.Sessions.Snapshot(), s => s.Grant.Name == "admin");
         }
 
         Assert.Equal(3, cluster.Requests(0));

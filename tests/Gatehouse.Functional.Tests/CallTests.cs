@@ -73,6 +73,6 @@ public class CallTests
             Assert.Equal((i * i).ToString(), results[i].StdoutText);
         }
 
-        Assert.Single(gw.Server.Runtime.Sessions.Values, s => s.Grant.Name == "alice");
+        Assert.Single(gw.Server.Runtime.Sessions.Snapshot(), s => s.Grant.Name == "alice");
     }
 }

@@ -1,5 +1,6 @@
 using Gatehouse.Gateway.Authorization;
-using Gatehouse.Gateway.Dispatch;
+using Gatehouse.Gateway.Backends;
+using Gatehouse.Gateway.Pipeline;
 using Gatehouse.Gateway.Hosting;
 using Gatehouse.Protocol;
 using Gatehouse.Transport.Mux;
@@ -124,7 +125,7 @@ public sealed class GatewayFaultTests : IDisposable
     {
         public bool Handles(string domain, string command) => false;
 
-        public Task<CallStatus> ExecuteAsync(PeerSession caller, RequestHeader forwarded, MuxStream stream, CancellationToken cancellationToken) =>
+        public Task<CallStatus> ExecuteAsync(GatewayRequest request, CancellationToken cancellationToken) =>
             throw new NotSupportedException();
 
         public string? Reload() => throw new InvalidOperationException("injected reload fault");

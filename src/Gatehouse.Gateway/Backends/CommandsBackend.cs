@@ -1,8 +1,7 @@
 using Gatehouse.Commands;
 using Gatehouse.Commands.Configuration;
-using Gatehouse.Gateway.Dispatch;
+using Gatehouse.Gateway.Pipeline;
 using Gatehouse.Protocol;
-using Gatehouse.Transport.Mux;
 using Gatehouse.ZeroMq;
 using Microsoft.Extensions.Logging;
 
@@ -37,7 +36,7 @@ public sealed class CommandsBackend : ICommandBackend, IAsyncDisposable
     /// <summary>The configuration file.</summary>
     public string Path => _path;
 
-    /// <summary>The runner for the current configuration (the remctl front door uses it too).</summary>
+    /// <summary>The runner for the current configuration.</summary>
     public CommandRunner Runner => _runner;
 
     private CommandRunner CreateRunner(CommandConfiguration configuration)
@@ -71,11 +70,11 @@ public sealed class CommandsBackend : ICommandBackend, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async Task<CallStatus> ExecuteAsync(PeerSession caller, RequestHeader forwarded, MuxStream stream, CancellationToken cancellationToken)
+    public async Task<CallStatus> ExecuteAsync(GatewayRequest request, CancellationToken cancellationToken)
     {
-        var invocation = OutcomeMapping.ToInvocation(forwarded);
-        await using var stdin = new MuxInputStream(stream, cancellationToken);
-        var outcome = await _runner.RunAsync(invocation, stdin, new StreamCommandOutput(stream), cancellationToken).ConfigureAwait(false);
+        var invocation = OutcomeMapping.ToInvocation(request);
+        await using var stdin = request.OpenInput(cancellationToken);
+        var outcome = await _runner.RunAsync(invocation, stdin, request, cancellationToken).ConfigureAwait(false);
         return OutcomeMapping.ToStatus(outcome);
     }
 

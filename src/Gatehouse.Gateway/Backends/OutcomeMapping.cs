@@ -1,5 +1,6 @@
 using System.Globalization;
 using Gatehouse.Commands;
+using Gatehouse.Gateway.Pipeline;
 using Gatehouse.Protocol;
 using Gatehouse.Remctl;
 
@@ -34,18 +35,19 @@ internal static class OutcomeMapping
             : new RemctlOutcome.Failed(RemctlError.Internal, $"{status.Message} (gatehouse error {status.Code.ToString(CultureInfo.InvariantCulture)})");
     }
 
-    /// <summary>Reads the invocation the command library needs from a forwarded header.</summary>
-    public static CommandInvocation ToInvocation(RequestHeader forwarded)
+    /// <summary>The invocation the command library needs: the request's command and arguments, and who sent it.</summary>
+    public static CommandInvocation ToInvocation(GatewayRequest request)
     {
-        DateTimeOffset? expires = long.TryParse(forwarded.GetMetadata("REMOTE_EXPIRES"), NumberStyles.None, CultureInfo.InvariantCulture, out long secs)
-            ? DateTimeOffset.FromUnixTimeSeconds(secs)
-            : null;
+        var caller = request.Caller;
         return new CommandInvocation(
-            forwarded.Command,
-            forwarded.Arguments,
-            forwarded.GetMetadata("REMOTE_USER") ?? string.Empty,
-            forwarded.GetMetadata("REMOTE_ADDR"),
-            forwarded.GetMetadata("REMOTE_HOST"),
-            expires);
+            request.Header.Command,
+            request.Header.Arguments,
+            caller.Name,
+            caller.Address.Length > 0 ? caller.Address : null,
+            null,
+            caller.Expires)
+        {
+            Anonymous = caller.IsAnonymous,
+        };
     }
 }

@@ -20,8 +20,13 @@ namespace Gatehouse.Gateway.Hosting;
 internal sealed class GatewayConnectionHandler : ConnectionHandler
 {
     private readonly GatewayRuntime _runtime;
+    private readonly FrontDoors.NativeFrontDoor _frontDoor;
 
-    public GatewayConnectionHandler(GatewayRuntime runtime) => _runtime = runtime;
+    public GatewayConnectionHandler(GatewayRuntime runtime, FrontDoors.NativeFrontDoor frontDoor)
+    {
+        _runtime = runtime;
+        _frontDoor = frontDoor;
+    }
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
@@ -108,14 +113,12 @@ internal sealed class GatewayConnectionHandler : ConnectionHandler
         }, _runtime.Logger);
         var session = new PeerSession(mux, grant, fingerprint, connection.RemoteEndPoint, _runtime.LoadOf(grant.Name));
         mux.Tag = session;
-        _runtime.Sessions[session.Id] = session;
+        _runtime.Sessions.Add(session);
         // Read after the session is registered: if the drain began before, its snapshot may have
         // missed this session, so this connection serves nothing (a request that arrives with the
         // peer's HELLO is refused as not processed) and is sent GOAWAY once it is up.
         bool arrivedDraining = _runtime.IsDraining;
-        mux.RequestReceived = arrivedDraining
-            ? static stream => stream.Complete(CallStatus.Error(ErrorCode.ShuttingDown, "Gateway shutting down; not processed"))
-            : stream => _runtime.Dispatcher.Dispatch(session, stream);
+        mux.RequestReceived = _frontDoor.HandlerFor(session, arrivedDraining);
         using var aborted = connection.ConnectionClosed.Register(static s => _ = ((MuxConnection)s!).AbortAsync(CallStatus.Error(ErrorCode.BackendFailed, "Connection reset")), mux);
         try
         {
@@ -137,8 +140,8 @@ internal sealed class GatewayConnectionHandler : ConnectionHandler
         }
         finally
         {
-            _runtime.Sessions.TryRemove(session.Id, out _);
-            _runtime.Routes.RemoveService(session);
+            _runtime.Sessions.Remove(session);
+            _runtime.Routes.RemoveService(session.Endpoint);
             await mux.DisposeAsync().ConfigureAwait(false);
             Log.PeerDisconnected(_runtime.Logger, session.Describe(), mux.CloseReason.Message);
         }

@@ -139,9 +139,12 @@ public sealed class GatewayServer : IAsyncDisposable
             configure?.Invoke(runtime);
             return runtime;
         });
+        // The request pipeline and the front doors that feed it.
+        builder.Services.AddSingleton(sp => new Pipeline.RequestPipeline(sp.GetRequiredService<GatewayRuntime>()));
+        builder.Services.AddSingleton(sp => new FrontDoors.NativeFrontDoor(sp.GetRequiredService<Pipeline.RequestPipeline>()));
         builder.Services.AddSingleton(sp => new Remctl.RemctlConnectionHandler(
             new Remctl.RemctlServerOptions { KeytabPath = options.RemctlKeytab, AcceptorPrincipal = options.RemctlPrincipal },
-            new Backends.RemctlFrontDoor(sp.GetRequiredService<GatewayRuntime>()),
+            new FrontDoors.RemctlFrontDoor(sp.GetRequiredService<GatewayRuntime>(), sp.GetRequiredService<Pipeline.RequestPipeline>()),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<Remctl.RemctlConnectionHandler>()));
         builder.Services.AddSingleton<GatewayConnectionHandler>();
         var app = builder.Build();
@@ -193,12 +196,8 @@ public sealed class GatewayServer : IAsyncDisposable
     internal void BeginDrain()
     {
         Runtime.BeginDraining();
-        var sessions = Runtime.Sessions.Values.ToList();
-        Log.Draining(Runtime.Logger, sessions.Count);
-        foreach (var session in sessions)
-        {
-            session.Connection.GoAway(Protocol.ErrorCode.NoError, "Gateway shutting down");
-        }
+        int count = Runtime.Sessions.GoAwayAll(Protocol.ErrorCode.NoError, "Gateway shutting down");
+        Log.Draining(Runtime.Logger, count);
     }
 
     /// <summary>Stops accepting, sends GOAWAY to every peer, waits for open requests (up to the drain timeout), then stops.</summary>

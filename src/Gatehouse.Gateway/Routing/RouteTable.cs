@@ -3,19 +3,29 @@ using Gatehouse.Protocol;
 namespace Gatehouse.Gateway.Routing;
 
 /// <summary>
-/// Maps (domain, command) to the services registered for it and picks one per request: the live
+/// Maps (domain, command) to the endpoints registered for it and picks one per request: the live
 /// binding with the fewest outstanding requests below its declared concurrency, round-robin among
 /// ties. When all are busy the request waits in a bounded FIFO queue. A registration for command
 /// <c>*</c> takes every command of its domain that has no exact registration.
 /// One lock guards the whole table; every operation under it is short and allocation-light.
+/// Bindings name a <see cref="ServiceEndpoint"/> (where requests go), not the session that
+/// registered it, so anything that accepts request streams can be a target.
 /// </summary>
 public sealed class RouteTable
 {
     private readonly object _lock = new();
     private readonly Dictionary<(string Domain, string Command), Route> _routes = [];
     private readonly int _queueLength;
+    private readonly TimeProvider _time;
 
-    public RouteTable(int queueLength) => _queueLength = queueLength;
+    /// <param name="queueLength">Most requests waiting per route when every endpoint is busy.</param>
+    /// <param name="time">The clock queue timeouts run on (tests pass a fake one); default the system's.</param>
+    public RouteTable(int queueLength, TimeProvider? time = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(queueLength);
+        _queueLength = queueLength;
+        _time = time ?? TimeProvider.System;
+    }
 
     private sealed class Route
     {
@@ -25,7 +35,7 @@ public sealed class RouteTable
     }
 
     /// <summary>Registers (or updates the concurrency of) <paramref name="service"/> for (domain, command).</summary>
-    public ServiceBinding Register(PeerSession service, string domain, string command, int concurrency)
+    public ServiceBinding Register(ServiceEndpoint service, string domain, string command, int concurrency)
     {
         List<(TaskCompletionSource<ServiceBinding?>, ServiceBinding)>? wake = null;
         ServiceBinding binding;
@@ -46,7 +56,7 @@ public sealed class RouteTable
         return binding;
     }
 
-    private static ServiceBinding AddBinding(Route route, PeerSession service, string domain, string command)
+    private static ServiceBinding AddBinding(Route route, ServiceEndpoint service, string domain, string command)
     {
         var binding = new ServiceBinding(service, domain, command, 1);
         route.Bindings.Add(binding);
@@ -55,7 +65,7 @@ public sealed class RouteTable
 
     /// <summary>Removes one registration of <paramref name="service"/>.</summary>
     /// <returns>False when it was not registered.</returns>
-    public bool Unregister(PeerSession service, string domain, string command)
+    public bool Unregister(ServiceEndpoint service, string domain, string command)
     {
         var fail = new List<TaskCompletionSource<ServiceBinding?>>();
         lock (_lock)
@@ -87,7 +97,7 @@ public sealed class RouteTable
     }
 
     /// <summary>Removes every registration of a service whose connection closed.</summary>
-    public void RemoveService(PeerSession service)
+    public void RemoveService(ServiceEndpoint service)
     {
         var fail = new List<TaskCompletionSource<ServiceBinding?>>();
         lock (_lock)
@@ -182,7 +192,7 @@ public sealed class RouteTable
 
         try
         {
-            var binding = await waiter.Task.WaitAsync(maxWait, cancellationToken).ConfigureAwait(false);
+            var binding = await waiter.Task.WaitAsync(maxWait, _time, cancellationToken).ConfigureAwait(false);
             return binding is null
                 ? (null, CallStatus.Error(ErrorCode.Unavailable, $"Every service for {domain}/{command} went away"))
                 : (binding, default);
@@ -230,7 +240,7 @@ public sealed class RouteTable
         for (int i = 0; i < count; i++)
         {
             var b = route.Bindings[(route.Next + i) % count];
-            if (!b.IsLive || b.Outstanding >= b.Concurrency || b.Connection.IsGoingAway)
+            if (!b.IsLive || b.Outstanding >= b.Concurrency || !b.Service.IsAvailable)
             {
                 continue;
             }
@@ -297,7 +307,7 @@ public sealed class RouteTable
         {
             return _routes.OrderBy(r => r.Key.Domain, StringComparer.Ordinal).ThenBy(r => r.Key.Command, StringComparer.Ordinal)
                 .Select(r => new RouteInfo(r.Key.Domain, r.Key.Command, r.Value.Waiters.Count,
-                    r.Value.Bindings.Select(b => new BindingInfo(b.Service.Describe(), b.Concurrency, b.Outstanding, b.Served)).ToList()))
+                    r.Value.Bindings.Select(b => new BindingInfo(b.Service.Name, b.Concurrency, b.Outstanding, b.Served)).ToList()))
                 .ToList();
         }
     }

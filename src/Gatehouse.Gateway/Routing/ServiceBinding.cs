@@ -3,12 +3,12 @@ using Gatehouse.Transport.Mux;
 namespace Gatehouse.Gateway.Routing;
 
 /// <summary>
-/// One service connection registered for one (domain, command): how many requests it may take at
+/// One service endpoint registered for one (domain, command): how many requests it may take at
 /// once and how many it has. Counts are guarded by the <see cref="RouteTable"/> lock.
 /// </summary>
 public sealed class ServiceBinding
 {
-    internal ServiceBinding(PeerSession service, string domain, string command, int concurrency)
+    internal ServiceBinding(ServiceEndpoint service, string domain, string command, int concurrency)
     {
         Service = service;
         Domain = domain;
@@ -16,7 +16,7 @@ public sealed class ServiceBinding
         Concurrency = concurrency;
     }
 
-    public PeerSession Service { get; }
+    public ServiceEndpoint Service { get; }
 
     public string Domain { get; }
 

@@ -16,32 +16,33 @@ public sealed class MuxSplice
 {
     private readonly MuxStream _caller;
     private readonly MuxStream _upstream;
-    private readonly Action<CallStatus> _onFinished;
+    private readonly ISpliceCompletion? _completion;
     private readonly TaskCompletionSource<CallStatus>? _done;
     private int _cancelled;
 
-    private MuxSplice(MuxStream caller, MuxStream upstream, Action<CallStatus>? onFinished)
+    private MuxSplice(MuxStream caller, MuxStream upstream, ISpliceCompletion? completion)
     {
         _caller = caller;
         _upstream = upstream;
-        if (onFinished is null)
+        _completion = completion;
+        if (completion is null)
         {
-            var done = new TaskCompletionSource<CallStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
-            _done = done;
-            onFinished = status => done.TrySetResult(status);
+            _done = new TaskCompletionSource<CallStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
         }
-
-        _onFinished = onFinished;
     }
 
     /// <summary>
     /// Starts relaying between <paramref name="caller"/> and <paramref name="upstream"/>.
     /// <paramref name="inputEnded"/>: the upstream stream was opened with END_STREAM (the caller
     /// sent no stdin), so the caller's end of input is not passed on again.
-    /// <paramref name="onFinished"/>, if given, runs once when upstream's status arrived (on the
-    /// thread that delivered it) instead of completing <see cref="Completion"/> asynchronously.
+    /// <paramref name="completion"/>, if given, is told once when upstream's status arrived (on the
+    /// thread that delivered it) instead of completing <see cref="Completion"/> asynchronously, and
+    /// is then the one that sends the caller its final status (the splice does not): a gateway's
+    /// request pipeline answers every request from one place. Without it the splice passes
+    /// upstream's status to the caller itself. (An interface rather than a delegate: the request
+    /// object itself is told, so a relayed request allocates no closure.)
     /// </summary>
-    public static MuxSplice Start(MuxStream caller, MuxStream upstream, bool inputEnded, Action<CallStatus>? onFinished = null)
+    public static MuxSplice Start(MuxStream caller, MuxStream upstream, bool inputEnded, ISpliceCompletion? completion = null)
     {
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(upstream);
@@ -50,7 +51,7 @@ public sealed class MuxSplice
             throw new ArgumentException("A splice joins a stream this side answers to one it requested");
         }
 
-        var splice = new MuxSplice(caller, upstream, onFinished);
+        var splice = new MuxSplice(caller, upstream, completion);
         upstream.AttachSink(new Forwarder(splice, upstream, caller, inputEnded: true));
         caller.AttachSink(new Forwarder(splice, caller, upstream, inputEnded));
         return splice;
@@ -60,14 +61,11 @@ public sealed class MuxSplice
     /// <exception cref="InvalidOperationException">The splice was started with a completion callback instead.</exception>
     public Task<CallStatus> Completion => _done?.Task ?? throw new InvalidOperationException("This splice reports through its callback");
 
-    /// <summary>Gives the caller <paramref name="status"/> now (a deadline passed) and cancels upstream; <see cref="Completion"/> still waits for upstream's status.</summary>
-    public void Expire(in CallStatus status)
-    {
-        CancelUpstream(status.IsError ? status.ErrorCode : ErrorCode.Cancelled);
-        _caller.Complete(status);
-    }
-
-    private void CancelUpstream(ErrorCode code)
+    /// <summary>
+    /// Sends CANCEL with <paramref name="code"/> upstream (once; later calls do nothing), as when a
+    /// deadline passed. The splice still ends only when upstream's status arrives.
+    /// </summary>
+    public void CancelUpstream(ErrorCode code)
     {
         if (Interlocked.Exchange(ref _cancelled, 1) == 0)
         {
@@ -77,8 +75,15 @@ public sealed class MuxSplice
 
     private void OnUpstreamStatus(in CallStatus status)
     {
-        _caller.Complete(status);
-        _onFinished(status);
+        if (_completion is not null)
+        {
+            _completion.OnSpliceFinished(status);
+        }
+        else
+        {
+            _caller.Complete(status);
+            _done!.TrySetResult(status);
+        }
     }
 
     private void OnCallerGone() => CancelUpstream(_caller.CancelCode ?? ErrorCode.Cancelled);

@@ -5,7 +5,7 @@ using Gatehouse.Gateway.Authorization;
 using Gatehouse.Gateway.Routing;
 using Gatehouse.Protocol;
 
-namespace Gatehouse.Gateway.Dispatch;
+namespace Gatehouse.Gateway.Pipeline.Targets;
 
 /// <summary>
 /// The reserved domain <c>gatehouse</c> (docs/protocol.md section 6): registration for services,
@@ -63,7 +63,7 @@ internal sealed class ControlCommands
         }
 
         int concurrency = args.Length == 3 ? Math.Max(1, int.Parse(args[2], CultureInfo.InvariantCulture)) : 64;
-        _runtime.Routes.Register(caller, domain, command, concurrency);
+        _runtime.Routes.Register(caller.Endpoint, domain, command, concurrency);
         Log.ServiceRegistered(_runtime.Logger, caller.Describe(), domain, command, concurrency);
         return ($"registered {domain}/{command} concurrency={concurrency}\n", CallStatus.Exit(0));
     }
@@ -75,7 +75,7 @@ internal sealed class ControlCommands
             return (string.Empty, CallStatus.Error(ErrorCode.BadCommand, "Usage: gatehouse unregister DOMAIN COMMAND"));
         }
 
-        return _runtime.Routes.Unregister(caller, args[0], args[1])
+        return _runtime.Routes.Unregister(caller.Endpoint, args[0], args[1])
             ? ($"unregistered {args[0]}/{args[1]}\n", CallStatus.Exit(0))
             : (string.Empty, CallStatus.Error(ErrorCode.UnknownCommand, $"{args[0]}/{args[1]} is not registered by this connection"));
     }
@@ -123,7 +123,7 @@ internal sealed class ControlCommands
 
     private string Connections(bool json)
     {
-        var peers = _runtime.Sessions.Values.OrderBy(p => p.Id).Select(p => new ConnectionInfo(
+        var peers = _runtime.Sessions.Snapshot().Select(p => new ConnectionInfo(
             p.Id, p.Grant.Name, p.Grant.RolesText, p.RemoteEndPoint?.ToString() ?? string.Empty, p.Fingerprint.ToString(),
             p.ConnectedAt, p.Connection.OpenStreamCount, p.Requests)).ToList();
         if (json)

@@ -1,6 +1,6 @@
 using Gatehouse.Protocol;
 
-namespace Gatehouse.Gateway.Dispatch;
+namespace Gatehouse.Gateway.Pipeline;
 
 /// <summary>
 /// Builds the metadata a backend sees: the caller's own entries, minus every name the gateway
@@ -13,8 +13,8 @@ public static class ForwardedMetadata
         name is "REMOTE_USER" or "REMUSER" or "REMOTE_ADDR" or "REMOTE_HOST" or "REMOTE_EXPIRES" or "REMCTL_COMMAND"
         || name.StartsWith("GATEHOUSE_", StringComparison.Ordinal);
 
-    /// <summary>The header to send to the backend.</summary>
-    public static RequestHeader Build(RequestHeader request, PeerSession caller, uint deadlineMs)
+    /// <summary>The header to send to a service: <paramref name="request"/>'s, with the caller's identity and <paramref name="deadlineMs"/>.</summary>
+    public static RequestHeader Build(RequestHeader request, Caller caller, uint deadlineMs)
     {
         // Indexed loops and an exact-size array: this runs for every relayed request.
         var incoming = request.Metadata;
@@ -24,8 +24,11 @@ public static class ForwardedMetadata
             kept += IsReserved(incoming[i].Key) ? 0 : 1;
         }
 
-        bool hasAddress = caller.RemoteAddress.Length > 0;
-        var meta = new KeyValuePair<string, string>[kept + (hasAddress ? 5 : 4)];
+        bool hasAddress = caller.Address.Length > 0;
+        bool hasFingerprint = caller.Fingerprint.Length > 0;
+        bool remctl = caller.FrontDoor == FrontDoorKind.Remctl;
+        bool hasExpires = caller.Expires is not null;
+        var meta = new KeyValuePair<string, string>[kept + 3 + (hasAddress ? 1 : 0) + (hasFingerprint ? 1 : 0) + (remctl ? 1 : 0) + (hasExpires ? 1 : 0)];
         int n = 0;
         for (int i = 0; i < incoming.Count; i++)
         {
@@ -35,15 +38,29 @@ public static class ForwardedMetadata
             }
         }
 
-        meta[n++] = new("REMOTE_USER", caller.Grant.Name);
+        meta[n++] = new("REMOTE_USER", caller.Name);
         if (hasAddress)
         {
-            meta[n++] = new("REMOTE_ADDR", caller.RemoteAddress);
+            meta[n++] = new("REMOTE_ADDR", caller.Address);
+        }
+
+        if (caller.Expires is { } expires)
+        {
+            meta[n++] = new("REMOTE_EXPIRES", expires.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
         meta[n++] = new("REMCTL_COMMAND", request.Command);
         meta[n++] = new("GATEHOUSE_DOMAIN", request.Domain);
-        meta[n] = new("GATEHOUSE_FINGERPRINT", caller.FingerprintText);
+        if (hasFingerprint)
+        {
+            meta[n++] = new("GATEHOUSE_FINGERPRINT", caller.Fingerprint);
+        }
+
+        if (remctl)
+        {
+            meta[n] = new("GATEHOUSE_FRONT_DOOR", "remctl");
+        }
+
         return request with { Metadata = meta, DeadlineMs = deadlineMs };
     }
 }

@@ -1,0 +1,224 @@
+using Gatehouse.Gateway.Pipeline.Targets;
+using Gatehouse.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Gateway.Pipeline;
+
+/// <summary>
+/// The one way a request travels through the gateway, whatever front door it came in by: admit
+/// (the principal's request cap), authorize, resolve a target (control command, attached service,
+/// configured backend), execute, and answer with exactly one final status, sent from
+/// <see cref="Finish"/> (or from <see cref="Expire"/> when the deadline passes first). A request that
+/// can be relayed to a free service at once is started on the caller's read loop with no task
+/// (<see cref="Dispatch"/>'s try-now); everything else runs on the thread pool.
+/// </summary>
+public sealed class RequestPipeline
+{
+    private readonly GatewayRuntime _runtime;
+    private readonly ILogger _logger;
+    private readonly RequestAuthorizer _authorizer;
+    private readonly ControlTarget _control;
+    private readonly ServiceTarget _services;
+    private readonly int _maxPerPrincipal;
+
+    /// <param name="runtime">The gateway's shared state (routes, backends, limits, counters).</param>
+    public RequestPipeline(GatewayRuntime runtime)
+    {
+        ArgumentNullException.ThrowIfNull(runtime);
+        _runtime = runtime;
+        _logger = runtime.Logger;
+        _authorizer = new RequestAuthorizer(runtime.Options.RemctlServiceAcl);
+        _control = new ControlTarget(new ControlCommands(runtime));
+        _services = new ServiceTarget(runtime.Routes, runtime.Options.QueueTimeout);
+        _maxPerPrincipal = runtime.Options.Limits.MaxRequestsPerPrincipal;
+    }
+
+    /// <summary>
+    /// Entry point of a front door that must not wait (a native connection's read loop): admits the
+    /// request, starts it at once if it can be spliced to a free service, else hands it to the thread
+    /// pool. Returns as soon as that is decided.
+    /// </summary>
+    public void Dispatch(GatewayRequest request)
+    {
+        if (!Admit(request))
+        {
+            return;
+        }
+
+        if (request.Stream is { } stream && TryStartNow(request, stream))
+        {
+            return;
+        }
+
+        ThreadPool.UnsafeQueueUserWorkItem(static s => _ = s.Item1.RunAsync(s.request), (this, request), preferLocal: false);
+    }
+
+    /// <summary>
+    /// Entry point of a front door that awaits the outcome (the remctl port): runs the request to its
+    /// end (its status has been sent through the request by then).
+    /// </summary>
+    public Task ExecuteAsync(GatewayRequest request) => Admit(request) ? RunAsync(request) : Task.CompletedTask;
+
+    /// <summary>Answers <paramref name="request"/> with <paramref name="status"/> without running it (a front door refusing it up front).</summary>
+    public void Refuse(GatewayRequest request, in CallStatus status)
+    {
+        request.Respond(status);
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            Log.RequestDone(_logger, request.Caller.Label, request.Header.Domain, request.Header.Command, status.ToString());
+        }
+    }
+
+    /// <summary>The principal's cap; counts the request as started.</summary>
+    private bool Admit(GatewayRequest request)
+    {
+        request.Pipeline = this;
+        if (!request.Caller.Load.TryEnter(_maxPerPrincipal))
+        {
+            request.Respond(CallStatus.Error(ErrorCode.Overloaded, $"Overloaded: {_maxPerPrincipal} requests in progress for {request.Caller.Name} (limit MaxRequestsPerPrincipal)"));
+            return false;
+        }
+
+        request.Caller.Session?.CountRequest();
+        _runtime.RequestStarted();
+        return true;
+    }
+
+    /// <summary>Try-now: a native request with no deadline for a route with a free endpoint.</summary>
+    private bool TryStartNow(GatewayRequest request, Transport.Mux.MuxStream stream)
+    {
+        var header = request.Header;
+        return request.Deadline is null
+            && header.Domain != RequestHeader.ControlDomain
+            && _authorizer.Check(request, TargetKind.Service) is null
+            && _services.TryStartNow(request, stream);
+    }
+
+    /// <summary>Resolves what serves the request: control domain, attached service, then backends in order.</summary>
+    internal IRequestTarget? Resolve(RequestHeader header)
+    {
+        if (header.Domain == RequestHeader.ControlDomain)
+        {
+            return _control;
+        }
+
+        if (_services.Serves(header))
+        {
+            return _services;
+        }
+
+        foreach (var backend in _runtime.Backends)
+        {
+            if (backend.Handles(header.Domain, header.Command))
+            {
+                return backend;
+            }
+        }
+
+        return null;
+    }
+
+    private async Task RunAsync(GatewayRequest request)
+    {
+        CallStatus status;
+        CancellationTokenSource? cts = null;
+        ITimer? deadline = null;
+        try
+        {
+            var target = Resolve(request.Header);
+            if (_authorizer.Check(request, target?.Kind) is { } denied)
+            {
+                status = denied;
+            }
+            else if (target is null)
+            {
+                status = request.UnknownCommand();
+            }
+            else
+            {
+                cts = CancellationTokenSource.CreateLinkedTokenSource(request.Aborted);
+                if (request.Deadline is { } d)
+                {
+                    deadline = TimeProvider.System.CreateTimer(static s =>
+                    {
+                        var (r, c) = ((GatewayRequest, CancellationTokenSource))s!;
+                        Expire(r, c);
+                    }, (request, cts), Clamp(d - DateTimeOffset.UtcNow), Timeout.InfiniteTimeSpan);
+                }
+
+                status = await ExecuteTargetAsync(target, request, cts.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            if (!request.IsAnswered)
+            {
+                Log.RequestFailed(_logger, ex, request.Caller.Label, request.Header.Domain, request.Header.Command);
+            }
+
+            status = CallStatus.Error(ErrorCode.Internal, "Internal gateway error");
+        }
+        finally
+        {
+            deadline?.Dispose();
+        }
+
+        cts?.Dispose();
+        Finish(request, status);
+    }
+
+    private static async Task<CallStatus> ExecuteTargetAsync(IRequestTarget target, GatewayRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await target.ExecuteAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The deadline (already answered by Expire) or the caller's cancel.
+            return request.Deadline is { } d && DateTimeOffset.UtcNow >= d && !request.Aborted.IsCancellationRequested
+                ? CallStatus.Error(ErrorCode.DeadlineExceeded)
+                : request.CancelledStatus;
+        }
+    }
+
+    /// <summary>The deadline passed: the caller is answered now; the target is cancelled and ends the request when it stops.</summary>
+    private static void Expire(GatewayRequest request, CancellationTokenSource cts)
+    {
+        try
+        {
+            cts.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            return; // the request ended just now
+        }
+
+        request.Respond(CallStatus.Error(ErrorCode.DeadlineExceeded));
+    }
+
+    /// <summary>
+    /// The end of every admitted request, once: sends the final status (unless the deadline already
+    /// did), gives back the service lease and the principal's slot, logs.
+    /// </summary>
+    internal void Finish(GatewayRequest request, in CallStatus status)
+    {
+        request.Respond(status);
+        if (request.Lease is { } lease)
+        {
+            request.Lease = null;
+            _runtime.Routes.Release(lease);
+        }
+
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            // Guarded: the arguments are formatted strings, too costly to build per request for nothing.
+            Log.RequestDone(_logger, request.Caller.Label, request.Header.Domain, request.Header.Command, status.ToString());
+        }
+
+        request.Caller.Load.Exit();
+        _runtime.RequestEnded();
+    }
+
+    private static TimeSpan Clamp(TimeSpan t) => t < TimeSpan.Zero ? TimeSpan.Zero : t;
+}
