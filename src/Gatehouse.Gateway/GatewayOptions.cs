@@ -77,6 +77,76 @@ public sealed record GatewayOptions
     /// </summary>
     public string RemctlServiceAcl { get; init; } = "anyuser:auth";
 
+    /// <summary>Longest <see cref="QueueTimeout"/> and <see cref="DrainTimeout"/> accepted (1 h).</summary>
+    public static readonly TimeSpan MaxWait = TimeSpan.FromHours(1);
+
+    /// <summary>Longest <see cref="HandshakeTimeout"/> accepted (5 min, the connection layer's cap).</summary>
+    public static readonly TimeSpan MaxHandshake = TimeSpan.FromMinutes(5);
+
+    /// <summary>Longest <see cref="InactivityTimeout"/> accepted (1 day).</summary>
+    public static readonly TimeSpan MaxInactivity = TimeSpan.FromDays(1);
+
+    /// <summary>Most requests one route may queue (<see cref="QueueLength"/>).</summary>
+    public const int MaxQueueLength = 1_000_000;
+
+    /// <summary>
+    /// Checks every setting, including <see cref="Limits"/> and <see cref="Protocol"/>; throws
+    /// <see cref="ArgumentOutOfRangeException"/> (or <see cref="ArgumentException"/>) naming the
+    /// first one outside its range. The gateway calls it before it starts.
+    /// </summary>
+    public GatewayOptions Validate()
+    {
+        if (Listen.Count == 0)
+        {
+            throw new ArgumentException("At least one listen address is needed", nameof(Listen));
+        }
+
+        ArgumentException.ThrowIfNullOrWhiteSpace(StateDirectory, nameof(StateDirectory));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(HandshakeTimeout, TimeSpan.Zero, nameof(HandshakeTimeout));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(HandshakeTimeout, MaxHandshake, nameof(HandshakeTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThan(InactivityTimeout, TimeSpan.Zero, nameof(InactivityTimeout));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(InactivityTimeout, MaxInactivity, nameof(InactivityTimeout));
+        ArgumentOutOfRangeException.ThrowIfNegative(QueueLength, nameof(QueueLength));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(QueueLength, MaxQueueLength, nameof(QueueLength));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(QueueTimeout, TimeSpan.Zero, nameof(QueueTimeout));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(QueueTimeout, MaxWait, nameof(QueueTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThan(DrainTimeout, TimeSpan.Zero, nameof(DrainTimeout));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(DrainTimeout, MaxWait, nameof(DrainTimeout));
+        if (ReceiveBlockSize != 0 && ReceiveBlockSize is < 4096 or > 1024 * 1024)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ReceiveBlockSize), ReceiveBlockSize, "ReceiveBlockSize must be 0 (Kestrel's pool) or 4 KiB..1 MiB");
+        }
+
+        if (MaxConnections is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxConnections), MaxConnections, "MaxConnections must be at least 1 (null: unlimited)");
+        }
+
+        Limits.Validate();
+        try
+        {
+            Protocol.Validate();
+        }
+        catch (ProtocolException ex)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Protocol), ex.Message);
+        }
+
+        try
+        {
+            foreach (var entry in RemctlServiceAcl.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            {
+                Commands.Acl.AclParser.Parse(entry, Commands.Acl.AclMethod.Princ);
+            }
+        }
+        catch (Exception ex) when (ex is Commands.Configuration.ConfigurationException or Commands.Acl.AclSyntaxException)
+        {
+            throw new ArgumentException($"RemctlServiceAcl: {ex.Message}", nameof(RemctlServiceAcl), ex);
+        }
+
+        return this;
+    }
+
     /// <summary>The authorized file's full path.</summary>
     public string AuthorizedPath => AuthorizedFile ?? Path.Combine(StateDirectory, "authorized_peers");
 

@@ -28,12 +28,13 @@ public sealed class GatewayRuntime
 
     public GatewayRuntime(GatewayOptions options, PeerIdentity identity, ILogger logger)
     {
-        Options = options;
+        ArgumentNullException.ThrowIfNull(options);
+        Options = options.Validate();
         Identity = identity;
         Logger = logger;
         Authorized = new AuthorizedPeers(options.AuthorizedPath);
         Routes = new RouteTable(options.QueueLength);
-        var limits = options.Limits.Validate();
+        var limits = options.Limits;
         OutputBudget = new Transport.Mux.BufferBudget(limits.OutputBudget);
         Processes = new Commands.Limits.KeyedLimiter("exec processes", limits.MaxExecProcesses, limits.MaxExecProcessesPerPrincipal);
         AddressConnections = new Commands.Limits.KeyedLimiter("connections", 0, limits.MaxConnectionsPerAddress);

@@ -38,7 +38,7 @@ internal static class GatewayCommand
                     configure: null,
                     ct);
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or InvalidOperationException
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or InvalidOperationException or ArgumentException
                 or Gatehouse.Commands.Configuration.ConfigurationException or Gatehouse.Remctl.RemctlException)
             {
                 Console.Error.WriteLine($"gatehouse gateway: {ex.Message}");

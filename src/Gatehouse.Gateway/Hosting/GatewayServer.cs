@@ -56,6 +56,8 @@ public sealed class GatewayServer : IAsyncDisposable
     /// </summary>
     public static async Task<GatewayServer> StartAsync(GatewayOptions options, Action<ILoggingBuilder>? configureLogging = null, Action<GatewayRuntime>? configure = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate(); // before anything is created or bound
         var identity = PeerIdentity.LoadOrCreate(options.StateDirectory, "gatehouse-gateway " + Environment.MachineName, out bool created);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = "gatehouse" });
         builder.Logging.ClearProviders();
