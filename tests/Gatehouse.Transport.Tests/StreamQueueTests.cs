@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Gatehouse.Protocol;
+using Gatehouse.Transport.Internal;
 using Gatehouse.Transport.Mux;
 
 namespace Gatehouse.Transport.Tests;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using Gatehouse.Protocol;
+using Gatehouse.Transport.Internal;
 
 namespace Gatehouse.Transport.Mux;
 

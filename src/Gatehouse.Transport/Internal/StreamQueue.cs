@@ -1,8 +1,9 @@
 using System.Buffers;
 using System.Threading.Channels;
 using System.Threading.Tasks.Sources;
+using Gatehouse.Transport.Mux;
 
-namespace Gatehouse.Transport.Mux;
+namespace Gatehouse.Transport.Internal;
 
 /// <summary>
 /// A stream's inbound events waiting for its reader: written by the connection's read loop, read
