@@ -140,10 +140,7 @@ public sealed partial class MuxConnection
 
         var settings = ControlPayloads.ReadHello(payload);
         PeerSettings = settings;
-        lock (Writer.SyncRoot)
-        {
-            _connSendWindow = settings.ConnectionWindow;
-        }
+        _sendCredit.SetInitial(settings.ConnectionWindow);
 
         _openSlots = new SemaphoreSlim(settings.MaxConcurrentStreams, settings.MaxConcurrentStreams);
         _peerHello.TrySetResult(settings);
@@ -262,7 +259,7 @@ public sealed partial class MuxConnection
         if (!_streams.TryGetValue(header.StreamId, out var stream))
         {
             CheckClosedStreamId(header.StreamId, FrameType.Data);
-            ReturnConnectionCredit(n);
+            AnnounceConnectionCredit(_receiveWindow.Return(n));
             return;
         }
 
@@ -271,7 +268,7 @@ public sealed partial class MuxConnection
         if (n > 0)
         {
             // Counted before delivery: a sink may consume (and return) the bytes right away.
-            OnInboundDelivered(n);
+            AnnounceConnectionCredit(_receiveWindow.Delivered(n));
             stream.DeliverData(outStream, payload.Slice(1));
         }
 

@@ -12,7 +12,7 @@ namespace Gatehouse.Transport.Mux;
 /// connection, or an in-memory pipe in tests). Either side can open request streams. A read loop parses frames
 /// (<see cref="FrameReader"/>) and dispatches them; all output goes through one
 /// <see cref="ConnectionWriter"/>. Split by concern: this file holds the life cycle,
-/// <c>MuxConnection.Read.cs</c> the frame dispatch, <c>MuxConnection.Flow.cs</c> flow control.
+/// <c>MuxConnection.Read.cs</c> the frame dispatch, <c>MuxConnection.Flow.cs</c> flow control (its state in Internal/: the send and receive windows).
 /// </summary>
 public sealed partial class MuxConnection : IAsyncDisposable
 {
@@ -59,7 +59,8 @@ public sealed partial class MuxConnection : IAsyncDisposable
         _nextLocalId = isDialer ? 1u : 2u;
         Writer = new ConnectionWriter(transport.Output, transport.CloseOutput, transport.Abort, WakeCreditWaiters, _options.Budget,
             onBroken: () => _ = CloseAsync(CallStatus.Error(ErrorCode.BackendFailed, "Connection lost: a write to the peer failed"), sendGoAway: false));
-        _connRecvWindow = _options.Settings.ConnectionWindow;
+        _sendCredit = new ConnectionSendCredit(Writer.SyncRoot);
+        _receiveWindow = new ConnectionReceiveWindow(_options.Settings.ConnectionWindow, _options.MaxBufferedInput);
         _lastReadTicks = Environment.TickCount64;
         _idleSinceTicks = _lastReadTicks;
     }

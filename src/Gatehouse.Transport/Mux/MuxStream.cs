@@ -11,7 +11,7 @@ namespace Gatehouse.Transport.Mux;
 /// responder) reads stdin and writes output and exactly one status.
 /// Reading is single-consumer; writing may come from several tasks (each frame is atomic).
 /// </summary>
-public sealed class MuxStream
+public sealed class MuxStream : ICreditWaiter
 {
     private readonly MuxConnection _connection;
 
@@ -21,15 +21,12 @@ public sealed class MuxStream
     private CancellationTokenSource? _aborted;
     private int _abortRequested;
 
-    // Send side, guarded by the connection writer's lock.
-    internal long SendWindow;
-    internal TaskCompletionSource? CreditWaiter;
+    // Send side, guarded by the connection writer's lock (a field: the struct is changed in place).
+    internal StreamSendCredit SendCredit;
     private bool _localEnded;
 
-    // Receive side: credit consumed by the application and not yet returned (Interlocked).
-    private int _unreturnedCredit;
-    private int _recvWindow;
-    private int _recvRemaining;
+    // Receive side (Interlocked).
+    private StreamReceiveWindow _receiveWindow;
     private int _finished;
 
     // Set once by AttachSink (under this stream's lock); afterwards events bypass the queue.
@@ -41,9 +38,8 @@ public sealed class MuxStream
         Id = id;
         Header = header;
         IsLocal = isLocal;
-        SendWindow = sendWindow;
-        _recvWindow = recvWindow;
-        _recvRemaining = recvWindow;
+        SendCredit = new StreamSendCredit(sendWindow);
+        _receiveWindow = new StreamReceiveWindow(recvWindow);
     }
 
     /// <summary>Stream id on the wire.</summary>
@@ -174,15 +170,10 @@ public sealed class MuxStream
             return;
         }
 
-        int pending = Interlocked.Add(ref _unreturnedCredit, bytes);
-        if (pending >= _recvWindow / 2)
+        int grant = _receiveWindow.Return(bytes);
+        if (grant > 0)
         {
-            int grant = Interlocked.Exchange(ref _unreturnedCredit, 0);
-            if (grant > 0)
-            {
-                Interlocked.Add(ref _recvRemaining, grant);
-                _connection.Writer.WriteWindowUpdate(Id, grant);
-            }
+            _connection.Writer.WriteWindowUpdate(Id, grant);
         }
     }
 
@@ -218,6 +209,18 @@ public sealed class MuxStream
         _connection.OnStreamFinished(this);
         Drain();
         return true;
+    }
+
+    /// <summary>
+    /// Responder, on a stream error (a bad WINDOW_UPDATE): sends <paramref name="status"/> as the
+    /// STATUS and aborts the handler, whose own status is then ignored.
+    /// </summary>
+    internal void Fail(in CallStatus status)
+    {
+        if (Complete(status))
+        {
+            Abort();
+        }
     }
 
     /// <summary>Requester: abandons the request. The responder still answers with a STATUS, which ends the stream.</summary>
@@ -262,7 +265,7 @@ public sealed class MuxStream
     /// <exception cref="ProtocolException">The peer sent more than the credit it was given.</exception>
     internal void ConsumeReceiveWindow(int n)
     {
-        if (Interlocked.Add(ref _recvRemaining, -n) < 0)
+        if (!_receiveWindow.TryConsume(n))
         {
             ProtocolException.Throw(ErrorCode.FlowControlError, $"DATA on stream {Id} exceeds the credit granted for it");
         }
@@ -376,13 +379,15 @@ public sealed class MuxStream
         }
     }
 
+    void ICreditWaiter.WakeWriter() => WakeWriter();
+
+    /// <summary>Wakes this stream's writer if it waits for room (it checks again).</summary>
     internal void WakeWriter()
     {
         TaskCompletionSource? waiter;
         lock (_connection.Writer.SyncRoot)
         {
-            waiter = CreditWaiter;
-            CreditWaiter = null;
+            waiter = SendCredit.TakeWaiter();
         }
 
         waiter?.TrySetResult();
