@@ -318,7 +318,7 @@ public sealed partial class MuxConnection
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
     private void ThrowStreamGone(MuxStream stream)
     {
-        if (Volatile.Read(ref _closeStarted) != 0)
+        if (IsClosing)
         {
             throw new ConnectionClosedException(CloseReason);
         }

@@ -100,6 +100,9 @@ public sealed partial class MuxConnection : IAsyncDisposable
 
     internal ConnectionWriter Writer { get; }
 
+    /// <summary>True once closing started (<see cref="CloseReason"/> is final).</summary>
+    internal bool IsClosing => Volatile.Read(ref _closeStarted) != 0;
+
     /// <summary>Arbitrary state of the owner (the gateway keeps the peer's principal here).</summary>
     public object? Tag { get; set; }
 

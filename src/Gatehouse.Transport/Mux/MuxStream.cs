@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Threading.Channels;
 using Gatehouse.Protocol;
 using Gatehouse.Transport.Internal;
 
@@ -83,9 +82,60 @@ public sealed class MuxStream : ICreditWaiter
     /// <summary>True once this stream is finished (status sent or received, or connection gone).</summary>
     public bool IsFinished => Volatile.Read(ref _finished) != 0;
 
-    /// <summary>Reads the next event. Data events must be passed back to <see cref="Release"/>.</summary>
-    /// <exception cref="ChannelClosedException">The stream ended and nothing is left to read.</exception>
-    public ValueTask<StreamEvent> ReadAsync(CancellationToken cancellationToken = default) => Inbound.ReadAsync(cancellationToken);
+    /// <summary>
+    /// What a read past the end of a stream returns when its connection has not closed (this side
+    /// sent its STATUS, or a stream error ended the stream): error CANCELLED, "The stream has ended".
+    /// </summary>
+    public static CallStatus StreamEnded { get; } = CallStatus.Error(ErrorCode.Cancelled, "The stream has ended");
+
+    /// <summary>
+    /// Reads the next event. Data events must be passed back to <see cref="Release"/>.
+    /// A requester's last event is its final <see cref="StreamEventKind.Status"/> (the connection's
+    /// close reason when the connection died first). Reading past the last event never throws and
+    /// never waits: it returns a <see cref="StreamEventKind.Status"/> event again, carrying
+    /// <see cref="MuxConnection.CloseReason"/> if the connection has closed, else
+    /// <see cref="StreamEnded"/>; so on either side a loop that stops at a Status event always ends,
+    /// and a responder reading stdin sees a Status event (not END_STREAM) when its stream ended early.
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired while waiting.</exception>
+    /// <exception cref="InvalidOperationException">Another read of this stream is already waiting.</exception>
+    public ValueTask<StreamEvent> ReadAsync(CancellationToken cancellationToken = default) => Inbound.ReadAsync(this, cancellationToken);
+
+    /// <summary>
+    /// Requester: reads every event up to the final status and returns that status (the
+    /// connection's close reason when the connection died first; see <see cref="ReadAsync"/>). Each
+    /// data event is passed to <paramref name="onOutput"/> (when given) and released once it
+    /// returns, so the event's <see cref="StreamEvent.Data"/> is valid only during the call; other
+    /// events are skipped. <paramref name="cancellationToken"/> is passed to the callback and stops
+    /// the reading (with <see cref="OperationCanceledException"/>); it does not cancel the request.
+    /// </summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<CallStatus> ReadToStatusAsync(Func<StreamEvent, CancellationToken, ValueTask>? onOutput = null, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            var item = await ReadAsync(cancellationToken).ConfigureAwait(false);
+            if (item.Kind == StreamEventKind.Status)
+            {
+                return item.Status;
+            }
+
+            try
+            {
+                if (onOutput is not null && item.Kind == StreamEventKind.Data)
+                {
+                    await onOutput(item, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                Release(item);
+            }
+        }
+    }
+
+    /// <summary>What a read past the end returns: the connection's close reason once it closed, else <see cref="StreamEnded"/>.</summary>
+    internal CallStatus EndStatus => _connection.IsClosing ? _connection.CloseReason : StreamEnded;
 
     /// <summary>Tries to read an event without waiting.</summary>
     public bool TryRead(out StreamEvent item)
@@ -103,10 +153,10 @@ public sealed class MuxStream : ICreditWaiter
 
     private StreamQueue Inbound => LazyInitializer.EnsureInitialized(ref _inbound, static () => new StreamQueue());
 
-    /// <summary>No more events: readers drain what is queued, then see the end.</summary>
+    /// <summary>No more events: readers drain what is queued, then see the end (<see cref="EndStatus"/>).</summary>
     private void CompleteInbound()
     {
-        (Interlocked.CompareExchange(ref _inbound, StreamQueue.Completed, null) ?? StreamQueue.Completed).Complete();
+        (Interlocked.CompareExchange(ref _inbound, StreamQueue.Completed, null) ?? StreamQueue.Completed).Complete(this);
     }
 
     /// <summary>
