@@ -71,8 +71,7 @@ public sealed partial class GatehouseService
             try
             {
                 connection = await Dialer.ConnectAsync(target.Endpoint, _options.Identity, fp => fp == target.Fingerprint,
-                    _options.Connection, _options.Mux, _logger, cancellationToken).ConfigureAwait(false);
-                connection.RequestReceived = stream => _ = ServeAsync(stream);
+                    _options.Connection, _options.Mux, _logger, onRequest: stream => _ = ServeAsync(stream), cancellationToken).ConfigureAwait(false);
                 await RegisterAllAsync(connection, cancellationToken).ConfigureAwait(false);
                 attempt = 0;
                 _live[target] = connection;

@@ -94,6 +94,10 @@ internal sealed class GatewayConnectionHandler : ConnectionHandler
             ? MuxTransport.FromPipe(connection.Transport) with { Abort = () => connection.Abort() }
             : new MuxTransport(connection.Transport.Input, ssl, () => connection.Transport.Output.CompleteAsync(), () => connection.Abort());
         var limits = _runtime.Options.Limits;
+
+        // The request handler is fixed here; what it reads is set below, before StartAsync starts reading.
+        PeerSession session = null!;
+        bool arrivedDraining = false;
         var mux = new MuxConnection(transport, isDialer: false, new MuxOptions
         {
             Settings = _runtime.Options.Protocol,
@@ -105,17 +109,24 @@ internal sealed class GatewayConnectionHandler : ConnectionHandler
             WriteTimeout = limits.WriteTimeout,
             Budget = _runtime.OutputBudget,
             Name = $"{grant.Name}@{remote}",
-        }, _runtime.Logger);
-        var session = new PeerSession(mux, grant, fingerprint, connection.RemoteEndPoint, _runtime.LoadOf(grant.Name));
+        }, _runtime.Logger, onRequest: stream =>
+        {
+            if (arrivedDraining)
+            {
+                stream.Complete(CallStatus.Error(ErrorCode.ShuttingDown, "Gateway shutting down; not processed"));
+            }
+            else
+            {
+                _runtime.Dispatcher.Dispatch(session, stream);
+            }
+        });
+        session = new PeerSession(mux, grant, fingerprint, connection.RemoteEndPoint, _runtime.LoadOf(grant.Name));
         mux.Tag = session;
         _runtime.Sessions[session.Id] = session;
         // Read after the session is registered: if the drain began before, its snapshot may have
         // missed this session, so this connection serves nothing (a request that arrives with the
         // peer's HELLO is refused as not processed) and is sent GOAWAY once it is up.
-        bool arrivedDraining = _runtime.IsDraining;
-        mux.RequestReceived = arrivedDraining
-            ? static stream => stream.Complete(CallStatus.Error(ErrorCode.ShuttingDown, "Gateway shutting down; not processed"))
-            : stream => _runtime.Dispatcher.Dispatch(session, stream);
+        arrivedDraining = _runtime.IsDraining;
         using var aborted = connection.ConnectionClosed.Register(static s => _ = ((MuxConnection)s!).AbortAsync(CallStatus.Error(ErrorCode.BackendFailed, "Connection reset")), mux);
         try
         {

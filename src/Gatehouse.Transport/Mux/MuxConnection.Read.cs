@@ -227,7 +227,7 @@ public sealed partial class MuxConnection
             return;
         }
 
-        var handler = RequestReceived;
+        var handler = _onRequest;
         if (handler is null)
         {
             Writer.WriteStatus(id, CallStatus.Error(ErrorCode.Unavailable, "This peer accepts no requests"));

@@ -23,6 +23,7 @@ public sealed partial class MuxConnection : IAsyncDisposable
     private readonly TaskCompletionSource<ProtocolSettings> _peerHello = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _closing = new();
+    private readonly Action<MuxStream>? _onRequest;
     private SemaphoreSlim? _openSlots;
 
     // Strings repeated across request headers (read loop only; made on the first request).
@@ -41,19 +42,28 @@ public sealed partial class MuxConnection : IAsyncDisposable
     /// <summary>Creates a connection; call <see cref="StartAsync"/> to exchange HELLOs and start reading.</summary>
     /// <param name="transport">The byte pipe (already authenticated, e.g. an in-memory pipe in tests).</param>
     /// <param name="isDialer">True on the side that opened the TCP connection (it uses odd stream ids).</param>
-    public MuxConnection(IDuplexPipe transport, bool isDialer, MuxOptions? options = null, ILogger? logger = null)
-        : this(MuxTransport.FromPipe(transport), isDialer, options, logger)
+    /// <param name="onRequest">Serves the streams the peer opens (see <see cref="MuxConnection(MuxTransport, bool, MuxOptions?, ILogger?, Action{MuxStream}?)"/>).</param>
+    public MuxConnection(IDuplexPipe transport, bool isDialer, MuxOptions? options = null, ILogger? logger = null, Action<MuxStream>? onRequest = null)
+        : this(MuxTransport.FromPipe(transport), isDialer, options, logger, onRequest)
     {
     }
 
     /// <summary>Creates a connection; call <see cref="StartAsync"/> to exchange HELLOs and start reading.</summary>
     /// <param name="transport">Input, output and how to close (already authenticated, e.g. a TLS stream).</param>
     /// <param name="isDialer">True on the side that opened the TCP connection (it uses odd stream ids).</param>
-    public MuxConnection(MuxTransport transport, bool isDialer, MuxOptions? options = null, ILogger? logger = null)
+    /// <param name="options">Behaviour and limits; validated here (<see cref="MuxOptions.Validate"/>).</param>
+    /// <param name="onRequest">
+    /// Called for every stream the peer opens, from the first frame read on (a request may follow
+    /// the peer's HELLO at once), on the thread pool (or the read loop, with
+    /// <see cref="MuxOptions.DispatchInline"/>). The handler owns the stream and must end it with
+    /// <see cref="MuxStream.Complete"/>. Null: the peer's requests are refused with UNAVAILABLE.
+    /// </param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of its range.</exception>
+    public MuxConnection(MuxTransport transport, bool isDialer, MuxOptions? options = null, ILogger? logger = null, Action<MuxStream>? onRequest = null)
     {
         _input = transport.Input;
         _options = (options ?? new MuxOptions()).Validate();
-        _options.Settings.Validate();
+        _onRequest = onRequest;
         _logger = logger ?? NullLogger.Instance;
         IsDialer = isDialer;
         _nextLocalId = isDialer ? 1u : 2u;
@@ -76,12 +86,6 @@ public sealed partial class MuxConnection : IAsyncDisposable
 
     /// <summary>A label for logs.</summary>
     public string Name => _options.Name;
-
-    /// <summary>
-    /// Called (on the thread pool) for every stream the peer opens. The handler owns the stream and
-    /// must end it with <see cref="MuxStream.Complete"/>. If null, peer requests are refused.
-    /// </summary>
-    public Action<MuxStream>? RequestReceived { get; set; }
 
     /// <summary>Raised once when the connection has closed, with the reason.</summary>
     public event Action<MuxConnection, CallStatus>? Closed;
