@@ -65,6 +65,20 @@ internal sealed class RawPeer(PipeReader input, PipeWriter output) : IAsyncDispo
         return null;
     }
 
+    /// <summary>Reads frames until <paramref name="bytes"/> bytes of DATA arrived on <paramref name="streamId"/>.</summary>
+    public async Task ReadDataAsync(uint streamId, int bytes)
+    {
+        int seen = 0;
+        while (seen < bytes)
+        {
+            var frame = await ReadUntilAsync(FrameType.Data, streamId);
+            Assert.True(frame.HasValue, $"the connection closed after {seen} of {bytes} bytes of DATA on stream {streamId}");
+            seen += frame.Value.Payload.Length - 1;
+        }
+
+        Assert.Equal(bytes, seen);
+    }
+
     /// <summary>Reads up to the connection's GOAWAY and returns it; fails if the output closed without one.</summary>
     public async Task<GoAway> ReadGoAwayAsync()
     {
