@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using Gatehouse.Gateway;
 using Gatehouse.Gateway.FrontDoors;
 using Gatehouse.Gateway.Pipeline;
@@ -6,30 +5,16 @@ using Gatehouse.Transport.Mux;
 
 namespace Gatehouse.Bench.Micro;
 
-/// <summary>How this build's gateway takes a session's requests: its native front door and request pipeline.</summary>
+/// <summary>
+/// How this build's gateway takes a session's requests: its native front door and request
+/// pipeline. (The one part of <see cref="GatewayRelayBenchmarks"/> that differs between builds
+/// when the benchmark is run on an older commit for comparison.)
+/// </summary>
 internal static class GatewayBenchHooks
 {
-    private static readonly Dictionary<GatewayRuntime, NativeFrontDoor> FrontDoors = [];
-
-    public static MuxConnection Connection(IDuplexPipe pipe, bool isDialer, Action<MuxStream>? handler, bool inline)
+    public static Action<MuxStream> Handler(GatewayRuntime runtime, Func<PeerSession> session)
     {
-        var c = new MuxConnection(pipe, isDialer, new MuxOptions { DispatchInline = inline, InactivityTimeout = TimeSpan.Zero });
-        if (handler is not null)
-        {
-            c.RequestReceived = handler;
-        }
-
-        return c;
-    }
-
-    public static void Attach(GatewayRuntime runtime, PeerSession session)
-    {
-        if (!FrontDoors.TryGetValue(runtime, out var door))
-        {
-            door = new NativeFrontDoor(new RequestPipeline(runtime));
-            FrontDoors[runtime] = door;
-        }
-
-        session.Connection.RequestReceived = door.HandlerFor(session, draining: false);
+        var door = new NativeFrontDoor(new RequestPipeline(runtime));
+        return stream => door.OnRequest(session(), stream, draining: false);
     }
 }

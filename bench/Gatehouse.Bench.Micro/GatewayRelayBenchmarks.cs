@@ -35,14 +35,15 @@ public class GatewayRelayBenchmarks
         var grant = new PeerGrant(peer, "bench", PeerRoles.Client | PeerRoles.Service, ["*"]);
 
         // The service: answers every request with 64 bytes and exit 0.
-        var (serviceSide, gatewayToService) = Pair(serviceHandler: s => _ = RespondAsync(s), gatewayHandler: null);
+        var (_, gatewayToService) = Pair(serviceHandler: s => _ = RespondAsync(s), gatewayHandler: null);
         var serviceSession = new PeerSession(gatewayToService, grant, peer, null);
         runtime.Routes.Register(serviceSession.Endpoint, "bench", "echo", 1024);
 
-        // The client: its requests go through the gateway's pipeline.
-        var (client, gatewayToClient) = Pair(serviceHandler: null, gatewayHandler: null);
-        var clientSession = new PeerSession(gatewayToClient, grant, peer, null);
-        GatewayBenchHooks.Attach(runtime, clientSession);
+        // The client: its requests go through the gateway's front door and pipeline.
+        PeerSession? clientSession = null;
+        var handler = GatewayBenchHooks.Handler(runtime, () => clientSession!);
+        var (client, gatewayToClient) = Pair(serviceHandler: null, gatewayHandler: handler);
+        clientSession = new PeerSession(gatewayToClient, grant, peer, null);
         Task.WhenAll(_connections.Select(c => c.StartAsync())).GetAwaiter().GetResult();
         _client = client;
     }
@@ -52,8 +53,8 @@ public class GatewayRelayBenchmarks
         var options = new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false);
         var ab = new Pipe(options);
         var ba = new Pipe(options);
-        var dialer = GatewayBenchHooks.Connection(new Duplex(ba.Reader, ab.Writer), isDialer: true, serviceHandler, inline: false);
-        var acceptor = GatewayBenchHooks.Connection(new Duplex(ab.Reader, ba.Writer), isDialer: false, gatewayHandler, inline: true);
+        var dialer = new MuxConnection(new Duplex(ba.Reader, ab.Writer), isDialer: true, new MuxOptions { InactivityTimeout = TimeSpan.Zero }, onRequest: serviceHandler);
+        var acceptor = new MuxConnection(new Duplex(ab.Reader, ba.Writer), isDialer: false, new MuxOptions { DispatchInline = true, InactivityTimeout = TimeSpan.Zero }, onRequest: gatewayHandler);
         _connections.Add(dialer);
         _connections.Add(acceptor);
         return (dialer, acceptor);

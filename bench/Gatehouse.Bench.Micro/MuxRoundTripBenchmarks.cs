@@ -25,7 +25,7 @@ public class MuxRoundTripBenchmarks
         var ab = new Pipe(options);
         var ba = new Pipe(options);
         _dialer = new MuxConnection(new Duplex(ba.Reader, ab.Writer), isDialer: true);
-        _acceptor = new MuxConnection(new Duplex(ab.Reader, ba.Writer), isDialer: false) { RequestReceived = s => _ = RespondAsync(s) };
+        _acceptor = new MuxConnection(new Duplex(ab.Reader, ba.Writer), isDialer: false, onRequest: s => _ = RespondAsync(s));
         Task.WhenAll(_dialer.StartAsync(), _acceptor.StartAsync()).GetAwaiter().GetResult();
     }
 

@@ -75,17 +75,8 @@ public sealed class ActiveCall : IAsyncDisposable
         using var registration = cancellationToken.Register(static s => ((ActiveCall)s!).Cancel(), this);
         while (true)
         {
-            StreamEvent item;
-            try
-            {
-                item = await _stream.ReadAsync(CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (System.Threading.Channels.ChannelClosedException)
-            {
-                Finish(_stream.Connection.CloseReason);
-                yield break;
-            }
-
+            // The last event is always a Status (the connection's close reason if it died first).
+            var item = await _stream.ReadAsync(CancellationToken.None).ConfigureAwait(false);
             if (item.Kind == StreamEventKind.Status)
             {
                 Finish(item.Status);

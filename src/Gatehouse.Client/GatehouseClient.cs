@@ -157,7 +157,7 @@ public sealed class GatehouseClient : IAsyncDisposable
         }
 
         var expected = pinned.Value;
-        return Dialer.ConnectAsync(Endpoint, _options.Identity, fp => fp == expected, _options.Connection, _options.Mux, _logger, cancellationToken);
+        return Dialer.ConnectAsync(Endpoint, _options.Identity, fp => fp == expected, _options.Connection, _options.Mux, _logger, cancellationToken: cancellationToken);
     }
 
     /// <summary>Closes the connection; calls still open end with an error status.</summary>

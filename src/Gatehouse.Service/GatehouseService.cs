@@ -71,8 +71,7 @@ public sealed partial class GatehouseService
             try
             {
                 connection = await Dialer.ConnectAsync(target.Endpoint, _options.Identity, fp => fp == target.Fingerprint,
-                    _options.Connection, _options.Mux, _logger, cancellationToken).ConfigureAwait(false);
-                connection.RequestReceived = stream => _ = ServeAsync(stream);
+                    _options.Connection, _options.Mux, _logger, onRequest: stream => _ = ServeAsync(stream), cancellationToken).ConfigureAwait(false);
                 await RegisterAllAsync(connection, cancellationToken).ConfigureAwait(false);
                 attempt = 0;
                 _live[target] = connection;
@@ -129,25 +128,11 @@ public sealed partial class GatehouseService
                 Arguments = [Encoding.UTF8.GetBytes(domain), Encoding.UTF8.GetBytes(command), Encoding.UTF8.GetBytes(concurrency.ToString(CultureInfo.InvariantCulture))],
             };
             var stream = await connection.OpenStreamAsync(header, endStream: true, cancellationToken).ConfigureAwait(false);
-            CallStatus status = default;
-            while (true)
+            var status = await stream.ReadToStatusAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (!status.IsSuccess && connection.IsGoingAway)
             {
-                StreamEvent item;
-                try
-                {
-                    item = await stream.ReadAsync(cancellationToken).ConfigureAwait(false);
-                }
-                catch (System.Threading.Channels.ChannelClosedException)
-                {
-                    throw new ConnectionClosedException(connection.CloseReason);
-                }
-
-                stream.Release(item);
-                if (item.Kind == StreamEventKind.Status)
-                {
-                    status = item.Status;
-                    break;
-                }
+                // The connection died or is going away (the status is its close reason): reconnect soon.
+                throw new ConnectionClosedException(status);
             }
 
             if (!status.IsSuccess)

@@ -17,12 +17,14 @@ public sealed record ServiceOptions
     public required IReadOnlyList<GatewayTarget> Gateways { get; init; }
 
     /// <summary>
-    /// Timeouts and backoff. A service reconnects for as long as it runs (it does not give up after
+    /// Connect timeout and backoff. A service reconnects for as long as it runs (it does not give up after
     /// <see cref="ConnectionOptions.MaxRetries"/>); the delay grows to <see cref="ConnectionOptions.MaxBackoff"/>.
-    /// Services ignore the inactivity timeout: an attached service is idle by nature.
     /// </summary>
-    public ConnectionOptions Connection { get; init; } = ConnectionOptions.Default with { MaxBackoff = TimeSpan.FromSeconds(30), InactivityTimeout = TimeSpan.Zero };
+    public ConnectionOptions Connection { get; init; } = ConnectionOptions.Default with { MaxBackoff = TimeSpan.FromSeconds(30) };
 
-    /// <summary>Protocol limits this side announces.</summary>
-    public MuxOptions Mux { get; init; } = new();
+    /// <summary>
+    /// Protocol limits this side announces and the connection's behaviour. By default no inactivity
+    /// timeout: an attached service is idle by nature.
+    /// </summary>
+    public MuxOptions Mux { get; init; } = new() { InactivityTimeout = TimeSpan.Zero };
 }

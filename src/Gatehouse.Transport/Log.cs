@@ -23,4 +23,7 @@ internal static partial class Log
 
     [LoggerMessage(1005, LogLevel.Error, "{Connection}: heartbeat failed; closing the connection")]
     public static partial void HeartbeatFailed(ILogger logger, string connection, Exception exception);
+
+    [LoggerMessage(1006, LogLevel.Warning, "{Connection}: stream {StreamId} reset by a stream error {Code}: {Message}")]
+    public static partial void StreamReset(ILogger logger, string connection, uint streamId, ErrorCode code, string message);
 }

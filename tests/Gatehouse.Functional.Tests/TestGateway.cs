@@ -85,7 +85,7 @@ public sealed class TestGateway : IAsyncDisposable
         {
             Identity = identity,
             Gateways = [new GatewayTarget(Endpoint, Server.Fingerprint)],
-            Connection = ConnectionOptions.Default with { ConnectTimeout = TimeSpan.FromSeconds(5), MaxBackoff = TimeSpan.FromMilliseconds(500), InactivityTimeout = TimeSpan.Zero },
+            Connection = ConnectionOptions.Default with { ConnectTimeout = TimeSpan.FromSeconds(5), MaxBackoff = TimeSpan.FromMilliseconds(500) },
         });
         map(service);
         var attached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

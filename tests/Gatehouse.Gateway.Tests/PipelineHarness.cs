@@ -47,7 +47,7 @@ internal sealed class PipelineHarness : IAsyncDisposable
     {
         PeerSession? session = null;
         var (peer, gatewaySide) = await InMemoryPair.StartAsync(
-            onAcceptorRequest: s => FrontDoor.HandlerFor(session!, draining: false)(s),
+            onAcceptorRequest: s => FrontDoor.OnRequest(session!, s, draining: false),
             onDialerRequest: onPeerRequest);
         session = new PeerSession(gatewaySide, grant, grant.Fingerprint, null, Runtime.LoadOf(grant.Name));
         _connections.Add(peer);

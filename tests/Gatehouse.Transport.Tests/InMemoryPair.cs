@@ -28,9 +28,8 @@ internal static class InMemoryPair
     public static async Task<(MuxConnection Dialer, MuxConnection Acceptor)> StartAsync(MuxOptions? dialer = null, MuxOptions? acceptor = null, Action<MuxStream>? onAcceptorRequest = null, Action<MuxStream>? onDialerRequest = null, long pauseWriterThreshold = 0)
     {
         var (a, b) = DuplexPipe.CreatePair(pauseWriterThreshold);
-        var d = new MuxConnection(a, isDialer: true, dialer);
-        var c = new MuxConnection(b, isDialer: false, acceptor) { RequestReceived = onAcceptorRequest };
-        d.RequestReceived = onDialerRequest;
+        var d = new MuxConnection(a, isDialer: true, dialer, onRequest: onDialerRequest);
+        var c = new MuxConnection(b, isDialer: false, acceptor, onRequest: onAcceptorRequest);
         await Task.WhenAll(d.StartAsync(), c.StartAsync());
         return (d, c);
     }

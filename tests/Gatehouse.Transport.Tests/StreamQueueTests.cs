@@ -1,5 +1,5 @@
-using System.Threading.Channels;
 using Gatehouse.Protocol;
+using Gatehouse.Transport.Internal;
 using Gatehouse.Transport.Mux;
 
 namespace Gatehouse.Transport.Tests;
@@ -15,14 +15,14 @@ public class StreamQueueTests
         var queue = new StreamQueue();
         Assert.True(queue.TryWrite(Status(1)));
         Assert.True(queue.TryWrite(Status(2)));
-        Assert.Equal(1, (await queue.ReadAsync(default)).Status.Code);
+        Assert.Equal(1, (await queue.ReadAsync(null, default)).Status.Code);
 
         Assert.True(queue.TryPeek(out var peeked));
         Assert.Equal(2, peeked.Status.Code);
-        Assert.Equal(2, (await queue.ReadAsync(default)).Status.Code);
+        Assert.Equal(2, (await queue.ReadAsync(null, default)).Status.Code);
 
         // Nothing queued: the read waits, and the next write completes it on another thread.
-        var waiting = queue.ReadAsync(default);
+        var waiting = queue.ReadAsync(null, default);
         Assert.False(waiting.IsCompleted);
         var wrote = Task.Run(() => queue.TryWrite(Status(3)));
         var item = await waiting.AsTask().WaitAsync(TimeSpan.FromSeconds(10));
@@ -32,26 +32,37 @@ public class StreamQueueTests
         // The same source serves the next wait (a new version), many times over.
         for (int i = 0; i < 1000; i++)
         {
-            var next = queue.ReadAsync(default);
+            var next = queue.ReadAsync(null, default);
             _ = Task.Run(() => queue.TryWrite(Status(i)));
             Assert.Equal(i, (await next).Status.Code);
         }
     }
 
     [Fact]
-    public async Task Completing_ends_a_waiting_read_and_refuses_later_writes_but_keeps_what_was_queued()
+    public async Task Completing_ends_a_waiting_read_with_the_end_status_and_refuses_later_writes_but_keeps_what_was_queued()
     {
         var queue = new StreamQueue();
-        var waiting = queue.ReadAsync(default);
-        queue.Complete();
-        await Assert.ThrowsAsync<ChannelClosedException>(async () => await waiting);
+        var waiting = queue.ReadAsync(null, default);
+        queue.Complete(null);
+        var end = await waiting;
+        Assert.Equal(StreamEventKind.Status, end.Kind);
+        Assert.Equal(MuxStream.StreamEnded, end.Status);
 
         var other = new StreamQueue();
         Assert.True(other.TryWrite(Status(7)));
-        other.Complete();
+        other.Complete(null);
         Assert.False(other.TryWrite(Status(8)));
-        Assert.Equal(7, (await other.ReadAsync(default)).Status.Code);
-        await Assert.ThrowsAsync<ChannelClosedException>(async () => await other.ReadAsync(default));
+        Assert.Equal(7, (await other.ReadAsync(null, default)).Status.Code);
+
+        // Past the end: the end status, at once, every time; TryRead finds nothing.
+        for (int i = 0; i < 3; i++)
+        {
+            var past = other.ReadAsync(null, default);
+            Assert.True(past.IsCompletedSuccessfully);
+            Assert.Equal(MuxStream.StreamEnded, (await past).Status);
+        }
+
+        Assert.False(other.TryRead(out _));
         Assert.False(StreamQueue.Completed.TryWrite(Status(9)));
     }
 
@@ -60,15 +71,15 @@ public class StreamQueueTests
     {
         var queue = new StreamQueue();
         using var cts = new CancellationTokenSource();
-        var waiting = queue.ReadAsync(cts.Token);
-        await Assert.ThrowsAsync<InvalidOperationException>(async () => await queue.ReadAsync(default));
+        var waiting = queue.ReadAsync(null, cts.Token);
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await queue.ReadAsync(null, default));
         cts.Cancel();
         var ex = await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await waiting);
         Assert.Equal(cts.Token, ex.CancellationToken);
 
         // The cancelled wait did not eat the next event.
         Assert.True(queue.TryWrite(Status(4)));
-        Assert.Equal(4, (await queue.ReadAsync(default)).Status.Code);
+        Assert.Equal(4, (await queue.ReadAsync(null, default)).Status.Code);
     }
 
     [Fact]

@@ -30,7 +30,7 @@ public class TlsPairTests
             clientSsl.AuthenticateAsClientAsync(TlsSettings.ClientOptions(client, "localhost", _ => true, seen)));
         Assert.Equal(TlsSettings.Alpn, clientSsl.NegotiatedApplicationProtocol);
         var d = new MuxConnection(MuxTransport.FromStream(clientSsl), isDialer: true);
-        var a = new MuxConnection(MuxTransport.FromStream(serverSsl), isDialer: false) { RequestReceived = onAcceptorRequest };
+        var a = new MuxConnection(MuxTransport.FromStream(serverSsl), isDialer: false, onRequest: onAcceptorRequest);
         await Task.WhenAll(d.StartAsync(), a.StartAsync());
         return (d, a);
     }

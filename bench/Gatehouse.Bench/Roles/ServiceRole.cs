@@ -28,7 +28,7 @@ internal static class ServiceRole
         {
             Identity = identity,
             Gateways = [target],
-            Connection = ConnectionOptions.Default with { MaxBackoff = TimeSpan.FromMilliseconds(500), InactivityTimeout = TimeSpan.Zero },
+            Connection = ConnectionOptions.Default with { MaxBackoff = TimeSpan.FromMilliseconds(500) },
         });
         var chunk = new byte[StreamChunk];
         service

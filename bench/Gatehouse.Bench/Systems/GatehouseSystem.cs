@@ -100,13 +100,14 @@ public sealed class GatehouseSystem : DriverSystem
         int pid = _gateway!.Pid;
         double before = ProcStat.ResidentMegabytes(pid);
         var connections = new Gatehouse.Transport.Mux.MuxConnection[count];
-        var options = ConnectionOptions.Default with { ConnectTimeout = TimeSpan.FromSeconds(30), InactivityTimeout = TimeSpan.Zero };
+        var options = ConnectionOptions.Default with { ConnectTimeout = TimeSpan.FromSeconds(30) };
+        var idle = new Gatehouse.Transport.Mux.MuxOptions { InactivityTimeout = TimeSpan.Zero };
         var fingerprint = _gatewayFingerprint;
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken }, async (i, ct) =>
-                connections[i] = await Dialer.ConnectAsync(_endpoint!, _clientIdentity!, f => f == fingerprint, options, cancellationToken: ct));
+                connections[i] = await Dialer.ConnectAsync(_endpoint!, _clientIdentity!, f => f == fingerprint, options, idle, cancellationToken: ct));
             var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(start);
             await Task.Delay(TimeSpan.FromSeconds(3), cancellationToken);
             double after = ProcStat.ResidentMegabytes(pid);

@@ -31,7 +31,7 @@ internal static class ChaosServiceRole
             Identity = identity,
             Gateways = [target],
             // Reattach quickly after a gateway restart; the driver restarts the gateway every few seconds.
-            Connection = ConnectionOptions.Default with { MaxBackoff = TimeSpan.FromMilliseconds(500), InactivityTimeout = TimeSpan.Zero },
+            Connection = ConnectionOptions.Default with { MaxBackoff = TimeSpan.FromMilliseconds(500) },
         });
         service.Map(Domain, Command, async ctx =>
         {

@@ -27,8 +27,8 @@ public sealed record ClusterClientOptions
     public Func<Endpoint, Fingerprint?> Pins { get; init; } = static _ => null;
 
     /// <summary>
-    /// Connect timeout, inactivity timeout, default deadline, maximum retries and backoff, applied to
-    /// every node. Default <see cref="ConnectionOptions.Default"/> (1 s, 5 min, none, 5, 100 ms..3 min).
+    /// Connect timeout, default deadline, maximum retries and backoff, applied to
+    /// every node. Default <see cref="ConnectionOptions.Default"/> (1 s, none, 5, 100 ms..3 min).
     /// </summary>
     public ConnectionOptions Connection { get; init; } = ConnectionOptions.Default;
 

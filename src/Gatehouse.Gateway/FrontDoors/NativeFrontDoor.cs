@@ -11,9 +11,18 @@ namespace Gatehouse.Gateway.FrontDoors;
 /// </summary>
 internal sealed class NativeFrontDoor(RequestPipeline pipeline)
 {
-    /// <summary>The request handler for <paramref name="session"/>'s connection.</summary>
-    /// <param name="draining">The gateway began shutting down before this connection was up: every request is refused as not processed.</param>
-    public Action<MuxStream> HandlerFor(PeerSession session, bool draining) => draining
-        ? stream => pipeline.Refuse(new NativeRequest(session.Caller, stream), CallStatus.Error(ErrorCode.ShuttingDown, "Gateway shutting down; not processed"))
-        : stream => pipeline.Dispatch(new NativeRequest(session.Caller, stream));
+    /// <summary>A request arrived on <paramref name="session"/>'s connection (called on its read loop).</summary>
+    /// <param name="draining">The gateway began shutting down before this connection was up: the request is refused as not processed.</param>
+    public void OnRequest(PeerSession session, MuxStream stream, bool draining)
+    {
+        var request = new NativeRequest(session.Caller, stream);
+        if (draining)
+        {
+            pipeline.Refuse(request, CallStatus.Error(ErrorCode.ShuttingDown, "Gateway shutting down; not processed"));
+        }
+        else
+        {
+            pipeline.Dispatch(request);
+        }
+    }
 }

@@ -99,6 +99,10 @@ internal sealed class GatewayConnectionHandler : ConnectionHandler
             ? MuxTransport.FromPipe(connection.Transport) with { Abort = () => connection.Abort() }
             : new MuxTransport(connection.Transport.Input, ssl, () => connection.Transport.Output.CompleteAsync(), () => connection.Abort());
         var limits = _runtime.Options.Limits;
+
+        // The request handler is fixed here; what it reads is set below, before StartAsync starts reading.
+        PeerSession session = null!;
+        bool arrivedDraining = false;
         var mux = new MuxConnection(transport, isDialer: false, new MuxOptions
         {
             Settings = _runtime.Options.Protocol,
@@ -110,15 +114,14 @@ internal sealed class GatewayConnectionHandler : ConnectionHandler
             WriteTimeout = limits.WriteTimeout,
             Budget = _runtime.OutputBudget,
             Name = $"{grant.Name}@{remote}",
-        }, _runtime.Logger);
-        var session = new PeerSession(mux, grant, fingerprint, connection.RemoteEndPoint, _runtime.LoadOf(grant.Name));
+        }, _runtime.Logger, onRequest: stream => _frontDoor.OnRequest(session, stream, arrivedDraining));
+        session = new PeerSession(mux, grant, fingerprint, connection.RemoteEndPoint, _runtime.LoadOf(grant.Name));
         mux.Tag = session;
         _runtime.Sessions.Add(session);
         // Read after the session is registered: if the drain began before, its snapshot may have
         // missed this session, so this connection serves nothing (a request that arrives with the
         // peer's HELLO is refused as not processed) and is sent GOAWAY once it is up.
-        bool arrivedDraining = _runtime.IsDraining;
-        mux.RequestReceived = _frontDoor.HandlerFor(session, arrivedDraining);
+        arrivedDraining = _runtime.IsDraining;
         using var aborted = connection.ConnectionClosed.Register(static s => _ = ((MuxConnection)s!).AbortAsync(CallStatus.Error(ErrorCode.BackendFailed, "Connection reset")), mux);
         try
         {

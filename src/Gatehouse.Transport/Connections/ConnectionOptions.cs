@@ -1,32 +1,72 @@
 namespace Gatehouse.Transport.Connections;
 
 /// <summary>
-/// Connection parameters shared by the client, the service SDK and gateway-to-gateway links
-/// (seed 003's set). Defaults are the documented ones; every value can be changed.
+/// How to dial and when to retry, shared by the client, the service SDK and gateway-to-gateway
+/// links. What a connection does once up (inactivity timeout, keepalive, buffers) is in
+/// <see cref="Mux.MuxOptions"/>. Defaults are the documented ones; <see cref="Validate"/> (run by
+/// <see cref="Dialer.ConnectAsync"/>) enforces the allowed ranges.
 /// </summary>
 public sealed record ConnectionOptions
 {
-    /// <summary>How long a TCP connect plus TLS handshake plus HELLO may take. Default 1 s.</summary>
+    /// <summary>Longest <see cref="ConnectTimeout"/>: 5 minutes (as <see cref="Mux.MuxOptions.MaxHelloTimeout"/>).</summary>
+    public static readonly TimeSpan MaxConnectTimeout = Mux.MuxOptions.MaxHelloTimeout;
+
+    /// <summary>Longest <see cref="CallDeadline"/>: 2^31-1 ms (about 24.8 days).</summary>
+    public static readonly TimeSpan MaxCallDeadline = TimeSpan.FromMilliseconds(int.MaxValue);
+
+    /// <summary>Most <see cref="MaxRetries"/>: 100.</summary>
+    public const int MaxRetriesLimit = 100;
+
+    /// <summary>Longest <see cref="MaxBackoff"/>: 1 hour.</summary>
+    public static readonly TimeSpan MaxBackoffLimit = TimeSpan.FromHours(1);
+
+    /// <summary>How long a TCP connect plus TLS handshake plus HELLO may take; 0 &lt; value ≤ 5 min. Default 1 s.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Idle connections (no open request) are closed after this. Default 5 min.</summary>
-    public TimeSpan InactivityTimeout { get; init; } = TimeSpan.FromMinutes(5);
-
-    /// <summary>Default per-call deadline; null means none. Default none.</summary>
+    /// <summary>Default per-call deadline; null means none; else 0 &lt; value ≤ 2^31-1 ms. Default none.</summary>
     public TimeSpan? CallDeadline { get; init; }
 
-    /// <summary>Reconnection attempts after the first failure before giving up. Default 5.</summary>
+    /// <summary>Reconnection attempts after the first failure before giving up; 0 .. 100. Default 5.</summary>
     public int MaxRetries { get; init; } = 5;
 
-    /// <summary>First backoff delay. Default 100 ms.</summary>
+    /// <summary>First backoff delay; 0 &lt; value ≤ <see cref="MaxBackoff"/>. Default 100 ms.</summary>
     public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>Cap of the truncated exponential backoff. Default 180 s (3 min).</summary>
+    /// <summary>Cap of the truncated exponential backoff; at most 1 hour. Default 180 s (3 min).</summary>
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromMinutes(3);
-
-    /// <summary>Keepalive interval announced in HELLO. Default 30 s.</summary>
-    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>The defaults.</summary>
     public static ConnectionOptions Default { get; } = new();
+
+    /// <summary>Checks every setting; returns this instance.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A value is outside its range (the message names it and the range).</exception>
+    public ConnectionOptions Validate()
+    {
+        if (ConnectTimeout <= TimeSpan.Zero || ConnectTimeout > MaxConnectTimeout)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ConnectTimeout), ConnectTimeout, $"ConnectTimeout must be more than 0 and at most {MaxConnectTimeout}");
+        }
+
+        if (CallDeadline is { } deadline && (deadline <= TimeSpan.Zero || deadline > MaxCallDeadline))
+        {
+            throw new ArgumentOutOfRangeException(nameof(CallDeadline), deadline, $"CallDeadline must be null (none), or more than 0 and at most {MaxCallDeadline}");
+        }
+
+        if (MaxRetries is < 0 or > MaxRetriesLimit)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxRetries), MaxRetries, $"MaxRetries must be 0 to {MaxRetriesLimit}");
+        }
+
+        if (MaxBackoff <= TimeSpan.Zero || MaxBackoff > MaxBackoffLimit)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxBackoff), MaxBackoff, $"MaxBackoff must be more than 0 and at most {MaxBackoffLimit}");
+        }
+
+        if (InitialBackoff <= TimeSpan.Zero || InitialBackoff > MaxBackoff)
+        {
+            throw new ArgumentOutOfRangeException(nameof(InitialBackoff), InitialBackoff, $"InitialBackoff must be more than 0 and at most MaxBackoff ({MaxBackoff})");
+        }
+
+        return this;
+    }
 }

@@ -18,7 +18,11 @@ public static class Dialer
 {
     /// <summary>Connects to <paramref name="endpoint"/> as <paramref name="identity"/>.</summary>
     /// <param name="pin">Approves the server's fingerprint.</param>
+    /// <param name="options">How long the connect may take (TCP, TLS and HELLO together).</param>
+    /// <param name="muxOptions">The connection's behaviour once up (its <see cref="MuxOptions.HelloTimeout"/> is replaced by <see cref="ConnectionOptions.ConnectTimeout"/>).</param>
+    /// <param name="onRequest">Serves requests the peer opens, from the first one on (even one sent with the peer's HELLO); null: refused.</param>
     /// <exception cref="ConnectException">Every failure, typed by <see cref="ConnectFailure"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of its range.</exception>
     public static async Task<MuxConnection> ConnectAsync(
         Endpoint endpoint,
         PeerIdentity identity,
@@ -26,8 +30,12 @@ public static class Dialer
         ConnectionOptions options,
         MuxOptions? muxOptions = null,
         ILogger? logger = null,
+        Action<MuxStream>? onRequest = null,
         CancellationToken cancellationToken = default)
     {
+        options.Validate();
+        var connectionOptions = (muxOptions ?? new MuxOptions()) with { Name = endpoint.ToString(), HelloTimeout = options.ConnectTimeout };
+        connectionOptions.Validate();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.ConnectTimeout);
         var token = timeout.Token;
@@ -45,12 +53,7 @@ public static class Dialer
                 throw new ConnectException(ConnectFailure.Protocol, $"{where} does not speak gatehouse/1 (ALPN)");
             }
 
-            var mux = new MuxConnection(MuxTransport.FromStream(ssl), isDialer: true, (muxOptions ?? new MuxOptions()) with
-            {
-                Name = where,
-                InactivityTimeout = options.InactivityTimeout,
-                HelloTimeout = options.ConnectTimeout,
-            }, logger);
+            var mux = new MuxConnection(MuxTransport.FromStream(ssl), isDialer: true, connectionOptions, logger, onRequest);
             try
             {
                 await mux.StartAsync(token).ConfigureAwait(false);

@@ -1,11 +1,16 @@
 using System.Buffers;
 using Gatehouse.Protocol;
+using Gatehouse.Transport.Internal;
 
 namespace Gatehouse.Transport.Mux;
 
 /// <summary>
-/// Flow control (docs/protocol.md section 3). Send side: a connection window and one window per
-/// stream, both guarded by the writer's lock, so checking credit and writing the frame is atomic;
+/// Flow control (docs/protocol.md section 3): the writing of DATA within the windows, and what a
+/// WINDOW_UPDATE does. The window arithmetic and the waiters live in their own types
+/// (<see cref="ConnectionSendCredit"/>, <see cref="StreamSendCredit"/>,
+/// <see cref="ConnectionReceiveWindow"/>, <see cref="StreamReceiveWindow"/>). Send side: a
+/// connection window and one window per stream, both guarded by the writer's lock, so checking
+/// credit and writing the frame is atomic;
 /// whatever the peer's windows allow, DATA also waits while <see cref="MuxOptions.MaxBufferedOutput"/>
 /// bytes are queued in the writer, or while the shared <see cref="BufferBudget"/> is spent.
 /// Receive side: the read loop charges both windows; stream credit comes back when the consumer
@@ -14,108 +19,55 @@ namespace Gatehouse.Transport.Mux;
 /// </summary>
 public sealed partial class MuxConnection
 {
-    private long _connSendWindow;
-    private readonly List<MuxStream> _connCreditWaiters = [];
+    // Send side: the connection window and the writers waiting for connection-wide room (writer's lock).
+    private readonly ConnectionSendCredit _sendCredit;
 
-    private int _connRecvWindow;
-    private int _connUnreturned;
-
-    // Received bytes delivered to streams and not yet consumed, and how many of them had their
-    // connection credit withheld (Interlocked: consumers run on any thread).
-    private long _inboundHeld;
-    private long _connCreditOwed;
+    // Receive side: the connection window and the bytes held for consumers.
+    private readonly ConnectionReceiveWindow _receiveWindow;
 
     /// <summary>Read loop: charges an inbound DATA frame against the connection window.</summary>
     private void ConsumeConnectionWindow(int n)
     {
-        if (n > Volatile.Read(ref _connRecvWindow))
+        if (!_receiveWindow.TryConsume(n))
         {
-            ProtocolException.Throw(ErrorCode.FlowControlError, $"DATA of {n} bytes exceeds the connection window of {_connRecvWindow}");
-        }
-
-        Interlocked.Add(ref _connRecvWindow, -n);
-    }
-
-    /// <summary>Returns connection credit, in WINDOW_UPDATEs of at least half the window (any thread).</summary>
-    private void ReturnConnectionCredit(int n)
-    {
-        if (Interlocked.Add(ref _connUnreturned, n) >= _options.Settings.ConnectionWindow / 2)
-        {
-            int grant = Interlocked.Exchange(ref _connUnreturned, 0);
-            if (grant > 0)
-            {
-                // Widen the window before telling the peer, so its DATA never arrives first.
-                Interlocked.Add(ref _connRecvWindow, grant);
-                Writer.WriteWindowUpdate(0, grant);
-            }
+            ProtocolException.Throw(ErrorCode.FlowControlError, $"DATA of {n} bytes exceeds the connection window of {_receiveWindow.Remaining}");
         }
     }
 
-    /// <summary>Read loop: <paramref name="n"/> bytes were handed to a stream's consumer.</summary>
-    private void OnInboundDelivered(int n)
+    /// <summary>Announces connection credit the receive window gave back (0: nothing to announce).</summary>
+    private void AnnounceConnectionCredit(int grant)
     {
-        if (Interlocked.Add(ref _inboundHeld, n) <= _options.MaxBufferedInput)
+        if (grant > 0)
         {
-            ReturnConnectionCredit(n);
-        }
-        else
-        {
-            Interlocked.Add(ref _connCreditOwed, n);
+            Writer.WriteWindowUpdate(0, grant);
         }
     }
 
     /// <summary>A consumer took (or dropped) <paramref name="n"/> delivered bytes: returns withheld connection credit.</summary>
-    internal void OnInboundConsumed(int n)
-    {
-        Interlocked.Add(ref _inboundHeld, -n);
-        while (true)
-        {
-            long owed = Interlocked.Read(ref _connCreditOwed);
-            if (owed <= 0)
-            {
-                return;
-            }
-
-            int take = (int)Math.Min(owed, n);
-            if (Interlocked.CompareExchange(ref _connCreditOwed, owed - take, owed) == owed)
-            {
-                ReturnConnectionCredit(take);
-                return;
-            }
-        }
-    }
+    internal void OnInboundConsumed(int n) => AnnounceConnectionCredit(_receiveWindow.Consumed(n));
 
     /// <summary>Unconsumed received bytes held for this connection's streams (a gauge for tests and metrics).</summary>
-    public long InboundHeld => Interlocked.Read(ref _inboundHeld);
+    public long InboundHeld => _receiveWindow.Held;
 
     /// <summary>Bytes queued for the peer and not yet sent (approximate).</summary>
     public long OutboundQueued => Writer.BufferedApprox;
 
+    /// <summary>
+    /// A WINDOW_UPDATE. An increment of 0 or a window pushed past 2^31-1 is a FLOW_CONTROL_ERROR:
+    /// a connection error on stream 0, a stream error (only that stream ends) otherwise.
+    /// </summary>
     private void OnWindowUpdate(uint streamId, int increment)
     {
-        if (increment == 0)
-        {
-            ProtocolException.Throw(ErrorCode.FlowControlError, $"WINDOW_UPDATE of 0 on stream {streamId}");
-        }
-
         if (streamId == 0)
         {
-            List<MuxStream> wake;
-            lock (Writer.SyncRoot)
+            switch (_sendCredit.Grant(increment))
             {
-                _connSendWindow += increment;
-                if (_connSendWindow > ProtocolSettings.MaxWindow)
-                {
+                case CreditGrant.ZeroIncrement:
+                    ProtocolException.Throw(ErrorCode.FlowControlError, "WINDOW_UPDATE of 0 on the connection");
+                    break;
+                case CreditGrant.Overflow:
                     ProtocolException.Throw(ErrorCode.FlowControlError, "Connection window pushed past 2^31-1");
-                }
-
-                wake = [.. _connCreditWaiters];
-                _connCreditWaiters.Clear();
-            }
-
-            foreach (var stream in wake)
-            {
-                stream.WakeWriter();
+                    break;
             }
 
             return;
@@ -127,33 +79,46 @@ public sealed partial class MuxConnection
             return;
         }
 
+        CreditGrant result;
         lock (Writer.SyncRoot)
         {
-            target.SendWindow += increment;
-            if (target.SendWindow > ProtocolSettings.MaxWindow)
-            {
-                ProtocolException.Throw(ErrorCode.FlowControlError, $"Window of stream {streamId} pushed past 2^31-1");
-            }
+            result = target.SendCredit.Grant(increment);
         }
 
-        target.WakeWriter();
+        switch (result)
+        {
+            case CreditGrant.Granted:
+                target.WakeWriter();
+                break;
+            case CreditGrant.ZeroIncrement:
+                ResetStream(target, ErrorCode.FlowControlError, $"WINDOW_UPDATE of 0 on stream {streamId}");
+                break;
+            case CreditGrant.Overflow:
+                ResetStream(target, ErrorCode.FlowControlError, $"Window of stream {streamId} pushed past 2^31-1");
+                break;
+        }
+    }
+
+    /// <summary>
+    /// A stream error (docs/protocol.md section 5): ends only <paramref name="stream"/>, with a
+    /// STATUS from a responder or a CANCEL from a requester; the connection stays.
+    /// </summary>
+    private void ResetStream(MuxStream stream, ErrorCode code, string message)
+    {
+        Log.StreamReset(_logger, Name, stream.Id, code, message);
+        var status = CallStatus.Error(code, message);
+        if (stream.IsLocal)
+        {
+            stream.Abandon(status);
+        }
+        else
+        {
+            stream.Fail(status);
+        }
     }
 
     /// <summary>Wakes every writer waiting for connection credit, buffer room or budget (they check again).</summary>
-    internal void WakeCreditWaiters()
-    {
-        List<MuxStream> wake;
-        lock (Writer.SyncRoot)
-        {
-            wake = [.. _connCreditWaiters];
-            _connCreditWaiters.Clear();
-        }
-
-        foreach (var stream in wake)
-        {
-            stream.WakeWriter();
-        }
-    }
+    internal void WakeCreditWaiters() => _sendCredit.WakeAll();
 
     /// <summary>
     /// Sends <paramref name="data"/> on <paramref name="stream"/> one frame per lock acquisition, so
@@ -214,12 +179,11 @@ public sealed partial class MuxConnection
                     }
                     else
                     {
-                        wait = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                        stream.CreditWaiter = wait;
+                        wait = stream.SendCredit.Wait();
                         if (blocked != SendBlock.StreamWindow)
                         {
                             // Woken by a connection WINDOW_UPDATE, a completed send, or budget freed elsewhere.
-                            _connCreditWaiters.Add(stream);
+                            _sendCredit.AddWaiterUnsynchronized(stream);
                             budgetSpent = blocked == SendBlock.Budget;
                         }
                     }
@@ -294,16 +258,6 @@ public sealed partial class MuxConnection
         return written;
     }
 
-    /// <summary>Why a write stopped short.</summary>
-    private enum SendBlock
-    {
-        None,
-        StreamWindow,
-        ConnectionWindow,
-        BufferFull,
-        Budget,
-    }
-
     /// <summary>
     /// With the writer's lock held: DATA frames for as much of <paramref name="data"/> as both
     /// windows, the writer's queue cap and the shared budget allow now; <paramref name="blocked"/>
@@ -317,11 +271,13 @@ public sealed partial class MuxConnection
         while (!rest.IsEmpty)
         {
             long room = _options.MaxBufferedOutput - Writer.BufferedUnsynchronized;
-            long available = Math.Min(Math.Min(stream.SendWindow, _connSendWindow), Math.Min(maxChunk, room));
+            long streamWindow = stream.SendCredit.Window;
+            long connectionWindow = _sendCredit.WindowUnsynchronized;
+            long available = Math.Min(Math.Min(streamWindow, connectionWindow), Math.Min(maxChunk, room));
             if (available <= 0)
             {
-                blocked = stream.SendWindow <= 0 ? SendBlock.StreamWindow
-                    : _connSendWindow <= 0 ? SendBlock.ConnectionWindow
+                blocked = streamWindow <= 0 ? SendBlock.StreamWindow
+                    : connectionWindow <= 0 ? SendBlock.ConnectionWindow
                     : SendBlock.BufferFull;
                 if (blocked == SendBlock.BufferFull)
                 {
@@ -346,8 +302,8 @@ public sealed partial class MuxConnection
 
             bool last = n == rest.Length;
             Protocol.FrameWriter.WriteData(Writer.OutputUnsynchronized, stream.Id, outStream, rest.Slice(0, n), endStream && last);
-            stream.SendWindow -= n;
-            _connSendWindow -= n;
+            stream.SendCredit.Consume(n);
+            _sendCredit.ConsumeUnsynchronized(n);
             written += n;
             rest = rest.Slice(n);
             if (last && endStream)
@@ -362,7 +318,7 @@ public sealed partial class MuxConnection
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
     private void ThrowStreamGone(MuxStream stream)
     {
-        if (Volatile.Read(ref _closeStarted) != 0)
+        if (IsClosing)
         {
             throw new ConnectionClosedException(CloseReason);
         }

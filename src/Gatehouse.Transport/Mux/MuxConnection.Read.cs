@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using Gatehouse.Protocol;
+using Gatehouse.Transport.Internal;
 
 namespace Gatehouse.Transport.Mux;
 
@@ -139,10 +140,7 @@ public sealed partial class MuxConnection
 
         var settings = ControlPayloads.ReadHello(payload);
         PeerSettings = settings;
-        lock (Writer.SyncRoot)
-        {
-            _connSendWindow = settings.ConnectionWindow;
-        }
+        _sendCredit.SetInitial(settings.ConnectionWindow);
 
         _openSlots = new SemaphoreSlim(settings.MaxConcurrentStreams, settings.MaxConcurrentStreams);
         _peerHello.TrySetResult(settings);
@@ -229,7 +227,7 @@ public sealed partial class MuxConnection
             return;
         }
 
-        var handler = RequestReceived;
+        var handler = _onRequest;
         if (handler is null)
         {
             Writer.WriteStatus(id, CallStatus.Error(ErrorCode.Unavailable, "This peer accepts no requests"));
@@ -261,7 +259,7 @@ public sealed partial class MuxConnection
         if (!_streams.TryGetValue(header.StreamId, out var stream))
         {
             CheckClosedStreamId(header.StreamId, FrameType.Data);
-            ReturnConnectionCredit(n);
+            AnnounceConnectionCredit(_receiveWindow.Return(n));
             return;
         }
 
@@ -270,7 +268,7 @@ public sealed partial class MuxConnection
         if (n > 0)
         {
             // Counted before delivery: a sink may consume (and return) the bytes right away.
-            OnInboundDelivered(n);
+            AnnounceConnectionCredit(_receiveWindow.Delivered(n));
             stream.DeliverData(outStream, payload.Slice(1));
         }
 

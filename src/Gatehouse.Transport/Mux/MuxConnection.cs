@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using Gatehouse.Protocol;
+using Gatehouse.Transport.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -11,7 +12,7 @@ namespace Gatehouse.Transport.Mux;
 /// connection, or an in-memory pipe in tests). Either side can open request streams. A read loop parses frames
 /// (<see cref="FrameReader"/>) and dispatches them; all output goes through one
 /// <see cref="ConnectionWriter"/>. Split by concern: this file holds the life cycle,
-/// <c>MuxConnection.Read.cs</c> the frame dispatch, <c>MuxConnection.Flow.cs</c> flow control.
+/// <c>MuxConnection.Read.cs</c> the frame dispatch, <c>MuxConnection.Flow.cs</c> flow control (its state in Internal/: the send and receive windows).
 /// </summary>
 public sealed partial class MuxConnection : IAsyncDisposable
 {
@@ -22,6 +23,7 @@ public sealed partial class MuxConnection : IAsyncDisposable
     private readonly TaskCompletionSource<ProtocolSettings> _peerHello = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _closing = new();
+    private readonly Action<MuxStream>? _onRequest;
     private SemaphoreSlim? _openSlots;
 
     // Strings repeated across request headers (read loop only; made on the first request).
@@ -40,25 +42,35 @@ public sealed partial class MuxConnection : IAsyncDisposable
     /// <summary>Creates a connection; call <see cref="StartAsync"/> to exchange HELLOs and start reading.</summary>
     /// <param name="transport">The byte pipe (already authenticated, e.g. an in-memory pipe in tests).</param>
     /// <param name="isDialer">True on the side that opened the TCP connection (it uses odd stream ids).</param>
-    public MuxConnection(IDuplexPipe transport, bool isDialer, MuxOptions? options = null, ILogger? logger = null)
-        : this(MuxTransport.FromPipe(transport), isDialer, options, logger)
+    /// <param name="onRequest">Serves the streams the peer opens (see <see cref="MuxConnection(MuxTransport, bool, MuxOptions?, ILogger?, Action{MuxStream}?)"/>).</param>
+    public MuxConnection(IDuplexPipe transport, bool isDialer, MuxOptions? options = null, ILogger? logger = null, Action<MuxStream>? onRequest = null)
+        : this(MuxTransport.FromPipe(transport), isDialer, options, logger, onRequest)
     {
     }
 
     /// <summary>Creates a connection; call <see cref="StartAsync"/> to exchange HELLOs and start reading.</summary>
     /// <param name="transport">Input, output and how to close (already authenticated, e.g. a TLS stream).</param>
     /// <param name="isDialer">True on the side that opened the TCP connection (it uses odd stream ids).</param>
-    public MuxConnection(MuxTransport transport, bool isDialer, MuxOptions? options = null, ILogger? logger = null)
+    /// <param name="options">Behaviour and limits; validated here (<see cref="MuxOptions.Validate"/>).</param>
+    /// <param name="onRequest">
+    /// Called for every stream the peer opens, from the first frame read on (a request may follow
+    /// the peer's HELLO at once), on the thread pool (or the read loop, with
+    /// <see cref="MuxOptions.DispatchInline"/>). The handler owns the stream and must end it with
+    /// <see cref="MuxStream.Complete"/>. Null: the peer's requests are refused with UNAVAILABLE.
+    /// </param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of its range.</exception>
+    public MuxConnection(MuxTransport transport, bool isDialer, MuxOptions? options = null, ILogger? logger = null, Action<MuxStream>? onRequest = null)
     {
         _input = transport.Input;
         _options = (options ?? new MuxOptions()).Validate();
-        _options.Settings.Validate();
+        _onRequest = onRequest;
         _logger = logger ?? NullLogger.Instance;
         IsDialer = isDialer;
         _nextLocalId = isDialer ? 1u : 2u;
         Writer = new ConnectionWriter(transport.Output, transport.CloseOutput, transport.Abort, WakeCreditWaiters, _options.Budget,
             onBroken: () => _ = CloseAsync(CallStatus.Error(ErrorCode.BackendFailed, "Connection lost: a write to the peer failed"), sendGoAway: false));
-        _connRecvWindow = _options.Settings.ConnectionWindow;
+        _sendCredit = new ConnectionSendCredit(Writer.SyncRoot);
+        _receiveWindow = new ConnectionReceiveWindow(_options.Settings.ConnectionWindow, _options.MaxBufferedInput);
         _lastReadTicks = Environment.TickCount64;
         _idleSinceTicks = _lastReadTicks;
     }
@@ -74,12 +86,6 @@ public sealed partial class MuxConnection : IAsyncDisposable
 
     /// <summary>A label for logs.</summary>
     public string Name => _options.Name;
-
-    /// <summary>
-    /// Called (on the thread pool) for every stream the peer opens. The handler owns the stream and
-    /// must end it with <see cref="MuxStream.Complete"/>. If null, peer requests are refused.
-    /// </summary>
-    public Action<MuxStream>? RequestReceived { get; set; }
 
     /// <summary>Raised once when the connection has closed, with the reason.</summary>
     public event Action<MuxConnection, CallStatus>? Closed;
@@ -97,6 +103,9 @@ public sealed partial class MuxConnection : IAsyncDisposable
     public CallStatus CloseReason { get; private set; } = CallStatus.Error(ErrorCode.BackendFailed, "Connection closed");
 
     internal ConnectionWriter Writer { get; }
+
+    /// <summary>True once closing started (<see cref="CloseReason"/> is final).</summary>
+    internal bool IsClosing => Volatile.Read(ref _closeStarted) != 0;
 
     /// <summary>Arbitrary state of the owner (the gateway keeps the peer's principal here).</summary>
     public object? Tag { get; set; }

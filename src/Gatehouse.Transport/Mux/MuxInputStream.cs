@@ -3,7 +3,8 @@ namespace Gatehouse.Transport.Mux;
 /// <summary>
 /// A stream's stdin (output stream 0) as a read-only <see cref="Stream"/>, for handlers and backends
 /// that read stdin: credit goes back to the requester as bytes are read, so a slow reader slows the
-/// sender. Ends (returns 0) at END_STREAM, or when the stream ends.
+/// sender. Ends (returns 0) at END_STREAM, or when the stream ends (a read past the end returns a
+/// Status event, <see cref="MuxStream.ReadAsync"/>).
 /// </summary>
 public sealed class MuxInputStream : Stream
 {
@@ -45,18 +46,8 @@ public sealed class MuxInputStream : Stream
             using var linked = cancellationToken.CanBeCanceled && cancellationToken != _token
                 ? CancellationTokenSource.CreateLinkedTokenSource(_token, cancellationToken)
                 : null;
-            StreamEvent item;
-            try
-            {
-                item = await _stream.ReadAsync(linked?.Token ?? _token).ConfigureAwait(false);
-            }
-            catch (System.Threading.Channels.ChannelClosedException)
-            {
-                _ended = true;
-                return 0;
-            }
-
-            if (item.Kind == StreamEventKind.EndOfInput)
+            var item = await _stream.ReadAsync(linked?.Token ?? _token).ConfigureAwait(false);
+            if (item.Kind is StreamEventKind.EndOfInput or StreamEventKind.Status)
             {
                 _ended = true;
                 return 0;

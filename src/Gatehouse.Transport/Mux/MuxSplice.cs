@@ -1,5 +1,6 @@
 using System.Buffers;
 using Gatehouse.Protocol;
+using Gatehouse.Transport.Internal;
 
 namespace Gatehouse.Transport.Mux;
 

@@ -1,6 +1,6 @@
 using System.Buffers;
-using System.Threading.Channels;
 using Gatehouse.Protocol;
+using Gatehouse.Transport.Internal;
 
 namespace Gatehouse.Transport.Mux;
 
@@ -10,7 +10,7 @@ namespace Gatehouse.Transport.Mux;
 /// responder) reads stdin and writes output and exactly one status.
 /// Reading is single-consumer; writing may come from several tasks (each frame is atomic).
 /// </summary>
-public sealed class MuxStream
+public sealed class MuxStream : ICreditWaiter
 {
     private readonly MuxConnection _connection;
 
@@ -20,15 +20,12 @@ public sealed class MuxStream
     private CancellationTokenSource? _aborted;
     private int _abortRequested;
 
-    // Send side, guarded by the connection writer's lock.
-    internal long SendWindow;
-    internal TaskCompletionSource? CreditWaiter;
+    // Send side, guarded by the connection writer's lock (a field: the struct is changed in place).
+    internal StreamSendCredit SendCredit;
     private bool _localEnded;
 
-    // Receive side: credit consumed by the application and not yet returned (Interlocked).
-    private int _unreturnedCredit;
-    private int _recvWindow;
-    private int _recvRemaining;
+    // Receive side (Interlocked).
+    private StreamReceiveWindow _receiveWindow;
     private int _finished;
 
     // Set once by AttachSink (under this stream's lock); afterwards events bypass the queue.
@@ -40,9 +37,8 @@ public sealed class MuxStream
         Id = id;
         Header = header;
         IsLocal = isLocal;
-        SendWindow = sendWindow;
-        _recvWindow = recvWindow;
-        _recvRemaining = recvWindow;
+        SendCredit = new StreamSendCredit(sendWindow);
+        _receiveWindow = new StreamReceiveWindow(recvWindow);
     }
 
     /// <summary>Stream id on the wire.</summary>
@@ -86,9 +82,60 @@ public sealed class MuxStream
     /// <summary>True once this stream is finished (status sent or received, or connection gone).</summary>
     public bool IsFinished => Volatile.Read(ref _finished) != 0;
 
-    /// <summary>Reads the next event. Data events must be passed back to <see cref="Release"/>.</summary>
-    /// <exception cref="ChannelClosedException">The stream ended and nothing is left to read.</exception>
-    public ValueTask<StreamEvent> ReadAsync(CancellationToken cancellationToken = default) => Inbound.ReadAsync(cancellationToken);
+    /// <summary>
+    /// What a read past the end of a stream returns when its connection has not closed (this side
+    /// sent its STATUS, or a stream error ended the stream): error CANCELLED, "The stream has ended".
+    /// </summary>
+    public static CallStatus StreamEnded { get; } = CallStatus.Error(ErrorCode.Cancelled, "The stream has ended");
+
+    /// <summary>
+    /// Reads the next event. Data events must be passed back to <see cref="Release"/>.
+    /// A requester's last event is its final <see cref="StreamEventKind.Status"/> (the connection's
+    /// close reason when the connection died first). Reading past the last event never throws and
+    /// never waits: it returns a <see cref="StreamEventKind.Status"/> event again, carrying
+    /// <see cref="MuxConnection.CloseReason"/> if the connection has closed, else
+    /// <see cref="StreamEnded"/>; so on either side a loop that stops at a Status event always ends,
+    /// and a responder reading stdin sees a Status event (not END_STREAM) when its stream ended early.
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired while waiting.</exception>
+    /// <exception cref="InvalidOperationException">Another read of this stream is already waiting.</exception>
+    public ValueTask<StreamEvent> ReadAsync(CancellationToken cancellationToken = default) => Inbound.ReadAsync(this, cancellationToken);
+
+    /// <summary>
+    /// Requester: reads every event up to the final status and returns that status (the
+    /// connection's close reason when the connection died first; see <see cref="ReadAsync"/>). Each
+    /// data event is passed to <paramref name="onOutput"/> (when given) and released once it
+    /// returns, so the event's <see cref="StreamEvent.Data"/> is valid only during the call; other
+    /// events are skipped. <paramref name="cancellationToken"/> is passed to the callback and stops
+    /// the reading (with <see cref="OperationCanceledException"/>); it does not cancel the request.
+    /// </summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<CallStatus> ReadToStatusAsync(Func<StreamEvent, CancellationToken, ValueTask>? onOutput = null, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            var item = await ReadAsync(cancellationToken).ConfigureAwait(false);
+            if (item.Kind == StreamEventKind.Status)
+            {
+                return item.Status;
+            }
+
+            try
+            {
+                if (onOutput is not null && item.Kind == StreamEventKind.Data)
+                {
+                    await onOutput(item, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                Release(item);
+            }
+        }
+    }
+
+    /// <summary>What a read past the end returns: the connection's close reason once it closed, else <see cref="StreamEnded"/>.</summary>
+    internal CallStatus EndStatus => _connection.IsClosing ? _connection.CloseReason : StreamEnded;
 
     /// <summary>Tries to read an event without waiting.</summary>
     public bool TryRead(out StreamEvent item)
@@ -106,10 +153,10 @@ public sealed class MuxStream
 
     private StreamQueue Inbound => LazyInitializer.EnsureInitialized(ref _inbound, static () => new StreamQueue());
 
-    /// <summary>No more events: readers drain what is queued, then see the end.</summary>
+    /// <summary>No more events: readers drain what is queued, then see the end (<see cref="EndStatus"/>).</summary>
     private void CompleteInbound()
     {
-        (Interlocked.CompareExchange(ref _inbound, StreamQueue.Completed, null) ?? StreamQueue.Completed).Complete();
+        (Interlocked.CompareExchange(ref _inbound, StreamQueue.Completed, null) ?? StreamQueue.Completed).Complete(this);
     }
 
     /// <summary>
@@ -173,15 +220,10 @@ public sealed class MuxStream
             return;
         }
 
-        int pending = Interlocked.Add(ref _unreturnedCredit, bytes);
-        if (pending >= _recvWindow / 2)
+        int grant = _receiveWindow.Return(bytes);
+        if (grant > 0)
         {
-            int grant = Interlocked.Exchange(ref _unreturnedCredit, 0);
-            if (grant > 0)
-            {
-                Interlocked.Add(ref _recvRemaining, grant);
-                _connection.Writer.WriteWindowUpdate(Id, grant);
-            }
+            _connection.Writer.WriteWindowUpdate(Id, grant);
         }
     }
 
@@ -217,6 +259,18 @@ public sealed class MuxStream
         _connection.OnStreamFinished(this);
         Drain();
         return true;
+    }
+
+    /// <summary>
+    /// Responder, on a stream error (a bad WINDOW_UPDATE): sends <paramref name="status"/> as the
+    /// STATUS and aborts the handler, whose own status is then ignored.
+    /// </summary>
+    internal void Fail(in CallStatus status)
+    {
+        if (Complete(status))
+        {
+            Abort();
+        }
     }
 
     /// <summary>Requester: abandons the request. The responder still answers with a STATUS, which ends the stream.</summary>
@@ -261,7 +315,7 @@ public sealed class MuxStream
     /// <exception cref="ProtocolException">The peer sent more than the credit it was given.</exception>
     internal void ConsumeReceiveWindow(int n)
     {
-        if (Interlocked.Add(ref _recvRemaining, -n) < 0)
+        if (!_receiveWindow.TryConsume(n))
         {
             ProtocolException.Throw(ErrorCode.FlowControlError, $"DATA on stream {Id} exceeds the credit granted for it");
         }
@@ -375,13 +429,15 @@ public sealed class MuxStream
         }
     }
 
+    void ICreditWaiter.WakeWriter() => WakeWriter();
+
+    /// <summary>Wakes this stream's writer if it waits for room (it checks again).</summary>
     internal void WakeWriter()
     {
         TaskCompletionSource? waiter;
         lock (_connection.Writer.SyncRoot)
         {
-            waiter = CreditWaiter;
-            CreditWaiter = null;
+            waiter = SendCredit.TakeWaiter();
         }
 
         waiter?.TrySetResult();

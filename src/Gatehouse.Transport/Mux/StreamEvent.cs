@@ -12,7 +12,10 @@ public enum StreamEventKind : byte
     /// <summary>The requester sent END_STREAM: no more stdin.</summary>
     EndOfInput,
 
-    /// <summary>The final status (requester side). Nothing follows.</summary>
+    /// <summary>
+    /// The final status (requester side). Nothing else follows: a read past the end of a stream
+    /// (either side) returns a Status event again (see <see cref="MuxStream.ReadAsync"/>).
+    /// </summary>
     Status,
 }
 

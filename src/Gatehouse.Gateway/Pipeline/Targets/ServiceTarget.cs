@@ -128,31 +128,8 @@ internal sealed class ServiceTarget(RouteTable routes, TimeSpan queueTimeout) : 
         }
 
         using var cancel = cancellationToken.Register(static s => ((MuxStream)s!).Cancel(ErrorCode.Cancelled), upstream);
-        while (true)
-        {
-            StreamEvent item;
-            try
-            {
-                item = await upstream.ReadAsync(CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (System.Threading.Channels.ChannelClosedException)
-            {
-                return CallStatus.Error(ErrorCode.BackendFailed, "Backend stream ended without a status");
-            }
-
-            if (item.Kind == StreamEventKind.Status)
-            {
-                return item.Status;
-            }
-
-            try
-            {
-                await request.WriteAsync(item.OutStream, item.Data, cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                upstream.Release(item);
-            }
-        }
+        // Output goes back through the request as it arrives; the endpoint's status (or the
+        // connection's close reason, if it went away first) ends the loop.
+        return await upstream.ReadToStatusAsync((item, ct) => request.WriteAsync(item.OutStream, item.Data, cancellationToken), CancellationToken.None).ConfigureAwait(false);
     }
 }

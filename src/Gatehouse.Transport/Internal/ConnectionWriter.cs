@@ -1,7 +1,8 @@
 using System.Buffers;
 using Gatehouse.Protocol;
+using Gatehouse.Transport.Mux;
 
-namespace Gatehouse.Transport.Mux;
+namespace Gatehouse.Transport.Internal;
 
 /// <summary>
 /// The one writer of a connection. Frames are serialised under <see cref="SyncRoot"/> into a

@@ -1,16 +1,18 @@
 using System.Buffers;
-using System.Threading.Channels;
 using System.Threading.Tasks.Sources;
+using Gatehouse.Transport.Mux;
 
-namespace Gatehouse.Transport.Mux;
+namespace Gatehouse.Transport.Internal;
 
 /// <summary>
 /// A stream's inbound events waiting for its reader: written by the connection's read loop, read
-/// by one reader at a time. It does what an unbounded <see cref="Channel{T}"/> did here for a
-/// fraction of its cost (a channel is about 2 KB with its first segment, and one per request
+/// by one reader at a time. It does what an unbounded channel (System.Threading.Channels) did here
+/// for a fraction of its cost (a channel is about 2 KB with its first segment, and one per request
 /// side): a small queue under a lock, and the queue itself as the one reusable
 /// <see cref="IValueTaskSource{TResult}"/> a waiting read completes through, so a read that waits
 /// allocates nothing. The reader's continuation never runs on the writer's thread.
+/// Once completed and drained, every read returns a Status event: the owning stream's
+/// <see cref="MuxStream.EndStatus"/> (see <see cref="MuxStream.ReadAsync"/>).
 /// </summary>
 internal sealed class StreamQueue : IValueTaskSource<StreamEvent>
 {
@@ -49,8 +51,11 @@ internal sealed class StreamQueue : IValueTaskSource<StreamEvent>
         return true;
     }
 
-    /// <summary>No more events. A waiting read (the queue being empty) ends with <see cref="ChannelClosedException"/>.</summary>
-    public void Complete()
+    /// <summary>
+    /// No more events. A waiting read (the queue being empty) ends with a Status event carrying
+    /// <paramref name="owner"/>'s end status (<see cref="MuxStream.StreamEnded"/> without an owner).
+    /// </summary>
+    public void Complete(MuxStream? owner)
     {
         lock (_gate)
         {
@@ -69,7 +74,7 @@ internal sealed class StreamQueue : IValueTaskSource<StreamEvent>
             _waitRegistration.Unregister();
         }
 
-        _waiter.SetException(new ChannelClosedException());
+        _waiter.SetResult(EndOf(owner));
     }
 
     public bool TryRead(out StreamEvent item) => TryTake(out item, remove: true);
@@ -92,10 +97,11 @@ internal sealed class StreamQueue : IValueTaskSource<StreamEvent>
     }
 
     /// <summary>
-    /// The next event, waiting for it if need be. After the last one:
-    /// <see cref="ChannelClosedException"/>. One read at a time.
+    /// The next event, waiting for it if need be. After the last one: a Status event carrying
+    /// <paramref name="owner"/>'s end status (<see cref="MuxStream.StreamEnded"/> without an owner),
+    /// however often it is called. One read at a time.
     /// </summary>
-    public ValueTask<StreamEvent> ReadAsync(CancellationToken cancellationToken)
+    public ValueTask<StreamEvent> ReadAsync(MuxStream? owner, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
@@ -106,7 +112,7 @@ internal sealed class StreamQueue : IValueTaskSource<StreamEvent>
 
             if (_completed)
             {
-                return ValueTask.FromException<StreamEvent>(new ChannelClosedException());
+                return new ValueTask<StreamEvent>(EndOf(owner));
             }
 
             if (_waiting)
@@ -128,6 +134,9 @@ internal sealed class StreamQueue : IValueTaskSource<StreamEvent>
             return new ValueTask<StreamEvent>(this, _waiter.Version);
         }
     }
+
+    /// <summary>What a read past the end returns.</summary>
+    private static StreamEvent EndOf(MuxStream? owner) => StreamEvent.ForStatus(owner?.EndStatus ?? MuxStream.StreamEnded);
 
     private void CancelWait(CancellationToken token)
     {

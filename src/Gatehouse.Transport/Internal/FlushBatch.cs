@@ -1,4 +1,4 @@
-namespace Gatehouse.Transport.Mux;
+namespace Gatehouse.Transport.Internal;
 
 /// <summary>
 /// Writers a read loop wrote to while processing one read's frames: their flushes start once the

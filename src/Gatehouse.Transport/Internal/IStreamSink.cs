@@ -1,7 +1,8 @@
 using System.Buffers;
 using Gatehouse.Protocol;
+using Gatehouse.Transport.Mux;
 
-namespace Gatehouse.Transport.Mux;
+namespace Gatehouse.Transport.Internal;
 
 /// <summary>
 /// Takes a stream's inbound events directly, in place of its queue (see <see cref="MuxSplice"/>).

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
+using Gatehouse.Transport.Mux;
 
-namespace Gatehouse.Transport.Mux;
+namespace Gatehouse.Transport.Internal;
 
 /// <summary>
 /// One process-wide timer that visits every live connection about once a second (keepalive,

@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Gatehouse.Transport.Mux;
+namespace Gatehouse.Transport.Internal;
 
 /// <summary>
 /// Frames waiting to be sent: a chain of pooled arrays that writers append to under the
