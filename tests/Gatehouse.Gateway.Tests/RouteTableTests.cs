@@ -172,7 +172,7 @@ public sealed class RouteTableTests : IAsyncLifetime
         var table = new RouteTable(8);
         table.Register(await EndpointAsync("a"), "d", "c", 1);
         int handedOver = 0, gaveUp = 0;
-        for (int round = 0; round < 3000; round++)
+        for (int round = 0; round < 10_000; round++)
         {
             var held = table.TryAcquire("d", "c")!;
             using var cancel = new CancellationTokenSource();
@@ -201,6 +201,6 @@ public sealed class RouteTableTests : IAsyncLifetime
             Assert.True(outstanding == 0, $"round {round}: {outstanding} outstanding after both ended (lease lost)");
         }
 
-        Assert.Equal(3000, handedOver + gaveUp);
+        Assert.Equal(10_000, handedOver + gaveUp);
     }
 }

@@ -204,8 +204,11 @@ public sealed class RouteTable
                 node.List?.Remove(node);
             }
 
-            // A binding handed to us just as we gave up must go back.
-            if (waiter.Task.IsCompletedSuccessfully && waiter.Task.Result is { } handed)
+            // Claim the waiter so nobody can hand it a binding from now on. A release may already
+            // have taken it off the queue and picked a binding for it without completing it yet:
+            // completing it first makes that release's hand-over fail, and it gives the binding
+            // back itself. If a binding was handed over before we claimed it, it goes back here.
+            if (!waiter.TrySetResult(null) && waiter.Task.Result is { } handed)
             {
                 Release(handed);
             }
