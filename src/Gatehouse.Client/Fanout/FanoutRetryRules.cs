@@ -2,15 +2,15 @@ using Gatehouse.Protocol;
 using Gatehouse.Transport.Connections;
 using Gatehouse.Transport.Mux;
 
-namespace Gatehouse.Client.Cluster;
+namespace Gatehouse.Client.Fanout;
 
 /// <summary>
 /// Which outcomes of one attempt are safe to try again. The rule: retry only when the request cannot
 /// have reached a backend, unless the request is marked <see cref="CallRequest.Idempotent"/>. These
-/// are the same rules <see cref="GatehouseClient"/> applies internally; the cluster client runs them
+/// are the same rules <see cref="GatehouseClient"/> applies internally; the fan-out client runs them
 /// through a <see cref="Retrier"/> so the backoff clock is injectable.
 /// </summary>
-public static class ClusterRetryRules
+public static class FanoutRetryRules
 {
     /// <summary>
     /// True for a connect failure that may pass (<see cref="ConnectException.IsTransient"/>: refused,

@@ -2,16 +2,16 @@ using Gatehouse.Transport.Connections;
 using Gatehouse.Transport.Security;
 using Microsoft.Extensions.Logging;
 
-namespace Gatehouse.Client.Cluster;
+namespace Gatehouse.Client.Fanout;
 
 /// <summary>
 /// Calls many gateways at once (seed 000's futures, clush's fan-out). Keeps one
 /// <see cref="GatehouseClient"/> — one multiplexed, pinned TLS connection — per node and reuses it
 /// across calls. Every node's outcome is a <see cref="NodeResult"/>; per-node failures never throw.
-/// Retries follow <see cref="ClusterClientOptions.Connection"/> through a <see cref="Retrier"/>
-/// and <see cref="ClusterRetryRules"/>. Thread-safe.
+/// Retries follow <see cref="FanoutClientOptions.Connection"/> through a <see cref="Retrier"/>
+/// and <see cref="FanoutRetryRules"/>. Thread-safe.
 /// </summary>
-public sealed partial class ClusterClient : IAsyncDisposable
+public sealed partial class FanoutClient : IAsyncDisposable
 {
     private readonly ILogger? _logger;
     private readonly SemaphoreSlim _fanout;
@@ -21,10 +21,10 @@ public sealed partial class ClusterClient : IAsyncDisposable
     private readonly CancellationTokenSource _disposing = new();
     private bool _disposed;
 
-    /// <summary>A cluster client; connects to nothing until the first call.</summary>
+    /// <summary>A fan-out client; connects to nothing until the first call.</summary>
     /// <param name="random">Jitter source for backoff (tests pass a seeded one); default <see cref="Random.Shared"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException">The backoff bounds in <paramref name="options"/> are invalid.</exception>
-    public ClusterClient(ClusterClientOptions options, ILogger? logger = null, Random? random = null)
+    public FanoutClient(FanoutClientOptions options, ILogger? logger = null, Random? random = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         Options = options;
@@ -34,14 +34,14 @@ public sealed partial class ClusterClient : IAsyncDisposable
     }
 
     /// <summary>The options this client was made with.</summary>
-    public ClusterClientOptions Options { get; }
+    public FanoutClientOptions Options { get; }
 
     /// <summary>
     /// The client used for <paramref name="node"/> (made on first use, then reused). Use it for
     /// streaming calls (<see cref="GatehouseClient.StartCallAsync"/>); it retries nothing itself.
     /// </summary>
-    /// <exception cref="ObjectDisposedException">The cluster client was disposed.</exception>
-    public GatehouseClient GetClient(ClusterNode node)
+    /// <exception cref="ObjectDisposedException">The fan-out client was disposed.</exception>
+    public GatehouseClient GetClient(FanoutNode node)
     {
         ArgumentNullException.ThrowIfNull(node);
         lock (_lock)
@@ -56,7 +56,7 @@ public sealed partial class ClusterClient : IAsyncDisposable
                 {
                     Identity = Options.Identity,
                     Pins = endpoint => pin ?? fallback(endpoint),
-                    // The cluster client owns retries (with an injectable clock): one attempt per call here.
+                    // The fan-out client owns retries (with an injectable clock): one attempt per call here.
                     Connection = Options.Connection with { MaxRetries = 0 },
                     Mux = Options.Mux,
                 }, _logger);

@@ -1,10 +1,10 @@
-using Gatehouse.Client.Cluster;
+using Gatehouse.Client.Fanout;
 using Gatehouse.Transport.Connections;
 using Gatehouse.Transport.Mux;
 using Gatehouse.Protocol;
 using Xunit.Abstractions;
 
-namespace Gatehouse.Cluster.Tests;
+namespace Gatehouse.Fanout.Tests;
 
 /// <summary>The retry loop on a fake clock: no real sleeping.</summary>
 public class RetrierTests(ITestOutputHelper output)
@@ -29,7 +29,7 @@ public class RetrierTests(ITestOutputHelper output)
                 return Task.FromException<int>(new ConnectException(ConnectFailure.Refused, $"refused #{attempt}"));
             },
             _ => false,
-            ClusterRetryRules.ShouldRetry);
+            FanoutRetryRules.ShouldRetry);
         var final = await Assert.ThrowsAsync<ConnectException>(() => clock.DriveAsync(run));
         var delays = times.Zip(times.Skip(1), (a, b) => b - a).ToList();
         return (delays, times.Count, final);
@@ -105,7 +105,7 @@ public class RetrierTests(ITestOutputHelper output)
                 return Task.FromException<int>(new ConnectException(ConnectFailure.FingerprintMismatch, "wrong key"));
             },
             _ => false,
-            ClusterRetryRules.ShouldRetry);
+            FanoutRetryRules.ShouldRetry);
         await Assert.ThrowsAsync<ConnectException>(() => clock.DriveAsync(run));
         Assert.Equal(1, attempts);
         Assert.False(clock.TimerCreated.TryRead(out _), "no backoff timer may be started");
@@ -129,7 +129,7 @@ public class RetrierTests(ITestOutputHelper output)
         var clock = new FakeTimeProvider();
         var retrier = new Retrier(Options, clock);
         using var cts = new CancellationTokenSource();
-        var run = retrier.RunAsync<int>((_, _) => Task.FromException<int>(new ConnectException(ConnectFailure.Timeout, "slow")), _ => false, ClusterRetryRules.ShouldRetry, cancellationToken: cts.Token);
+        var run = retrier.RunAsync<int>((_, _) => Task.FromException<int>(new ConnectException(ConnectFailure.Timeout, "slow")), _ => false, FanoutRetryRules.ShouldRetry, cancellationToken: cts.Token);
         await clock.TimerCreated.ReadAsync();
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
@@ -147,14 +147,14 @@ public class RetrierTests(ITestOutputHelper output)
     [InlineData(ConnectFailure.Protocol, false)]
     public void Only_transient_connect_failures_are_retried(ConnectFailure failure, bool retried)
     {
-        Assert.Equal(retried, ClusterRetryRules.ShouldRetry(new ConnectException(failure, "x")));
+        Assert.Equal(retried, FanoutRetryRules.ShouldRetry(new ConnectException(failure, "x")));
     }
 
     [Fact]
     public void A_connection_closed_before_the_request_left_is_retried_other_exceptions_are_not()
     {
-        Assert.True(ClusterRetryRules.ShouldRetry(new ConnectionClosedException(CallStatus.Error(ErrorCode.ShuttingDown))));
-        Assert.False(ClusterRetryRules.ShouldRetry(new InvalidOperationException()));
-        Assert.False(ClusterRetryRules.ShouldRetry(new OperationCanceledException()));
+        Assert.True(FanoutRetryRules.ShouldRetry(new ConnectionClosedException(CallStatus.Error(ErrorCode.ShuttingDown))));
+        Assert.False(FanoutRetryRules.ShouldRetry(new InvalidOperationException()));
+        Assert.False(FanoutRetryRules.ShouldRetry(new OperationCanceledException()));
     }
 }

@@ -2,13 +2,13 @@ using Gatehouse.Transport.Connections;
 using Gatehouse.Transport.Mux;
 using Gatehouse.Transport.Security;
 
-namespace Gatehouse.Client.Cluster;
+namespace Gatehouse.Client.Fanout;
 
 /// <summary>
-/// How a <see cref="ClusterClient"/> identifies itself, whom it trusts, and how hard it tries.
+/// How a <see cref="FanoutClient"/> identifies itself, whom it trusts, and how hard it tries.
 /// Immutable; every value has a documented default except <see cref="Identity"/>.
 /// </summary>
-public sealed record ClusterClientOptions
+public sealed record FanoutClientOptions
 {
     /// <summary>Default <see cref="MaxFanout"/>: 64, like ClusterShell's <c>clush -f</c>.</summary>
     public const int DefaultMaxFanout = 64;
@@ -20,7 +20,7 @@ public sealed record ClusterClientOptions
     public required PeerIdentity Identity { get; init; }
 
     /// <summary>
-    /// Fingerprints for nodes whose <see cref="ClusterNode.Pin"/> is null (for example
+    /// Fingerprints for nodes whose <see cref="FanoutNode.Pin"/> is null (for example
     /// <see cref="ClientOptions.PinFrom"/> over a known-hosts file). Default: none, so such nodes fail
     /// with <see cref="NodeFailure.NotTrusted"/>.
     /// </summary>

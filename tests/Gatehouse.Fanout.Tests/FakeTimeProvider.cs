@@ -1,6 +1,6 @@
 using System.Threading.Channels;
 
-namespace Gatehouse.Cluster.Tests;
+namespace Gatehouse.Fanout.Tests;
 
 /// <summary>
 /// A manual clock: time moves only in <see cref="Advance"/>, which fires the timers that came due.
