@@ -128,7 +128,7 @@ public class FailureTests(ITestOutputHelper output)
             1 => async ctx => { await ctx.WriteAsync("started\n"); await Task.Delay(TimeSpan.FromSeconds(30), ctx.CancellationToken); return 0; },
             _ => _ => throw new CommandException(ErrorCode.Access, "not you"),
         });
-        await using var client = new FanoutClient(servers.Options() with { CallDeadline = TimeSpan.FromMilliseconds(500) });
+        await using var client = new FanoutClient(servers.Options(new ConnectionOptions { ConnectTimeout = TimeSpan.FromSeconds(5), MaxRetries = 0, CallDeadline = TimeSpan.FromMilliseconds(500) }));
 
         var results = await client.Call(servers.Nodes, Work).WhenAll();
         Print(results);
@@ -187,7 +187,7 @@ public class FailureTests(ITestOutputHelper output)
     [Fact]
     public async Task Refused_connects_are_retried_with_backoff_on_the_injected_clock()
     {
-        var clock = new FakeTimeProvider();
+        var clock = new DrivenClock();
         using var admin = PeerIdentity.CreateEphemeral("admin");
         var options = new FanoutClientOptions
         {

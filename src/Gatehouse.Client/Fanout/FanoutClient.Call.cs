@@ -42,10 +42,10 @@ public sealed partial class FanoutClient
         Call(nodes, request, cancellationToken).InCompletionOrder(cancellationToken);
 
     /// <summary>
-    /// Calls one node: a future in seed 000's sense. Start several, then await them. Connection
-    /// failures are retried per <see cref="FanoutRetryRules"/> with backoff; the deadline is
-    /// <see cref="CallRequest.Deadline"/>, else <see cref="FanoutClientOptions.CallDeadline"/>, else
-    /// <see cref="ConnectionOptions.CallDeadline"/>.
+    /// Calls one node: a future in seed 000's sense. Start several, then await them. Failures are
+    /// retried per <see cref="RetryPolicy"/> with backoff (a fan-out slot is held only while an attempt
+    /// runs, not during the wait); the deadline is <see cref="CallRequest.Deadline"/>, else
+    /// <see cref="ConnectionOptions.CallDeadline"/> of <see cref="FanoutClientOptions.Connection"/>.
     /// </summary>
     /// <returns>The node's result; failures are results too, this task never faults for them.</returns>
     /// <exception cref="ObjectDisposedException">The fan-out client was disposed (thrown synchronously).</exception>
@@ -53,8 +53,7 @@ public sealed partial class FanoutClient
     {
         ArgumentNullException.ThrowIfNull(request);
         var client = GetClient(node);
-        var effective = request.Deadline is null && Options.CallDeadline is { } deadline ? request with { Deadline = deadline } : request;
-        return RunNodeAsync(node, client, effective, cancellationToken);
+        return RunNodeAsync(node, client, request, cancellationToken);
     }
 
     private async Task<NodeResult> RunNodeAsync(FanoutNode node, GatehouseClient client, CallRequest request, CancellationToken cancellationToken)
@@ -67,22 +66,21 @@ public sealed partial class FanoutClient
         NodeResult result;
         try
         {
-            var callResult = await _retrier.RunAsync(
+            var callResult = await RetryPolicy.RunAsync(
                 async (attempt, ct) =>
                 {
                     await _fanout.WaitAsync(ct).ConfigureAwait(false);
                     try
                     {
                         attempts = attempt + 1;
-                        return await client.CallAsync(request, ct).ConfigureAwait(false);
+                        return await client.CallOnceAsync(request, ct).ConfigureAwait(false);
                     }
                     finally
                     {
                         _fanout.Release();
                     }
                 },
-                r => FanoutRetryRules.ShouldRetry(r, request),
-                FanoutRetryRules.ShouldRetry,
+                r => RetryPolicy.ShouldRetry(r, request),
                 retry => LogRetry(node, retry),
                 token).ConfigureAwait(false);
             var failure = NodeFailures.From(callResult.Status);

@@ -6,7 +6,9 @@ namespace Gatehouse.Client.Fanout;
 
 /// <summary>
 /// How a <see cref="FanoutClient"/> identifies itself, whom it trusts, and how hard it tries.
-/// Immutable; every value has a documented default except <see cref="Identity"/>.
+/// Immutable; every value has a documented default except <see cref="Identity"/>, and is checked
+/// when it is set (<see cref="ArgumentNullException"/> or <see cref="ArgumentOutOfRangeException"/>
+/// naming the option).
 /// </summary>
 public sealed record FanoutClientOptions
 {
@@ -17,20 +19,37 @@ public sealed record FanoutClientOptions
     public const int MaxFanoutLimit = 4096;
 
     /// <summary>This client's identity (certificate and key), presented to every node. Required.</summary>
-    public required PeerIdentity Identity { get; init; }
+    /// <exception cref="ArgumentNullException">Set to null.</exception>
+    public required PeerIdentity Identity
+    {
+        get;
+        init => field = value ?? throw new ArgumentNullException(nameof(Identity));
+    }
 
     /// <summary>
     /// Fingerprints for nodes whose <see cref="FanoutNode.Pin"/> is null (for example
     /// <see cref="ClientOptions.PinFrom"/> over a known-hosts file). Default: none, so such nodes fail
     /// with <see cref="NodeFailure.NotTrusted"/>.
     /// </summary>
-    public Func<Endpoint, Fingerprint?> Pins { get; init; } = static _ => null;
+    /// <exception cref="ArgumentNullException">Set to null.</exception>
+    public Func<Endpoint, Fingerprint?> Pins
+    {
+        get;
+        init => field = value ?? throw new ArgumentNullException(nameof(Pins));
+    } = static _ => null;
 
     /// <summary>
-    /// Connect timeout, inactivity timeout, default deadline, maximum retries and backoff, applied to
+    /// Connect timeout, inactivity timeout, default call deadline (<see cref="ConnectionOptions.CallDeadline"/>,
+    /// used when <see cref="CallRequest.Deadline"/> is null), maximum retries and backoff, applied to
     /// every node. Default <see cref="ConnectionOptions.Default"/> (1 s, 5 min, none, 5, 100 ms..3 min).
+    /// Checked against <see cref="ConnectionLimits"/>.
     /// </summary>
-    public ConnectionOptions Connection { get; init; } = ConnectionOptions.Default;
+    /// <exception cref="ArgumentOutOfRangeException">A value is outside <see cref="ConnectionLimits"/>.</exception>
+    public ConnectionOptions Connection
+    {
+        get;
+        init => field = ConnectionLimits.Validate(value, nameof(Connection));
+    } = ConnectionOptions.Default;
 
     /// <summary>
     /// How many node attempts may be in progress at once (connecting or running); the rest wait.
@@ -42,18 +61,23 @@ public sealed record FanoutClientOptions
         get;
         init => field = value is >= 1 and <= MaxFanoutLimit
             ? value
-            : throw new ArgumentOutOfRangeException(nameof(MaxFanout), value, $"MaxFanout must be 1..{MaxFanoutLimit}");
+            : throw new ArgumentOutOfRangeException(nameof(MaxFanout), value, $"MaxFanout must be 1..{MaxFanoutLimit}; got {value}");
     } = DefaultMaxFanout;
 
-    /// <summary>
-    /// Deadline for a call whose <see cref="CallRequest.Deadline"/> is null. Default null, which falls
-    /// back to <see cref="ConnectionOptions.CallDeadline"/> (itself none by default).
-    /// </summary>
-    public TimeSpan? CallDeadline { get; init; }
-
-    /// <summary>Protocol limits announced to every node. Default <c>new MuxOptions()</c>.</summary>
-    public MuxOptions Mux { get; init; } = new();
+    /// <summary>Protocol limits announced to every node. Default <c>new MuxOptions()</c>; checked by <see cref="MuxOptions.Validate"/>.</summary>
+    /// <exception cref="ArgumentNullException">Set to null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A value is outside its range.</exception>
+    public MuxOptions Mux
+    {
+        get;
+        init => field = (value ?? throw new ArgumentNullException(nameof(Mux))).Validate();
+    } = new();
 
     /// <summary>Clock for retry backoff and <see cref="NodeResult.Elapsed"/>. Default <see cref="TimeProvider.System"/>.</summary>
-    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+    /// <exception cref="ArgumentNullException">Set to null.</exception>
+    public TimeProvider TimeProvider
+    {
+        get;
+        init => field = value ?? throw new ArgumentNullException(nameof(TimeProvider));
+    } = TimeProvider.System;
 }
