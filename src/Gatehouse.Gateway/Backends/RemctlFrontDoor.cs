@@ -37,7 +37,7 @@ internal sealed class RemctlFrontDoor : IRemctlDispatcher
         int max = _runtime.Options.Limits.MaxRequestsPerPrincipal;
         if (!load.TryEnter(max))
         {
-            return new RemctlOutcome.Failed(RemctlError.Internal, $"Overloaded: {max} requests in progress for {request.Principal}");
+            return new RemctlOutcome.Failed((int)RemctlErrorCode.Internal, $"Overloaded: {max} requests in progress for {request.Principal}");
         }
 
         _runtime.RequestStarted();
@@ -45,7 +45,7 @@ internal sealed class RemctlFrontDoor : IRemctlDispatcher
         {
             if (request.Arguments.Count == 0)
             {
-                return new RemctlOutcome.Failed(RemctlError.BadCommand, RemctlError.BadCommandMessage);
+                return new RemctlOutcome.Failed((int)RemctlErrorCode.BadCommand, RemctlErrorMessages.BadCommand);
             }
 
             string command = Encoding.UTF8.GetString(request.Arguments[0].Span);
@@ -56,7 +56,7 @@ internal sealed class RemctlFrontDoor : IRemctlDispatcher
                 var decision = _acl.Check(_serviceAcl, new AclSubject(request.Principal, request.IsAnonymous), new SourceLocation("RemctlServiceAcl", 0));
                 if (!decision.Allowed)
                 {
-                    return new RemctlOutcome.Failed(RemctlError.Access, RemctlError.AccessMessage);
+                    return new RemctlOutcome.Failed((int)RemctlErrorCode.Access, RemctlErrorMessages.Access);
                 }
 
                 return OutcomeMapping.ToRemctl(await CallServiceAsync(request, command, rest, address, output, cancellationToken).ConfigureAwait(false));
@@ -65,7 +65,7 @@ internal sealed class RemctlFrontDoor : IRemctlDispatcher
             var commands = _runtime.Backends.OfType<CommandsBackend>().FirstOrDefault();
             if (commands is null)
             {
-                return new RemctlOutcome.Failed(RemctlError.UnknownCommand, RemctlError.UnknownCommandMessage);
+                return new RemctlOutcome.Failed((int)RemctlErrorCode.UnknownCommand, RemctlErrorMessages.UnknownCommand);
             }
 
             var invocation = new CommandInvocation(command, rest, request.Principal, address.Length > 0 ? address : null, null, request.Expires) { Anonymous = request.IsAnonymous };
