@@ -70,7 +70,7 @@ internal sealed class TestNodes : IAsyncDisposable
     };
 
     /// <summary>All Error-level entries logged by any gateway.</summary>
-    public IEnumerable<string> Errors => Gateways.SelectMany(g => g.Errors.Entries);
+    public IEnumerable<LogEntry> Errors => Gateways.SelectMany(g => g.Errors.Entries);
 
     public async ValueTask DisposeAsync()
     {
