@@ -1,5 +1,6 @@
 using System.Text;
 using Gatehouse.Protocol;
+using Gatehouse.Transport.Connections;
 
 namespace Gatehouse.Client;
 
@@ -29,8 +30,18 @@ public sealed record CallRequest
     /// <summary>Bytes sent as the command's stdin; null sends none.</summary>
     public ReadOnlyMemory<byte>? Stdin { get; init; }
 
-    /// <summary>Time allowed for the call; null uses the client's default (none unless configured).</summary>
-    public TimeSpan? Deadline { get; init; }
+    /// <summary>
+    /// Time allowed for the call; null uses the client's default (<see cref="Transport.Connections.ConnectionOptions.CallDeadline"/>,
+    /// none unless configured). When set: more than 0 and at most <see cref="ConnectionOptions.MaxCallDeadline"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Zero, negative, or above the wire's limit.</exception>
+    public TimeSpan? Deadline
+    {
+        get;
+        init => field = value is null || (value > TimeSpan.Zero && value <= ConnectionOptions.MaxCallDeadline)
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(Deadline), value, $"Deadline must be null (the client's default) or more than 0 and at most {ConnectionOptions.MaxCallDeadline}; got {value}");
+    }
 
     /// <summary>
     /// True when running the command twice is harmless; only then is a call retried after it may

@@ -4,20 +4,57 @@ using Gatehouse.Transport.Security;
 
 namespace Gatehouse.Client;
 
-/// <summary>How a client identifies itself and which gateways it trusts.</summary>
+/// <summary>
+/// How a client identifies itself, which gateways it trusts, and how hard it tries. Immutable; every
+/// value is checked when it is set (<see cref="ArgumentNullException"/> or
+/// <see cref="ArgumentOutOfRangeException"/> naming the option), so a bad value fails at once.
+/// </summary>
 public sealed record ClientOptions
 {
-    /// <summary>This client's identity (certificate and key).</summary>
-    public required PeerIdentity Identity { get; init; }
+    /// <summary>This client's identity (certificate and key). Required.</summary>
+    /// <exception cref="ArgumentNullException">Set to null.</exception>
+    public required PeerIdentity Identity
+    {
+        get;
+        init => field = value ?? throw new ArgumentNullException(nameof(Identity));
+    }
 
-    /// <summary>Returns the fingerprint pinned for an endpoint, or null when none is.</summary>
-    public required Func<Endpoint, Fingerprint?> Pins { get; init; }
+    /// <summary>Returns the fingerprint pinned for an endpoint, or null when none is. Required.</summary>
+    /// <exception cref="ArgumentNullException">Set to null.</exception>
+    public required Func<Endpoint, Fingerprint?> Pins
+    {
+        get;
+        init => field = value ?? throw new ArgumentNullException(nameof(Pins));
+    }
 
-    /// <summary>Timeouts, retries and backoff.</summary>
-    public ConnectionOptions Connection { get; init; } = ConnectionOptions.Default;
+    /// <summary>
+    /// Timeouts, default call deadline, retries and backoff. Default <see cref="ConnectionOptions.Default"/>
+    /// (connect 1 s, inactivity 5 min, no deadline, 5 retries, backoff 100 ms..3 min). Checked against
+    /// <see cref="ConnectionOptions.Validate"/> (retries 0..100, backoff at most 1 h, connect timeout at most 10 min).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A value is outside <see cref="ConnectionOptions.Validate"/>.</exception>
+    public ConnectionOptions Connection
+    {
+        get;
+        init => field = (value ?? throw new ArgumentNullException(nameof(Connection))).Validate(nameof(Connection));
+    } = ConnectionOptions.Default;
 
-    /// <summary>Protocol limits this side announces.</summary>
-    public MuxOptions Mux { get; init; } = new();
+    /// <summary>Protocol limits this side announces. Default <c>new MuxOptions()</c>; checked by <see cref="MuxOptions.Validate"/>.</summary>
+    /// <exception cref="ArgumentNullException">Set to null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A value is outside its range.</exception>
+    public MuxOptions Mux
+    {
+        get;
+        init => field = (value ?? throw new ArgumentNullException(nameof(Mux))).Validate();
+    } = new();
+
+    /// <summary>The clock retry backoff waits run on. Default <see cref="TimeProvider.System"/>; tests pass a fake one.</summary>
+    /// <exception cref="ArgumentNullException">Set to null.</exception>
+    public TimeProvider TimeProvider
+    {
+        get;
+        init => field = value ?? throw new ArgumentNullException(nameof(TimeProvider));
+    } = TimeProvider.System;
 
     /// <summary>Pins one fingerprint for every endpoint (the <c>--fingerprint</c> case).</summary>
     public static Func<Endpoint, Fingerprint?> PinTo(Fingerprint fingerprint) => _ => fingerprint;

@@ -7,89 +7,101 @@ namespace Gatehouse.Client;
 
 /// <summary>
 /// A client of one gateway. All calls share one multiplexed TLS connection, made on first use and
-/// made again after it closes. Connection failures are retried with truncated exponential backoff
-/// (<see cref="ConnectionOptions.MaxRetries"/>); a call that may have reached a backend is retried
-/// only when the request is marked idempotent.
+/// made again after it closes. Failures are retried by the client library's one
+/// <see cref="Client.RetryPolicy"/> (the same as <see cref="Fanout.FanoutClient"/>'s): transient
+/// connect failures and requests the gateway did not take, at most
+/// <see cref="ConnectionOptions.MaxRetries"/> times, with truncated exponential backoff on
+/// <see cref="ClientOptions.TimeProvider"/>; a call that may have reached a backend is retried only
+/// when the request is marked idempotent.
 /// </summary>
 public sealed class GatehouseClient : IAsyncDisposable
 {
     private readonly ClientOptions _options;
     private readonly ILogger? _logger;
     private readonly SemaphoreSlim _connectLock = new(1, 1);
-    private readonly Backoff _backoff;
     private MuxConnection? _connection;
     private bool _disposed;
 
+    /// <summary>A client of the gateway at <paramref name="endpoint"/>; connects to nothing until the first call.</summary>
     public GatehouseClient(Endpoint endpoint, ClientOptions options, ILogger? logger = null)
+        : this(endpoint, options, logger, null)
     {
+    }
+
+    /// <summary>A client whose retries follow <paramref name="retryPolicy"/> (the fan-out client shares its own).</summary>
+    internal GatehouseClient(Endpoint endpoint, ClientOptions options, ILogger? logger, RetryPolicy? retryPolicy)
+    {
+        ArgumentNullException.ThrowIfNull(options);
         Endpoint = endpoint;
         _options = options;
         _logger = logger;
-        _backoff = new Backoff(options.Connection);
+        RetryPolicy = retryPolicy ?? new RetryPolicy(options.Connection, options.TimeProvider);
     }
 
     /// <summary>The gateway this client talks to.</summary>
     public Endpoint Endpoint { get; }
 
+    /// <summary>How this client retries: which failures, how often, how long between attempts.</summary>
+    public RetryPolicy RetryPolicy { get; }
+
     /// <summary>Connects now if not connected (calls do this themselves).</summary>
     /// <exception cref="ConnectException">Every attempt failed, or the failure cannot be retried.</exception>
-    public async Task ConnectAsync(CancellationToken cancellationToken = default) => await GetConnectionAsync(cancellationToken).ConfigureAwait(false);
+    public Task ConnectAsync(CancellationToken cancellationToken = default) =>
+        RetryPolicy.RunAsync((_, ct) => GetConnectionAsync(ct).AsTask(), cancellationToken: cancellationToken);
 
     /// <summary>
     /// Calls a command and collects its output and final status. Remote failures come back as an
-    /// error status in the result, not as exceptions.
+    /// error status in the result, not as exceptions. Retried per <see cref="RetryPolicy"/>.
     /// </summary>
     /// <exception cref="ConnectException">The gateway could not be reached (after retries).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired; a CANCEL was sent.</exception>
-    public async Task<CallResult> CallAsync(CallRequest request, CancellationToken cancellationToken = default)
+    public Task<CallResult> CallAsync(CallRequest request, CancellationToken cancellationToken = default)
     {
-        for (int attempt = 0; ; attempt++)
-        {
-            await using var call = await StartCallAsync(request, cancellationToken).ConfigureAwait(false);
-            var (status, outputs) = await call.CollectAsync(cancellationToken).ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
-            bool notProcessed = status.IsError && status.ErrorCode == ErrorCode.ShuttingDown && outputs.Count == 0;
-            bool lostMidCall = status.IsError && status.ErrorCode == ErrorCode.BackendFailed && request.Idempotent;
-            if ((notProcessed || lostMidCall) && attempt < _options.Connection.MaxRetries)
-            {
-                await Task.Delay(_backoff.Delay(attempt), cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-
-            return new CallResult(status, outputs);
-        }
+        ArgumentNullException.ThrowIfNull(request);
+        return RetryPolicy.RunAsync((_, ct) => CallOnceAsync(request, ct), r => RetryPolicy.ShouldRetry(r, request), cancellationToken: cancellationToken);
     }
 
-    /// <summary>Starts a call and returns it for streaming (stdin in, output chunks out).</summary>
+    /// <summary>
+    /// Starts a call and returns it for streaming (stdin in, output chunks out). Connecting and
+    /// opening the stream are retried per <see cref="RetryPolicy"/>; once the request has left,
+    /// nothing is retried (the caller holds the stream).
+    /// </summary>
     /// <exception cref="ConnectException">The gateway could not be reached (after retries).</exception>
-    public async Task<ActiveCall> StartCallAsync(CallRequest request, CancellationToken cancellationToken = default)
+    public Task<ActiveCall> StartCallAsync(CallRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return RetryPolicy.RunAsync((_, ct) => StartCallOnceAsync(request, ct), cancellationToken: cancellationToken);
+    }
+
+    /// <summary>
+    /// One attempt of <see cref="CallAsync"/>: connect if needed (once), send, collect. Lets
+    /// <see cref="ConnectionClosedException"/> out only from opening the stream, i.e. before the
+    /// request left (the rule <see cref="RetryPolicy.ShouldRetry(Exception)"/> relies on).
+    /// </summary>
+    internal async Task<CallResult> CallOnceAsync(CallRequest request, CancellationToken cancellationToken)
+    {
+        await using var call = await StartCallOnceAsync(request, cancellationToken).ConfigureAwait(false);
+        var (status, outputs) = await call.CollectAsync(cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        return new CallResult(status, outputs);
+    }
+
+    private async Task<ActiveCall> StartCallOnceAsync(CallRequest request, CancellationToken cancellationToken)
     {
         TimeSpan? deadline = request.Deadline ?? _options.Connection.CallDeadline;
         var header = request.ToHeader(deadline);
-        for (int attempt = 0; ; attempt++)
+        var connection = await GetConnectionAsync(cancellationToken).ConfigureAwait(false);
+
+        // The REQUEST and as much stdin as the windows take leave together. A ConnectionClosedException
+        // here means the connection went away before the request left: safe to retry on a new one.
+        var (stream, stdinSent) = await connection.OpenStreamAsync(header, request.Stdin ?? default, endStream: true, cancellationToken).ConfigureAwait(false);
+        var call = new ActiveCall(stream, deadline);
+        if (request.Stdin is { } stdin && stdinSent < stdin.Length)
         {
-            var connection = await GetConnectionAsync(cancellationToken).ConfigureAwait(false);
-            MuxStream stream;
-            int stdinSent;
-            try
-            {
-                // The REQUEST and as much stdin as the windows take leave together.
-                (stream, stdinSent) = await connection.OpenStreamAsync(header, request.Stdin ?? default, endStream: true, cancellationToken).ConfigureAwait(false);
-            }
-            catch (ConnectionClosedException) when (attempt < _options.Connection.MaxRetries)
-            {
-                // The connection went away before the request left: safe to retry on a new one.
-                continue;
-            }
-
-            var call = new ActiveCall(stream, deadline);
-            if (request.Stdin is { } stdin && stdinSent < stdin.Length)
-            {
-                _ = SendStdinAsync(call, stdin[stdinSent..]);
-            }
-
-            return call;
+            _ = SendStdinAsync(call, stdin[stdinSent..]);
         }
+
+        return call;
     }
 
     private static async Task SendStdinAsync(ActiveCall call, ReadOnlyMemory<byte> stdin)
@@ -127,19 +139,10 @@ public sealed class GatehouseClient : IAsyncDisposable
                 return current;
             }
 
-            for (int attempt = 0; ; attempt++)
-            {
-                try
-                {
-                    var connection = await ConnectOnceAsync(cancellationToken).ConfigureAwait(false);
-                    Volatile.Write(ref _connection, connection);
-                    return connection;
-                }
-                catch (ConnectException ex) when (ex.IsTransient && attempt < _options.Connection.MaxRetries)
-                {
-                    await Task.Delay(_backoff.Delay(attempt), cancellationToken).ConfigureAwait(false);
-                }
-            }
+            // One connect attempt; the retry policy decides whether to wait and try again.
+            var connection = await ConnectOnceAsync(cancellationToken).ConfigureAwait(false);
+            Volatile.Write(ref _connection, connection);
+            return connection;
         }
         finally
         {

@@ -1,3 +1,4 @@
+using Gatehouse.Protocol;
 namespace Gatehouse.Commands;
 
 /// <summary>The final result of a command: an exit status, or a remctl error.</summary>
@@ -22,7 +23,7 @@ public abstract record CommandOutcome
     }
 
     /// <summary>The command was refused or could not run; nothing more will be written.</summary>
-    /// <param name="ErrorCode">A remctl error code, see <see cref="RemctlError"/>.</param>
+    /// <param name="ErrorCode">A remctl error code, see <see cref="RemctlErrorCode"/>.</param>
     /// <param name="Message">The message to send to the client, as remctld words it.</param>
     public sealed record Failed(int ErrorCode, string Message) : CommandOutcome;
 

@@ -1,3 +1,4 @@
+using Gatehouse.Protocol;
 using Gatehouse.Commands.Configuration;
 
 namespace Gatehouse.Commands;
@@ -27,5 +28,5 @@ public enum ResolutionKind
 /// <param name="Error">The refusal (for <see cref="ResolutionKind.Failed"/>).</param>
 public sealed record CommandResolution(ResolutionKind Kind, CommandLine? Line, CommandOutcome.Failed? Error)
 {
-    internal static CommandResolution Fail(int code, string message) => new(ResolutionKind.Failed, null, new CommandOutcome.Failed(code, message));
+    internal static CommandResolution Fail(RemctlErrorCode code, string message) => new(ResolutionKind.Failed, null, new CommandOutcome.Failed((int)code, message));
 }

@@ -1,3 +1,4 @@
+using Gatehouse.Protocol;
 using System.Text;
 using Gatehouse.Commands.Configuration;
 using Gatehouse.Commands.Exec;
@@ -58,7 +59,7 @@ public sealed partial class CommandRunner
         if (!any)
         {
             Log.NoSummaries(logger, invocation.Principal);
-            return new CommandOutcome.Failed(RemctlError.UnknownCommand, RemctlError.UnknownCommandMessage);
+            return new CommandOutcome.Failed((int)RemctlErrorCode.UnknownCommand, RemctlErrorMessages.UnknownCommand);
         }
 
         return new CommandOutcome.Exited(status);

@@ -1,3 +1,4 @@
+using Gatehouse.Protocol;
 using System.Text;
 using Gatehouse.Commands.Acl;
 using Gatehouse.Commands.Configuration;
@@ -65,7 +66,7 @@ public sealed partial class CommandRunner
         if (invocation.Command.Contains('\0', StringComparison.Ordinal) || (args.Count > 0 && args[0].Span.Contains((byte)0)))
         {
             Log.NulInCommand(logger, invocation.Command.Contains('\0', StringComparison.Ordinal) ? "command" : "subcommand", principal);
-            return CommandResolution.Fail(RemctlError.BadCommand, RemctlError.BadCommandMessage);
+            return CommandResolution.Fail(RemctlErrorCode.BadCommand, RemctlErrorMessages.BadCommand);
         }
 
         string command = invocation.Command;
@@ -77,7 +78,7 @@ public sealed partial class CommandRunner
         {
             if (args.Count > 2)
             {
-                return CommandResolution.Fail(RemctlError.TooManyArgs, RemctlError.TooManyHelpArgsMessage);
+                return CommandResolution.Fail(RemctlErrorCode.TooManyArgs, RemctlErrorMessages.TooManyHelpArgs);
             }
 
             if (subcommand is null)
@@ -97,7 +98,7 @@ public sealed partial class CommandRunner
             if (i != stdinPosition && args[i].Span.Contains((byte)0))
             {
                 Log.NulInCommand(logger, $"argument {i}", principal);
-                return CommandResolution.Fail(RemctlError.BadCommand, RemctlError.BadCommandMessage);
+                return CommandResolution.Fail(RemctlErrorCode.BadCommand, RemctlErrorMessages.BadCommand);
             }
         }
 
@@ -106,19 +107,19 @@ public sealed partial class CommandRunner
         if (line is null)
         {
             Log.UnknownCommand(logger, display, principal);
-            return CommandResolution.Fail(RemctlError.UnknownCommand, RemctlError.UnknownCommandMessage);
+            return CommandResolution.Fail(RemctlErrorCode.UnknownCommand, RemctlErrorMessages.UnknownCommand);
         }
 
         if (!IsAuthorized(line, principal, invocation.Anonymous))
         {
             Log.AccessDenied(logger, principal, display);
-            return CommandResolution.Fail(RemctlError.Access, RemctlError.AccessMessage);
+            return CommandResolution.Fail(RemctlErrorCode.Access, RemctlErrorMessages.Access);
         }
 
         if (help && line.Options.Help is null)
         {
             Log.NoHelp(logger, command, principal);
-            return CommandResolution.Fail(RemctlError.NoHelp, RemctlError.NoHelpMessage);
+            return CommandResolution.Fail(RemctlErrorCode.NoHelp, RemctlErrorMessages.NoHelp);
         }
 
         return new CommandResolution(help ? ResolutionKind.Help : ResolutionKind.Command, line, null);
@@ -176,7 +177,7 @@ public sealed partial class CommandRunner
         if (options.ZeroMqBackend is not { } backend)
         {
             Log.CannotRun(logger, line.Source.ToString(), "type=zeromq line but no ZeroMQ backend is configured");
-            return Task.FromResult<CommandOutcome>(new CommandOutcome.Failed(RemctlError.Internal, RemctlError.InternalMessage));
+            return Task.FromResult<CommandOutcome>(new CommandOutcome.Failed((int)RemctlErrorCode.Internal, RemctlErrorMessages.Internal));
         }
 
         return backend(line, invocation, stdin, output, cancellationToken);
@@ -188,7 +189,7 @@ public sealed partial class CommandRunner
         if (CheckUser(line) is { } problem)
         {
             Log.CannotRun(logger, location, problem);
-            return new CommandOutcome.Failed(RemctlError.Internal, RemctlError.InternalMessage);
+            return new CommandOutcome.Failed((int)RemctlErrorCode.Internal, RemctlErrorMessages.Internal);
         }
 
         var environment = CommandEnvironment.ForExec(invocation, remctlCommand).Select(Encoding.UTF8.GetBytes).ToArray();
@@ -208,7 +209,7 @@ public sealed partial class CommandRunner
         catch (SpawnException e)
         {
             Log.CannotRun(logger, location, e.Message);
-            return new CommandOutcome.Failed(RemctlError.Internal, RemctlError.InternalMessage);
+            return new CommandOutcome.Failed((int)RemctlErrorCode.Internal, RemctlErrorMessages.Internal);
         }
         finally
         {

@@ -1,22 +1,23 @@
 namespace Gatehouse.Protocol;
 
 /// <summary>
-/// Error codes carried by STATUS, CANCEL and GOAWAY (docs/protocol.md section 5). 1..10 keep
-/// remctl's MESSAGE_ERROR meaning; 100 and above are Gatehouse's own.
+/// Error codes carried by STATUS, CANCEL and GOAWAY (docs/protocol.md section 5). 1..10 are
+/// remctl's MESSAGE_ERROR codes, taken from <see cref="RemctlErrorCode"/> (their one definition);
+/// 100 and above are Gatehouse's own.
 /// </summary>
 public enum ErrorCode
 {
     NoError = 0,
-    Internal = 1,
-    BadToken = 2,
-    UnknownMessage = 3,
-    BadCommand = 4,
-    UnknownCommand = 5,
-    Access = 6,
-    TooManyArgs = 7,
-    TooMuchData = 8,
-    UnexpectedMessage = 9,
-    NoHelp = 10,
+    Internal = (int)RemctlErrorCode.Internal,
+    BadToken = (int)RemctlErrorCode.BadToken,
+    UnknownMessage = (int)RemctlErrorCode.UnknownMessage,
+    BadCommand = (int)RemctlErrorCode.BadCommand,
+    UnknownCommand = (int)RemctlErrorCode.UnknownCommand,
+    Access = (int)RemctlErrorCode.Access,
+    TooManyArgs = (int)RemctlErrorCode.TooManyArgs,
+    TooMuchData = (int)RemctlErrorCode.TooMuchData,
+    UnexpectedMessage = (int)RemctlErrorCode.UnexpectedMessage,
+    NoHelp = (int)RemctlErrorCode.NoHelp,
     Cancelled = 100,
     DeadlineExceeded = 101,
     Unavailable = 102,

@@ -1,3 +1,4 @@
+using Gatehouse.Protocol;
 using System.Net;
 
 namespace Gatehouse.Remctl;
@@ -36,7 +37,7 @@ public abstract record RemctlOutcome
     /// <param name="ExitCode">The exit code.</param>
     public sealed record Exited(int ExitCode) : RemctlOutcome;
 
-    /// <summary>The command failed with a remctl error code (see <see cref="Protocol.RemctlErrorCode"/>).</summary>
+    /// <summary>The command failed with a remctl error code (see <see cref="Gatehouse.Protocol.RemctlErrorCode"/>).</summary>
     /// <param name="ErrorCode">The error code, e.g. 5 unknown command, 6 access denied.</param>
     /// <param name="Message">A human-readable message; clients print it.</param>
     public sealed record Failed(int ErrorCode, string Message) : RemctlOutcome;

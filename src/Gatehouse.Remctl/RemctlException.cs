@@ -1,3 +1,4 @@
+using Gatehouse.Protocol;
 using System.Diagnostics.CodeAnalysis;
 using Gatehouse.Remctl.Protocol;
 
@@ -23,7 +24,7 @@ public class RemctlException : Exception
 public class RemctlProtocolException : RemctlException
 {
     /// <summary>Creates a protocol exception with <see cref="RemctlErrorCode.BadToken"/>.</summary>
-    public RemctlProtocolException() : this(RemctlErrorCode.BadToken, "Invalid token") { }
+    public RemctlProtocolException() : this(RemctlErrorCode.BadToken, RemctlErrorMessages.BadToken) { }
 
     /// <summary>Creates a protocol exception with <see cref="RemctlErrorCode.BadToken"/>.</summary>
     public RemctlProtocolException(string message) : this(RemctlErrorCode.BadToken, message) { }

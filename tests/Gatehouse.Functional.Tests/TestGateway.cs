@@ -12,12 +12,17 @@ namespace Gatehouse.Functional.Tests;
 
 /// <summary>
 /// A real gateway on 127.0.0.1 (free port, TLS, its own state directory) plus helpers to make
-/// authorized peers. Records every Error-level log so tests can assert none happened.
+/// authorized peers. Like MQTTnet's test environment, it fails the test at dispose when anything
+/// went wrong that the test did not declare: every log entry at Error level or above (from the
+/// gateway, and from the services and clients it made) and every unobserved task exception raised
+/// while it ran. Declare the expected ones with <see cref="ExpectErrors(int)"/> or
+/// <see cref="ExpectErrors(Func{LogEntry, bool})"/>.
 /// </summary>
 public sealed class TestGateway : IAsyncDisposable
 {
     private readonly List<IAsyncDisposable> _owned = [];
     private readonly List<CancellationTokenSource> _services = [];
+    private bool _disposed;
 
     private TestGateway(GatewayServer server, string stateDir, ErrorLog errors)
     {
@@ -33,6 +38,7 @@ public sealed class TestGateway : IAsyncDisposable
 
     public Endpoint Endpoint { get; }
 
+    /// <summary>Every Error-or-worse entry and unobserved task exception seen so far.</summary>
     public ErrorLog Errors { get; }
 
     public static async Task<TestGateway> StartAsync(Func<GatewayOptions, GatewayOptions>? configure = null, Action<GatewayRuntime>? runtime = null, ILoggerProvider? logging = null)
@@ -41,15 +47,39 @@ public sealed class TestGateway : IAsyncDisposable
         var options = new GatewayOptions { Listen = ["127.0.0.1:0"], StateDirectory = dir, DrainTimeout = TimeSpan.FromSeconds(5) };
         options = configure?.Invoke(options) ?? options;
         var errors = new ErrorLog();
-        var server = await GatewayServer.StartAsync(options, builder =>
+        UnobservedTaskExceptions.Watch(errors);
+        GatewayServer server;
+        try
         {
-            builder.AddProvider(errors).SetMinimumLevel(LogLevel.Warning);
-            if (logging is not null)
+            server = await GatewayServer.StartAsync(options, builder =>
             {
-                builder.AddProvider(logging);
-            }
-        }, runtime);
+                builder.AddProvider(errors).SetMinimumLevel(LogLevel.Warning);
+                if (logging is not null)
+                {
+                    builder.AddProvider(logging);
+                }
+            }, runtime);
+        }
+        catch
+        {
+            UnobservedTaskExceptions.Unwatch(errors);
+            throw;
+        }
+
         return new TestGateway(server, dir, errors);
+    }
+
+    /// <summary>Declares that entries with event id <paramref name="eventId"/> are expected (the test provokes them).</summary>
+    public TestGateway ExpectErrors(int eventId) => ExpectErrors(e => e.EventId.Id == eventId);
+
+    /// <summary>
+    /// Declares that entries matching <paramref name="predicate"/> are expected. Unobserved task
+    /// exceptions appear as entries of category <see cref="UnobservedTaskExceptions.Category"/>.
+    /// </summary>
+    public TestGateway ExpectErrors(Func<LogEntry, bool> predicate)
+    {
+        Errors.Expect(predicate);
+        return this;
     }
 
     /// <summary>Makes an identity and writes it to the authorized file with the given roles.</summary>
@@ -70,7 +100,7 @@ public sealed class TestGateway : IAsyncDisposable
 
     public GatehouseClient Client(PeerIdentity identity, ConnectionOptions? connection = null)
     {
-        var client = new GatehouseClient(Endpoint, ClientOptions(identity, connection));
+        var client = new GatehouseClient(Endpoint, ClientOptions(identity, connection), Errors.CreateLogger("client " + identity.Fingerprint));
         _owned.Add(client);
         return client;
     }
@@ -86,7 +116,7 @@ public sealed class TestGateway : IAsyncDisposable
             Identity = identity,
             Gateways = [new GatewayTarget(Endpoint, Server.Fingerprint)],
             Connection = ConnectionOptions.Default with { ConnectTimeout = TimeSpan.FromSeconds(5), MaxBackoff = TimeSpan.FromMilliseconds(500) },
-        });
+        }, Errors.CreateLogger("service " + identity.Fingerprint));
         map(service);
         var attached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         service.Attached += _ => attached.TrySetResult();
@@ -97,7 +127,43 @@ public sealed class TestGateway : IAsyncDisposable
         return service;
     }
 
+    /// <summary>
+    /// Stops everything, then fails the test (<see cref="Assert.Fail(string)"/>) listing every
+    /// error entry and unobserved task exception that no <see cref="ExpectErrors(Func{LogEntry, bool})"/>
+    /// declared. Finalizers are run first so that faulted tasks dropped during the test report now.
+    /// </summary>
     public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        try
+        {
+            await StopAsync();
+        }
+        finally
+        {
+            // An unobserved task exception is raised by the finalizer of the faulted task: collect now
+            // so those of this test are raised while this gateway still watches.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            UnobservedTaskExceptions.Unwatch(Errors);
+        }
+
+        var unexpected = Errors.Unexpected();
+        if (unexpected.Count > 0)
+        {
+            Assert.Fail($"The test gateway saw {unexpected.Count} unexpected error(s) (declare expected ones with ExpectErrors):\n  "
+                + string.Join("\n  ", unexpected));
+        }
+    }
+
+    private async Task StopAsync()
     {
         foreach (var cts in _services)
         {
@@ -121,16 +187,39 @@ public sealed class TestGateway : IAsyncDisposable
     }
 }
 
-/// <summary>Collects Error and Critical log entries from the gateway.</summary>
+/// <summary>One log entry (or unobserved task exception) that a <see cref="TestGateway"/> recorded.</summary>
+public sealed record LogEntry(LogLevel Level, string Category, EventId EventId, string Message, Exception? Exception)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"{Level} {Category} [{EventId.Id}] {Message}" + (Exception is null ? "" : $" -- {Exception}");
+}
+
+/// <summary>
+/// Collects Error-or-worse log entries (from every logger it made) and unobserved task exceptions,
+/// and the test's declarations of which of them are expected.
+/// </summary>
 public sealed class ErrorLog : ILoggerProvider
 {
-    public ConcurrentQueue<string> Entries { get; } = new();
+    private readonly ConcurrentQueue<LogEntry> _entries = new();
+    private readonly ConcurrentQueue<Func<LogEntry, bool>> _expected = new();
 
-    public ILogger CreateLogger(string categoryName) => new Logger(this);
+    /// <summary>Everything recorded so far, expected or not.</summary>
+    public IReadOnlyCollection<LogEntry> Entries => _entries;
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
     public void Dispose() { }
 
-    private sealed class Logger(ErrorLog owner) : ILogger
+    /// <summary>Records an entry (also used for unobserved task exceptions).</summary>
+    public void Add(LogEntry entry) => _entries.Enqueue(entry);
+
+    /// <summary>Declares entries matching <paramref name="predicate"/> expected.</summary>
+    public void Expect(Func<LogEntry, bool> predicate) => _expected.Enqueue(predicate);
+
+    /// <summary>The entries no declaration covers.</summary>
+    public List<LogEntry> Unexpected() => [.. _entries.Where(e => !_expected.Any(p => p(e)))];
+
+    private sealed class Logger(ErrorLog owner, string category) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
@@ -140,8 +229,62 @@ public sealed class ErrorLog : ILoggerProvider
         {
             if (logLevel >= LogLevel.Error)
             {
-                owner.Entries.Enqueue($"{logLevel} {eventId.Id}: {formatter(state, exception)} {exception}");
+                owner.Add(new LogEntry(logLevel, category, eventId, formatter(state, exception), exception));
             }
+        }
+    }
+}
+
+/// <summary>
+/// <see cref="TaskScheduler.UnobservedTaskException"/> is process-wide and raised late (by the
+/// faulted task's finalizer), so it cannot be tied to one test for certain. Every exception raised
+/// is recorded in every <see cref="ErrorLog"/> watching at that moment, that is, of every test
+/// gateway between its start and the end of its dispose (which forces a collection first). A
+/// test running beside the one at fault may therefore report it too; the entry says so.
+/// </summary>
+public static class UnobservedTaskExceptions
+{
+    /// <summary>The <see cref="LogEntry.Category"/> of an unobserved task exception.</summary>
+    public const string Category = "TaskScheduler.UnobservedTaskException";
+
+    private static readonly Lock Gate = new();
+    private static readonly HashSet<ErrorLog> Watching = [];
+    private static bool _subscribed;
+
+    public static void Watch(ErrorLog log)
+    {
+        lock (Gate)
+        {
+            if (!_subscribed)
+            {
+                TaskScheduler.UnobservedTaskException += OnUnobserved;
+                _subscribed = true;
+            }
+
+            Watching.Add(log);
+        }
+    }
+
+    public static void Unwatch(ErrorLog log)
+    {
+        lock (Gate)
+        {
+            Watching.Remove(log);
+        }
+    }
+
+    private static void OnUnobserved(object? sender, UnobservedTaskExceptionEventArgs e)
+    {
+        ErrorLog[] logs;
+        lock (Gate)
+        {
+            logs = [.. Watching];
+        }
+
+        string note = logs.Length > 1 ? $" ({logs.Length} test gateways were running: it may come from another test)" : "";
+        foreach (var log in logs)
+        {
+            log.Add(new LogEntry(LogLevel.Critical, Category, default, "Unobserved task exception" + note, e.Exception));
         }
     }
 }

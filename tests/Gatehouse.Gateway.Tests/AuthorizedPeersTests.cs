@@ -191,4 +191,81 @@ public sealed class AuthorizedPeersTests : IDisposable
         Assert.Single(peers.All());
         Assert.True(peers.Find(alice.Fingerprint)!.Has(PeerRoles.Admin));
     }
+
+    // Malformed input: every bad file gives one FormatException naming file:line (Parse), and Reload
+    // reports it in LastError and keeps the grants loaded before; no other exception type escapes.
+
+    private static readonly string Fp = PeerIdentity.CreateEphemeral("fp").Fingerprint.ToString();
+
+    public static TheoryData<string, string, int> BadFiles => new()
+    {
+        // content, what the message must say, line named
+        { Fp, "expected 'FINGERPRINT NAME", 1 },                                        // truncated: no name
+        { "# header\n" + Fp[..20], "expected 'FINGERPRINT NAME", 2 },                  // truncated fingerprint
+        { "SHA256:!!notbase64!!notbase64!!notbase64!!notbase64!! alice", "expected 'FINGERPRINT NAME", 1 },
+        { "SHA256:AAAA alice", "expected 'FINGERPRINT NAME", 1 },                        // 3 bytes, not 32
+        { "SHA256:" + Convert.ToBase64String(new byte[33]) + " alice", "expected 'FINGERPRINT NAME", 1 },
+        { new string('a', 63) + " alice", "expected 'FINGERPRINT NAME", 1 },            // hex one digit short
+        { new string('g', 64) + " alice", "expected 'FINGERPRINT NAME", 1 },            // not hex
+        { Fp + " alice roles=root", "unknown role 'root'", 1 },
+        { Fp + " alice roles=client,,superuser", "unknown role 'superuser'", 1 },
+        { Fp + " alice colour=blue", "unknown option 'colour=blue'", 1 },
+        { Fp + " alice # a comment after the grant", "unknown option '#'", 1 },
+        { Fp + " alice\n" + Fp + " bob roles=admin", "already granted on line 1", 2 },  // duplicate fingerprint
+        { Fp + " " + new string('n', 100_000), "a name is 1 to", 1 },                  // very long line
+        { Fp + " ali\u0001ce", "no whitespace, control characters", 1 },
+        { Fp + " alice domains=bad/domain", "domain", 1 },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadFiles))]
+    public void A_malformed_line_is_a_FormatException_naming_the_file_and_line_and_Reload_keeps_the_old_grants(string content, string says, int line)
+    {
+        var ex = Assert.Throws<FormatException>(() => AuthorizedPeers.Parse(content.Split('\n'), "peers"));
+        Assert.StartsWith($"peers:{line}: ", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(says, ex.Message, StringComparison.Ordinal);
+        Assert.True(ex.Message.Length < 400, "the message quotes at most a bounded part of the line");
+
+        string path = state.File("authorized_peers");
+        var alice = Grant("alice");
+        AuthorizedPeers.Upsert(path, alice);
+        var peers = new AuthorizedPeers(path);
+        File.WriteAllText(path, content);
+        string? error = peers.Reload();
+        Assert.NotNull(error);
+        Assert.StartsWith($"{path}:{line}: ", error, StringComparison.Ordinal);
+        Assert.NotNull(peers.Find(alice.Fingerprint));
+    }
+
+    [Fact]
+    public void CRLF_line_ends_comments_blank_lines_and_an_empty_file_are_read_as_intended()
+    {
+        var bob = PeerIdentity.CreateEphemeral("bob").Fingerprint;
+        var grants = AuthorizedPeers.Parse(($"# peers\r\n\r\n   \r\n{Fp} alice roles=service domains=mail\r\n  # indented comment\r\n{bob.ToHex()} bob\r\n").Split('\n'), "peers");
+        Assert.Equal(["alice", "bob"], grants.Select(g => g.Name));
+        Assert.Equal(PeerRoles.Service, grants[0].Roles);
+        Assert.Equal(["mail"], grants[0].Domains);
+        Assert.Equal(bob, grants[1].Fingerprint);
+
+        string path = state.File("authorized_peers");
+        File.WriteAllText(path, "");
+        var peers = new AuthorizedPeers(path);
+        Assert.Null(peers.Reload());
+        Assert.Null(peers.Find(bob));
+    }
+
+    [Fact]
+    public void Bytes_that_are_not_UTF8_in_a_name_are_an_error_not_a_garbled_grant()
+    {
+        string path = state.File("authorized_peers");
+        var alice = Grant("alice");
+        AuthorizedPeers.Upsert(path, alice);
+        var peers = new AuthorizedPeers(path);
+        File.WriteAllBytes(path, [.. System.Text.Encoding.ASCII.GetBytes(Fp + " al"), 0xFF, 0xFE, .. "ice\n"u8]);
+
+        string? error = peers.Reload();
+        Assert.NotNull(error);
+        Assert.StartsWith($"{path}:1: ", error, StringComparison.Ordinal);
+        Assert.NotNull(peers.Find(alice.Fingerprint));
+    }
 }

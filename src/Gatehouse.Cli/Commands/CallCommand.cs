@@ -70,7 +70,7 @@ internal static class CallCommand
             }
 
             using var identity = CliPaths.LoadIdentity(parse.GetValue(configDir));
-            var options = BuildClientOptions(identity, parse.GetValue(fingerprint), parse.GetValue(configDir), parse.GetValue(timeout), parse.GetValue(retries));
+            var options = BuildClientOptions(identity, parse.GetValue(fingerprint), parse.GetValue(configDir), parse.GetValue(timeout), parse.GetValue(retries), parse.GetValue(deadline));
             if (options is null)
             {
                 return ExitCodes.Usage;
@@ -89,8 +89,30 @@ internal static class CallCommand
     }
 
     /// <summary>Client options for the CLI user: pinned by --fingerprint, else by known_hosts.</summary>
-    internal static ClientOptions? BuildClientOptions(PeerIdentity identity, string? fingerprint, string? configDir, double connectTimeout, int retries)
+    /// <remarks>
+    /// Values outside the client library's limits (<see cref="ConnectionOptions.Validate"/>) print one line naming
+    /// the option and return null, instead of the library's exception.
+    /// </remarks>
+    internal static ClientOptions? BuildClientOptions(PeerIdentity identity, string? fingerprint, string? configDir, double connectTimeout, int retries, double? deadline = null)
     {
+        if (!(connectTimeout > 0 && connectTimeout <= ConnectionOptions.MaxConnectTimeout.TotalSeconds))
+        {
+            Console.Error.WriteLine($"gatehouse: --connect-timeout must be more than 0 and at most {ConnectionOptions.MaxConnectTimeout.TotalSeconds:0} seconds");
+            return null;
+        }
+
+        if (retries is < 0 or > ConnectionOptions.MaxRetriesLimit)
+        {
+            Console.Error.WriteLine($"gatehouse: --retries must be 0..{ConnectionOptions.MaxRetriesLimit}");
+            return null;
+        }
+
+        if (deadline is { } d && !(d > 0 && d <= ConnectionOptions.MaxCallDeadline.TotalSeconds))
+        {
+            Console.Error.WriteLine($"gatehouse: --deadline must be more than 0 and at most {ConnectionOptions.MaxCallDeadline.TotalSeconds:0} seconds");
+            return null;
+        }
+
         Func<Endpoint, Fingerprint?> pins;
         if (fingerprint is not null)
         {
@@ -111,7 +133,7 @@ internal static class CallCommand
         {
             Identity = identity,
             Pins = pins,
-            Connection = ConnectionOptions.Default with { ConnectTimeout = TimeSpan.FromSeconds(connectTimeout), MaxRetries = Math.Max(0, retries), MaxBackoff = TimeSpan.FromSeconds(5) },
+            Connection = ConnectionOptions.Default with { ConnectTimeout = TimeSpan.FromSeconds(connectTimeout), MaxRetries = retries, MaxBackoff = TimeSpan.FromSeconds(5) },
         };
     }
 

@@ -38,7 +38,7 @@ internal static class FanoutCall
         }
 
         using var identity = CliPaths.LoadIdentity(configDir);
-        var options = CallCommand.BuildClientOptions(identity, parse.GetValue(CallOptions.Fingerprint), configDir, parse.GetValue(CallOptions.ConnectTimeout), parse.GetValue(CallOptions.Retries));
+        var options = CallCommand.BuildClientOptions(identity, parse.GetValue(CallOptions.Fingerprint), configDir, parse.GetValue(CallOptions.ConnectTimeout), parse.GetValue(CallOptions.Retries), parse.GetValue(CallOptions.Deadline));
         if (options is null)
         {
             return ExitCodes.Usage;

@@ -147,11 +147,16 @@ public sealed class AuthorizedPeers
         return Parse(File.ReadAllLines(_path), _path);
     }
 
-    /// <summary>Parses the lines of an authorized file. Errors name the file and line.</summary>
+    /// <summary>
+    /// Parses the lines of an authorized file. Errors name the file and line: a line that is not
+    /// <c>FINGERPRINT NAME [roles=...] [domains=...]</c>, text that was not UTF-8, a name or domain
+    /// outside <see cref="PeerGrant.Validate"/>'s syntax, and a fingerprint granted twice.
+    /// </summary>
     /// <exception cref="FormatException">A bad line.</exception>
     public static List<PeerGrant> Parse(IEnumerable<string> lines, string fileName)
     {
         var result = new List<PeerGrant>();
+        var seen = new Dictionary<Fingerprint, int>();
         int lineNo = 0;
         foreach (string raw in lines)
         {
@@ -160,6 +165,11 @@ public sealed class AuthorizedPeers
             if (line.Length == 0 || line[0] == '#')
             {
                 continue;
+            }
+
+            if (line.Contains('\uFFFD', StringComparison.Ordinal))
+            {
+                throw new FormatException($"{fileName}:{lineNo}: not valid UTF-8 text");
             }
 
             string[] parts = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
@@ -191,7 +201,19 @@ public sealed class AuthorizedPeers
                 }
             }
 
-            result.Add(new PeerGrant(fp, parts[1], roles ?? PeerRoles.Client, domains ?? []));
+            var grant = new PeerGrant(fp, parts[1], roles ?? PeerRoles.Client, domains ?? []);
+            if (grant.Validate() is { } problem)
+            {
+                throw new FormatException($"{fileName}:{lineNo}: {problem}");
+            }
+
+            // Two lines for one fingerprint would leave which grant applies to chance (and made Reload throw).
+            if (!seen.TryAdd(fp, lineNo))
+            {
+                throw new FormatException($"{fileName}:{lineNo}: fingerprint {fp} already granted on line {seen[fp]}");
+            }
+
+            result.Add(grant);
         }
 
         return result;

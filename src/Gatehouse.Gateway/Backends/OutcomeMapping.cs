@@ -32,7 +32,7 @@ internal static class OutcomeMapping
 
         return status.Code is >= 1 and <= 10
             ? new RemctlOutcome.Failed(status.Code, status.Message)
-            : new RemctlOutcome.Failed(RemctlError.Internal, $"{status.Message} (gatehouse error {status.Code.ToString(CultureInfo.InvariantCulture)})");
+            : new RemctlOutcome.Failed((int)RemctlErrorCode.Internal, $"{status.Message} (gatehouse error {status.Code.ToString(CultureInfo.InvariantCulture)})");
     }
 
     /// <summary>The invocation the command library needs: the request's command and arguments, and who sent it.</summary>

@@ -1,3 +1,4 @@
+using Gatehouse.Protocol;
 using Gatehouse.Commands;
 using Gatehouse.Commands.Configuration;
 using Gatehouse.ZeroMq;
@@ -24,7 +25,7 @@ internal sealed class ZeroMqLineRunner(ZeroMqBackend backend)
         }
         catch (ZeroMqException ex)
         {
-            return new CommandOutcome.Failed(RemctlError.Internal, $"ZeroMQ backend {line.Program}: {ex.Message}");
+            return new CommandOutcome.Failed((int)RemctlErrorCode.Internal, $"ZeroMQ backend {line.Program}: {ex.Message}");
         }
 
         foreach (var part in reply.Outputs)
@@ -36,16 +37,16 @@ internal sealed class ZeroMqLineRunner(ZeroMqBackend backend)
         {
             ZeroMqReply.ReturnCode rc => new CommandOutcome.Exited(rc.Code),
             ZeroMqReply.ErrorCode ec => new CommandOutcome.Failed(ec.Code, ErrorText(ec.Code)),
-            _ => new CommandOutcome.Failed(RemctlError.Internal, RemctlError.InternalMessage),
+            _ => new CommandOutcome.Failed((int)RemctlErrorCode.Internal, RemctlErrorMessages.Internal),
         };
     }
 
     private static string ErrorText(int code) => code switch
     {
-        RemctlError.Access => RemctlError.AccessMessage,
-        RemctlError.UnknownCommand => RemctlError.UnknownCommandMessage,
-        RemctlError.BadCommand => RemctlError.BadCommandMessage,
-        RemctlError.NoHelp => RemctlError.NoHelpMessage,
+        (int)RemctlErrorCode.Access => RemctlErrorMessages.Access,
+        (int)RemctlErrorCode.UnknownCommand => RemctlErrorMessages.UnknownCommand,
+        (int)RemctlErrorCode.BadCommand => RemctlErrorMessages.BadCommand,
+        (int)RemctlErrorCode.NoHelp => RemctlErrorMessages.NoHelp,
         _ => Protocol.ErrorCodes.Describe((Protocol.ErrorCode)code),
     };
 }

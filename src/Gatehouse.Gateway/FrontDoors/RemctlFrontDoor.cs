@@ -23,7 +23,7 @@ internal sealed class RemctlFrontDoor(GatewayRuntime runtime, RequestPipeline pi
         await Task.Yield();
         if (request.Arguments.Count == 0)
         {
-            return new RemctlOutcome.Failed(RemctlError.BadCommand, RemctlError.BadCommandMessage);
+            return new RemctlOutcome.Failed((int)RemctlErrorCode.BadCommand, RemctlErrorMessages.BadCommand);
         }
 
         var header = new RequestHeader
@@ -57,10 +57,10 @@ internal sealed class RemctlFrontDoor(GatewayRuntime runtime, RequestPipeline pi
             output.WriteAsync(stream == 1 ? 1 : 2, data, cancellationToken);
 
         /// <summary>remctld's wording.</summary>
-        public override CallStatus UnknownCommand() => CallStatus.Error(ErrorCode.UnknownCommand, RemctlError.UnknownCommandMessage);
+        public override CallStatus UnknownCommand() => CallStatus.Error(ErrorCode.UnknownCommand, RemctlErrorMessages.UnknownCommand);
 
         /// <summary>remctld's wording (the reason is not told to the client).</summary>
-        public override CallStatus AccessDenied(string reason) => CallStatus.Error(ErrorCode.Access, RemctlError.AccessMessage);
+        public override CallStatus AccessDenied(string reason) => CallStatus.Error(ErrorCode.Access, RemctlErrorMessages.Access);
 
         protected override void Send(in CallStatus status) => Answer = status;
     }

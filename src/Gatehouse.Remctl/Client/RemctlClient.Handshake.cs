@@ -1,3 +1,4 @@
+using Gatehouse.Protocol;
 using System.Net;
 using System.Net.Sockets;
 using Gatehouse.Remctl.Gss;

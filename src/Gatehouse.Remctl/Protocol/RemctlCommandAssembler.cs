@@ -1,3 +1,4 @@
+using Gatehouse.Protocol;
 using System.Buffers;
 using System.Buffers.Binary;
 
@@ -95,14 +96,14 @@ public sealed class RemctlCommandAssembler
             || (status is RemctlContinueStatus.Complete && InProgress)
             || status > RemctlContinueStatus.Last)
         {
-            ThrowHelper.Protocol(RemctlErrorCode.BadCommand, "Invalid command token");
+            ThrowHelper.Protocol(RemctlErrorCode.BadCommand, RemctlErrorMessages.BadCommand);
         }
 
         KeepAlive = message.KeepAlive;
         _received += message.Data.Length;
         if (_received > _maxBytes)
         {
-            ThrowHelper.Protocol(RemctlErrorCode.TooMuchData, "Too much data");
+            ThrowHelper.Protocol(RemctlErrorCode.TooMuchData, RemctlErrorMessages.TooMuchData);
         }
 
         Consume(message.Data.Span);
@@ -114,12 +115,12 @@ public sealed class RemctlCommandAssembler
 
         if (_phase != Phase.Done)
         {
-            ThrowHelper.Protocol(RemctlErrorCode.BadCommand, "Invalid command token");
+            ThrowHelper.Protocol(RemctlErrorCode.BadCommand, RemctlErrorMessages.BadCommand);
         }
 
         if (_argc == 0)
         {
-            ThrowHelper.Protocol(RemctlErrorCode.UnknownCommand, "Unknown command");
+            ThrowHelper.Protocol(RemctlErrorCode.UnknownCommand, RemctlErrorMessages.UnknownCommand);
         }
 
         var buffer = _data.WrittenMemory;
@@ -178,7 +179,7 @@ public sealed class RemctlCommandAssembler
                     break;
 
                 default:
-                    ThrowHelper.Protocol(RemctlErrorCode.BadCommand, "Invalid command token");
+                    ThrowHelper.Protocol(RemctlErrorCode.BadCommand, RemctlErrorMessages.BadCommand);
                     break;
             }
         }
@@ -188,7 +189,7 @@ public sealed class RemctlCommandAssembler
     {
         if (argc > (uint)_maxArguments)
         {
-            ThrowHelper.Protocol(RemctlErrorCode.TooManyArgs, "Too many arguments");
+            ThrowHelper.Protocol(RemctlErrorCode.TooManyArgs, RemctlErrorMessages.TooManyArgs);
         }
 
         _argc = argc;
@@ -201,7 +202,7 @@ public sealed class RemctlCommandAssembler
         // Checked before a single byte of the argument is buffered.
         if (length > _maxBytes - _declared || length > int.MaxValue)
         {
-            ThrowHelper.Protocol(RemctlErrorCode.TooMuchData, "Too much data");
+            ThrowHelper.Protocol(RemctlErrorCode.TooMuchData, RemctlErrorMessages.TooMuchData);
         }
 
         _declared += length;

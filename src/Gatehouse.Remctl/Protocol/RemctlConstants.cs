@@ -58,31 +58,6 @@ public enum RemctlContinueStatus : byte
     Last = 3,
 }
 
-/// <summary>remctl error codes sent in MESSAGE_ERROR (draft section 3.4, plus remctl's ERROR_NO_HELP).</summary>
-public enum RemctlErrorCode
-{
-    /// <summary>1: internal server failure.</summary>
-    Internal = 1,
-    /// <summary>2: invalid format in token.</summary>
-    BadToken = 2,
-    /// <summary>3: unknown message type.</summary>
-    UnknownMessage = 3,
-    /// <summary>4: invalid command format in token.</summary>
-    BadCommand = 4,
-    /// <summary>5: unknown command.</summary>
-    UnknownCommand = 5,
-    /// <summary>6: access denied.</summary>
-    Access = 6,
-    /// <summary>7: argument count exceeds server limit.</summary>
-    TooManyArgs = 7,
-    /// <summary>8: argument size exceeds server limit.</summary>
-    TooMuchData = 8,
-    /// <summary>9: message type not valid now.</summary>
-    UnexpectedMessage = 9,
-    /// <summary>10: no help defined for this command (remctl extension).</summary>
-    NoHelp = 10,
-}
-
 /// <summary>Fixed limits and constants of the remctl protocol.</summary>
 public static class RemctlLimits
 {

@@ -1,3 +1,4 @@
+using Gatehouse.Protocol;
 using System.Text;
 
 namespace Gatehouse.Remctl.Protocol;

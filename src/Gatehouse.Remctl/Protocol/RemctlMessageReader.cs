@@ -1,3 +1,4 @@
+using Gatehouse.Protocol;
 using System.Buffers.Binary;
 
 namespace Gatehouse.Remctl.Protocol;
@@ -43,7 +44,7 @@ public static class RemctlMessageReader
             RemctlMessageType.Error => ParseError(version, body),
             RemctlMessageType.Version => ParseVersion(version, body),
             RemctlMessageType.Noop => new RemctlNoopMessage(version),
-            _ => ThrowHelper.Protocol<RemctlMessage>(RemctlErrorCode.UnknownMessage, "Unknown message"),
+            _ => ThrowHelper.Protocol<RemctlMessage>(RemctlErrorCode.UnknownMessage, RemctlErrorMessages.UnknownMessage),
         };
     }
 
@@ -56,12 +57,12 @@ public static class RemctlMessageReader
         var span = body.Span;
         if (span.Length < 2)
         {
-            return ThrowHelper.Protocol<RemctlCommandMessage>(RemctlErrorCode.BadCommand, "Invalid command token");
+            return ThrowHelper.Protocol<RemctlCommandMessage>(RemctlErrorCode.BadCommand, RemctlErrorMessages.BadCommand);
         }
 
         if (span[0] > 1 || span[1] > (byte)RemctlContinueStatus.Last)
         {
-            return ThrowHelper.Protocol<RemctlCommandMessage>(RemctlErrorCode.BadCommand, "Invalid command token");
+            return ThrowHelper.Protocol<RemctlCommandMessage>(RemctlErrorCode.BadCommand, RemctlErrorMessages.BadCommand);
         }
 
         return new RemctlCommandMessage(version, span[0] == 1, (RemctlContinueStatus)span[1], body[2..]);

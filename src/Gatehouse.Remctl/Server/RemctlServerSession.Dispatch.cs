@@ -1,3 +1,4 @@
+using Gatehouse.Protocol;
 using System.Buffers;
 using System.Text;
 using Gatehouse.Remctl.Gss;
@@ -36,7 +37,7 @@ internal sealed partial class RemctlServerSession
         catch (Exception ex) when (ex is not (System.Threading.Channels.ChannelClosedException or IOException))
         {
             RemctlServerLog.DispatcherFailed(_logger, ex, _id);
-            outcome = new RemctlOutcome.Failed((int)RemctlErrorCode.Internal, "Internal failure");
+            outcome = new RemctlOutcome.Failed((int)RemctlErrorCode.Internal, RemctlErrorMessages.Internal);
         }
         finally
         {
@@ -53,7 +54,7 @@ internal sealed partial class RemctlServerSession
                 break;
             default:
                 RemctlServerLog.DispatcherFailed(_logger, new InvalidOperationException("Dispatcher returned no outcome"), _id);
-                await SendErrorAsync(context, RemctlErrorCode.Internal, "Internal failure", cancellationToken);
+                await SendErrorAsync(context, RemctlErrorCode.Internal, RemctlErrorMessages.Internal, cancellationToken);
                 break;
         }
     }

@@ -1,3 +1,4 @@
+using Gatehouse.Protocol;
 using System.Buffers;
 using System.Text;
 using Gatehouse.Remctl.Gss;
@@ -77,7 +78,7 @@ internal sealed partial class RemctlServerSession
         {
             if (plaintext.Length > RemctlLimits.MaxMessage)
             {
-                ThrowHelper.Protocol(RemctlErrorCode.TooMuchData, "Too much data");
+                ThrowHelper.Protocol(RemctlErrorCode.TooMuchData, RemctlErrorMessages.TooMuchData);
             }
 
             message = RemctlMessageReader.Parse(plaintext);
@@ -111,7 +112,7 @@ internal sealed partial class RemctlServerSession
 
             default:
                 var code = state.Assembler.InProgress || state.Discarding ? RemctlErrorCode.UnexpectedMessage : RemctlErrorCode.UnknownMessage;
-                var text = code == RemctlErrorCode.UnexpectedMessage ? "Unexpected message" : "Unknown message";
+                var text = code == RemctlErrorCode.UnexpectedMessage ? RemctlErrorMessages.UnexpectedMessage : RemctlErrorMessages.UnknownMessage;
                 return await FailAsync(context, state, new RemctlProtocolException(code, text), keepAlive: true, cancellationToken);
         }
     }
@@ -180,7 +181,7 @@ internal sealed partial class RemctlServerSession
     private async Task SendFinalErrorAsync(GssContext context, RemctlErrorCode code)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        await SendErrorAsync(context, code, "Invalid token", cts.Token);
+        await SendErrorAsync(context, code, RemctlErrorMessages.BadToken, cts.Token);
     }
 
     private Task SendErrorAsync(GssContext context, RemctlErrorCode code, string message, CancellationToken cancellationToken)

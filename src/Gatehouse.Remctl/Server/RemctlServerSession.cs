@@ -1,3 +1,4 @@
+using Gatehouse.Protocol;
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;

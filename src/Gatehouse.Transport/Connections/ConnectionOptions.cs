@@ -39,34 +39,27 @@ public sealed record ConnectionOptions
     public static ConnectionOptions Default { get; } = new();
 
     /// <summary>Checks every setting; returns this instance.</summary>
+    /// <param name="owner">
+    /// The option that holds this record, if any (e.g. <c>Connection</c>): the exception then names
+    /// <c>Connection.MaxRetries</c> rather than <c>MaxRetries</c>.
+    /// </param>
     /// <exception cref="ArgumentOutOfRangeException">A value is outside its range (the message names it and the range).</exception>
-    public ConnectionOptions Validate()
+    public ConnectionOptions Validate(string? owner = null)
     {
-        if (ConnectTimeout <= TimeSpan.Zero || ConnectTimeout > MaxConnectTimeout)
-        {
-            throw new ArgumentOutOfRangeException(nameof(ConnectTimeout), ConnectTimeout, $"ConnectTimeout must be more than 0 and at most {MaxConnectTimeout}");
-        }
-
-        if (CallDeadline is { } deadline && (deadline <= TimeSpan.Zero || deadline > MaxCallDeadline))
-        {
-            throw new ArgumentOutOfRangeException(nameof(CallDeadline), deadline, $"CallDeadline must be null (none), or more than 0 and at most {MaxCallDeadline}");
-        }
-
-        if (MaxRetries is < 0 or > MaxRetriesLimit)
-        {
-            throw new ArgumentOutOfRangeException(nameof(MaxRetries), MaxRetries, $"MaxRetries must be 0 to {MaxRetriesLimit}");
-        }
-
-        if (MaxBackoff <= TimeSpan.Zero || MaxBackoff > MaxBackoffLimit)
-        {
-            throw new ArgumentOutOfRangeException(nameof(MaxBackoff), MaxBackoff, $"MaxBackoff must be more than 0 and at most {MaxBackoffLimit}");
-        }
-
-        if (InitialBackoff <= TimeSpan.Zero || InitialBackoff > MaxBackoff)
-        {
-            throw new ArgumentOutOfRangeException(nameof(InitialBackoff), InitialBackoff, $"InitialBackoff must be more than 0 and at most MaxBackoff ({MaxBackoff})");
-        }
-
+        Check(ConnectTimeout > TimeSpan.Zero && ConnectTimeout <= MaxConnectTimeout, owner, nameof(ConnectTimeout), ConnectTimeout, $"must be more than 0 and at most {MaxConnectTimeout}");
+        Check(CallDeadline is null || (CallDeadline > TimeSpan.Zero && CallDeadline <= MaxCallDeadline), owner, nameof(CallDeadline), CallDeadline, $"must be null (none), or more than 0 and at most {MaxCallDeadline}");
+        Check(MaxRetries is >= 0 and <= MaxRetriesLimit, owner, nameof(MaxRetries), MaxRetries, $"must be 0 to {MaxRetriesLimit}");
+        Check(MaxBackoff > TimeSpan.Zero && MaxBackoff <= MaxBackoffLimit, owner, nameof(MaxBackoff), MaxBackoff, $"must be more than 0 and at most {MaxBackoffLimit}");
+        Check(InitialBackoff > TimeSpan.Zero && InitialBackoff <= MaxBackoff, owner, nameof(InitialBackoff), InitialBackoff, $"must be more than 0 and at most MaxBackoff ({MaxBackoff})");
         return this;
+    }
+
+    private static void Check(bool ok, string? owner, string field, object? value, string rule)
+    {
+        if (!ok)
+        {
+            string name = owner is null ? field : $"{owner}.{field}";
+            throw new ArgumentOutOfRangeException(name, value, $"{name} {rule}; got {value?.ToString() ?? "null"}");
+        }
     }
 }

@@ -48,10 +48,15 @@ public sealed class KnownHosts
     /// </summary>
     /// <param name="lines">The file's lines.</param>
     /// <param name="fileName">Named in error messages.</param>
-    /// <exception cref="FormatException">A line is not <c>host:port FINGERPRINT</c>; the message names the file and line.</exception>
+    /// <exception cref="FormatException">
+    /// A line is not <c>host:port FINGERPRINT</c> (port 1..65535), is not UTF-8 text, or pins a host
+    /// already pinned on an earlier line (which pin applied would be left to file order); the message
+    /// names the file and line.
+    /// </exception>
     public static IEnumerable<(string HostPort, Fingerprint Fingerprint)> Parse(IEnumerable<string> lines, string fileName)
     {
         ArgumentNullException.ThrowIfNull(lines);
+        var seen = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         int lineNo = 0;
         foreach (string raw in lines)
         {
@@ -68,7 +73,37 @@ public sealed class KnownHosts
                 throw new FormatException($"{fileName}:{lineNo}: expected 'host:port SHA256:...'");
             }
 
+            if (line.Contains('\uFFFD', StringComparison.Ordinal))
+            {
+                throw new FormatException($"{fileName}:{lineNo}: not valid UTF-8 text");
+            }
+
+            if (!IsHostPort(parts[0]))
+            {
+                string shown = parts[0].Length > 80 ? parts[0][..80] + "..." : parts[0];
+                throw new FormatException($"{fileName}:{lineNo}: '{shown}' is not host:port (port 1..65535)");
+            }
+
+            if (!seen.TryAdd(parts[0], lineNo))
+            {
+                throw new FormatException($"{fileName}:{lineNo}: {parts[0]} is already pinned on line {seen[parts[0]]}");
+            }
+
             yield return (parts[0], fp);
+        }
+    }
+
+    /// <summary>True for <c>host:port</c> or <c>[v6]:port</c> with an explicit port 1..65535 and a host of at most 255 characters.</summary>
+    private static bool IsHostPort(string text)
+    {
+        try
+        {
+            var endpoint = Connections.Endpoint.Parse(text, defaultPort: 0);
+            return endpoint.Port is > 0 and < 65536 && endpoint.Host.Length is > 0 and <= 255;
+        }
+        catch (FormatException)
+        {
+            return false;
         }
     }
 

@@ -1,3 +1,4 @@
+using Gatehouse.Protocol;
 using System.Collections.Concurrent;
 using System.Text;
 using Gatehouse.Remctl.Protocol;

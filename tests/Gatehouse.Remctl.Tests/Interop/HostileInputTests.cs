@@ -1,3 +1,4 @@
+using Gatehouse.Protocol;
 using System.Buffers.Binary;
 using Gatehouse.Remctl.Protocol;
 using Gatehouse.Remctl.Tests.Infrastructure;

@@ -1,3 +1,4 @@
+using Gatehouse.Protocol;
 using System.Buffers.Binary;
 using System.Text;
 using Gatehouse.Remctl.Protocol;

@@ -1,3 +1,4 @@
+using Gatehouse.Protocol;
 using System.Buffers;
 using Gatehouse.Remctl.Protocol;
 

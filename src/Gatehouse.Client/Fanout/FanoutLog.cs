@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Logging;
 
-namespace Gatehouse.Client.Cluster;
+namespace Gatehouse.Client.Fanout;
 
-/// <summary>Log messages of the cluster client (event ids 5000-5099).</summary>
-internal static partial class ClusterLog
+/// <summary>Log messages of the fan-out client (event ids 5000-5099).</summary>
+internal static partial class FanoutLog
 {
     [LoggerMessage(5000, LogLevel.Debug, "Retrying {Node} (attempt {Attempt}) in {DelayMs} ms: {Cause}")]
     public static partial void Retrying(ILogger logger, string node, int attempt, double delayMs, string cause);

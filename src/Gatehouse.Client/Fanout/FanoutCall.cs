@@ -1,29 +1,29 @@
 using System.Runtime.CompilerServices;
 
-namespace Gatehouse.Client.Cluster;
+namespace Gatehouse.Client.Fanout;
 
 /// <summary>
 /// One command sent to many nodes, already under way. Each node has its own task (which never
 /// faults: failures are <see cref="NodeResult"/> values); enumerate the call to get results in the
 /// order the nodes finish.
 /// </summary>
-public sealed class ClusterCall : IAsyncEnumerable<NodeResult>
+public sealed class FanoutCall : IAsyncEnumerable<NodeResult>
 {
-    internal ClusterCall(IReadOnlyList<ClusterNode> nodes, IReadOnlyList<Task<NodeResult>> tasks)
+    internal FanoutCall(IReadOnlyList<FanoutNode> nodes, IReadOnlyList<Task<NodeResult>> tasks)
     {
         Nodes = nodes;
         Tasks = tasks;
     }
 
     /// <summary>The nodes asked, in the order given.</summary>
-    public IReadOnlyList<ClusterNode> Nodes { get; }
+    public IReadOnlyList<FanoutNode> Nodes { get; }
 
     /// <summary>One task per node, in the order of <see cref="Nodes"/>.</summary>
     public IReadOnlyList<Task<NodeResult>> Tasks { get; }
 
     /// <summary>The task of the first node equal to <paramref name="node"/>.</summary>
     /// <exception cref="KeyNotFoundException">The node is not part of this call.</exception>
-    public Task<NodeResult> ForNode(ClusterNode node)
+    public Task<NodeResult> ForNode(FanoutNode node)
     {
         for (int i = 0; i < Nodes.Count; i++)
         {
@@ -43,7 +43,7 @@ public sealed class ClusterCall : IAsyncEnumerable<NodeResult>
     /// Yields each node's result as soon as it completes (fastest first). Cancelling
     /// <paramref name="cancellationToken"/> stops the enumeration (throwing
     /// <see cref="OperationCanceledException"/>), not the calls; cancel those with the token given
-    /// to <see cref="ClusterClient.Call"/>.
+    /// to <see cref="FanoutClient.Call"/>.
     /// </summary>
     public async IAsyncEnumerable<NodeResult> InCompletionOrder([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {

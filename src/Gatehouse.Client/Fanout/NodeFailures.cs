@@ -1,7 +1,7 @@
 using Gatehouse.Protocol;
 using Gatehouse.Transport.Connections;
 
-namespace Gatehouse.Client.Cluster;
+namespace Gatehouse.Client.Fanout;
 
 /// <summary>Maps connection failures and final statuses to <see cref="NodeFailure"/>.</summary>
 public static class NodeFailures

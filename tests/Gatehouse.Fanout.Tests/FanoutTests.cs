@@ -1,15 +1,15 @@
 using System.Diagnostics;
 using Gatehouse.Client;
-using Gatehouse.Client.Cluster;
+using Gatehouse.Client.Fanout;
 using Gatehouse.Service;
 using Xunit.Abstractions;
 
-namespace Gatehouse.Cluster.Tests;
+namespace Gatehouse.Fanout.Tests;
 
 /// <summary>Fan-out over real gateways on loopback with real TLS.</summary>
 public class FanoutTests(ITestOutputHelper output)
 {
-    private static readonly CallRequest Work = new(TestCluster.Command) { Domain = TestCluster.Domain };
+    private static readonly CallRequest Work = new(TestNodes.Command) { Domain = TestNodes.Domain };
 
     /// <summary>A handler that sleeps <paramref name="delay"/>, then prints its node name.</summary>
     private static CommandHandler Sleeper(int index, TimeSpan delay) => async ctx =>
@@ -25,18 +25,18 @@ public class FanoutTests(ITestOutputHelper output)
         const int Count = 20;
         // Node i sleeps 200 ms plus 0..95 ms of jitter, so the slowest takes 295 ms.
         var delays = Enumerable.Range(0, Count).Select(i => TimeSpan.FromMilliseconds(200 + (i * 37 % 20 * 5))).ToArray();
-        await using var cluster = await TestCluster.StartAsync(Count, i => Sleeper(i, delays[i]));
-        await using var client = new ClusterClient(cluster.Options());
+        await using var servers = await TestNodes.StartAsync(Count, i => Sleeper(i, delays[i]));
+        await using var client = new FanoutClient(servers.Options());
 
         // Cold: the first call also makes 20 TLS connections.
         var cold = Stopwatch.StartNew();
-        var first = await client.Call(cluster.Nodes, Work).WhenAll();
+        var first = await client.Call(servers.Nodes, Work).WhenAll();
         cold.Stop();
         Assert.All(first, r => Assert.True(r.Succeeded, r.ToString()));
 
         // The sum, measured: the same 20 calls one after another on the warm connections.
         var sequential = Stopwatch.StartNew();
-        foreach (var node in cluster.Nodes)
+        foreach (var node in servers.Nodes)
         {
             var one = await client.CallAsync(node, Work);
             Assert.True(one.Succeeded, one.ToString());
@@ -47,7 +47,7 @@ public class FanoutTests(ITestOutputHelper output)
         // The fan-out, warm.
         var fanout = Stopwatch.StartNew();
         var results = new List<NodeResult>();
-        await foreach (var result in client.Call(cluster.Nodes, Work))
+        await foreach (var result in client.Call(servers.Nodes, Work))
         {
             results.Add(result);
         }
@@ -56,7 +56,7 @@ public class FanoutTests(ITestOutputHelper output)
 
         Assert.Equal(Count, results.Count);
         Assert.All(results, r => Assert.True(r.Succeeded, r.ToString()));
-        Assert.Equal(cluster.Nodes.Select(n => $"{n.Name}\n").Order(), results.Select(r => r.Result!.StdoutText).Order());
+        Assert.Equal(servers.Nodes.Select(n => $"{n.Name}\n").Order(), results.Select(r => r.Result!.StdoutText).Order());
         double sumOfSleeps = delays.Sum(d => d.TotalMilliseconds);
         double slowest = delays.Max().TotalMilliseconds;
         double ratio = fanout.Elapsed.TotalMilliseconds / sequential.Elapsed.TotalMilliseconds;
@@ -65,7 +65,7 @@ public class FanoutTests(ITestOutputHelper output)
         output.WriteLine($"fan-out, warm:              {fanout.Elapsed.TotalMilliseconds:0} ms  => ratio {ratio:0.000} of the sum, {fanout.Elapsed.TotalMilliseconds / slowest:0.00}x the slowest node");
         output.WriteLine($"fan-out, cold (20 TLS connects included): {cold.Elapsed.TotalMilliseconds:0} ms => ratio {cold.Elapsed.TotalMilliseconds / sequential.Elapsed.TotalMilliseconds:0.000}");
         Assert.True(ratio < 0.4, $"fan-out took {fanout.Elapsed.TotalMilliseconds:0} ms, {ratio:P0} of the sequential {sequential.Elapsed.TotalMilliseconds:0} ms");
-        Assert.Empty(cluster.Errors);
+        Assert.Empty(servers.Errors);
     }
 
     [Fact]
@@ -73,12 +73,12 @@ public class FanoutTests(ITestOutputHelper output)
     {
         // Listed slowest first; node3 answers at once.
         var delays = new[] { TimeSpan.FromMilliseconds(1500), TimeSpan.FromMilliseconds(500), TimeSpan.Zero };
-        await using var cluster = await TestCluster.StartAsync(3, i => Sleeper(i, delays[i]));
-        await using var client = new ClusterClient(cluster.Options());
-        await client.Call(cluster.Nodes, Work).WhenAll(); // connect first, so only the sleeps decide the order
+        await using var servers = await TestNodes.StartAsync(3, i => Sleeper(i, delays[i]));
+        await using var client = new FanoutClient(servers.Options());
+        await client.Call(servers.Nodes, Work).WhenAll(); // connect first, so only the sleeps decide the order
 
         var order = new List<string>();
-        await foreach (var result in client.CallAllAsync(cluster.Nodes, Work))
+        await foreach (var result in client.CallAllAsync(servers.Nodes, Work))
         {
             Assert.True(result.Succeeded, result.ToString());
             order.Add(result.Node.Name);
@@ -91,14 +91,14 @@ public class FanoutTests(ITestOutputHelper output)
     [Fact]
     public async Task Per_node_futures_like_seed_000_and_one_connection_per_node()
     {
-        await using var cluster = await TestCluster.StartAsync(2, i => async ctx => { await ctx.WriteAsync($"version 1.{i}"); return 0; });
-        await using var client = new ClusterClient(cluster.Options());
-        var (node1, node2) = (cluster.Nodes[0], cluster.Nodes[1]);
+        await using var servers = await TestNodes.StartAsync(2, i => async ctx => { await ctx.WriteAsync($"version 1.{i}"); return 0; });
+        await using var client = new FanoutClient(servers.Options());
+        var (node1, node2) = (servers.Nodes[0], servers.Nodes[1]);
 
         for (int round = 0; round < 3; round++)
         {
-            var future1 = client.CallAsync(node1, new CallRequest("work") { Domain = "cluster" });
-            var future2 = client.CallAsync(node2, new CallRequest("work") { Domain = "cluster" });
+            var future1 = client.CallAsync(node1, new CallRequest("work") { Domain = "fanout" });
+            var future2 = client.CallAsync(node2, new CallRequest("work") { Domain = "fanout" });
             var result1 = await future1;
             var result2 = await future2;
             Assert.Equal("version 1.0", result1.Result?.StdoutText);
@@ -106,14 +106,14 @@ public class FanoutTests(ITestOutputHelper output)
         }
 
         Assert.Same(client.GetClient(node1), client.GetClient(node1));
-        foreach (var gw in cluster.Gateways)
+        foreach (var gw in servers.Gateways)
         {
             // Three rounds of calls, one session of the admin identity per gateway: the connection was reused.
             Assert.Single(gw.Server.Runtime.Sessions.Snapshot(), s => s.Grant.Name == "admin");
         }
 
-        Assert.Equal(3, cluster.Requests(0));
-        Assert.Equal(3, cluster.Requests(1));
+        Assert.Equal(3, servers.Requests(0));
+        Assert.Equal(3, servers.Requests(1));
     }
 
     [Fact]
@@ -121,7 +121,7 @@ public class FanoutTests(ITestOutputHelper output)
     {
         int running = 0;
         int peak = 0;
-        await using var cluster = await TestCluster.StartAsync(6, _ => async ctx =>
+        await using var servers = await TestNodes.StartAsync(6, _ => async ctx =>
         {
             int now = Interlocked.Increment(ref running);
             InterlockedMax(ref peak, now);
@@ -129,14 +129,14 @@ public class FanoutTests(ITestOutputHelper output)
             Interlocked.Decrement(ref running);
             return 0;
         });
-        await using var client = new ClusterClient(cluster.Options() with { MaxFanout = 2 });
+        await using var client = new FanoutClient(servers.Options() with { MaxFanout = 2 });
 
-        var results = await client.Call(cluster.Nodes, Work).WhenAll();
+        var results = await client.Call(servers.Nodes, Work).WhenAll();
 
         Assert.All(results, r => Assert.True(r.Succeeded, r.ToString()));
         output.WriteLine($"peak concurrent handlers: {peak}");
         Assert.Equal(2, peak);
-        Assert.Throws<ArgumentOutOfRangeException>(() => cluster.Options() with { MaxFanout = 0 });
+        Assert.Throws<ArgumentOutOfRangeException>(() => servers.Options() with { MaxFanout = 0 });
     }
 
     private static void InterlockedMax(ref int target, int value)

@@ -1,42 +1,42 @@
-using Gatehouse.Client.Cluster;
+using Gatehouse.Client.Fanout;
 using Gatehouse.Functional.Tests;
 using Gatehouse.Gateway.Authorization;
 using Gatehouse.Service;
 using Gatehouse.Transport.Connections;
 using Gatehouse.Transport.Security;
 
-namespace Gatehouse.Cluster.Tests;
+namespace Gatehouse.Fanout.Tests;
 
 /// <summary>
 /// N real gateways on 127.0.0.1 (each its own port, identity and state directory), each with a
-/// service registering <c>cluster/work</c>, and one admin identity authorized on all of them.
+/// service registering <c>fanout/work</c>, and one admin identity authorized on all of them.
 /// Counts the requests each node's service received.
 /// </summary>
-internal sealed class TestCluster : IAsyncDisposable
+internal sealed class TestNodes : IAsyncDisposable
 {
-    public const string Domain = "cluster";
+    public const string Domain = "fanout";
     public const string Command = "work";
     private readonly int[] _requests;
 
-    private TestCluster(PeerIdentity admin, TestGateway[] gateways, int[] requests)
+    private TestNodes(PeerIdentity admin, TestGateway[] gateways, int[] requests)
     {
         Admin = admin;
         Gateways = gateways;
         _requests = requests;
-        Nodes = [.. gateways.Select((gw, i) => new ClusterNode($"node{i + 1}", gw.Endpoint, gw.Server.Fingerprint))];
+        Nodes = [.. gateways.Select((gw, i) => new FanoutNode($"node{i + 1}", gw.Endpoint, gw.Server.Fingerprint))];
     }
 
     public PeerIdentity Admin { get; }
 
     public IReadOnlyList<TestGateway> Gateways { get; }
 
-    public IReadOnlyList<ClusterNode> Nodes { get; }
+    public IReadOnlyList<FanoutNode> Nodes { get; }
 
     /// <summary>Requests node <paramref name="index"/>'s service has received.</summary>
     public int Requests(int index) => Volatile.Read(ref _requests[index]);
 
     /// <summary>Starts <paramref name="count"/> gateways; node i runs <paramref name="handler"/>(i).</summary>
-    public static async Task<TestCluster> StartAsync(int count, Func<int, CommandHandler> handler)
+    public static async Task<TestNodes> StartAsync(int count, Func<int, CommandHandler> handler)
     {
         var admin = PeerIdentity.CreateEphemeral("admin");
         var requests = new int[count];
@@ -52,7 +52,7 @@ internal sealed class TestCluster : IAsyncDisposable
             }));
             return gw;
         }));
-        return new TestCluster(admin, gateways, requests);
+        return new TestNodes(admin, gateways, requests);
     }
 
     /// <summary>Authorizes an existing identity as a client of <paramref name="gateway"/>.</summary>
@@ -63,14 +63,14 @@ internal sealed class TestCluster : IAsyncDisposable
     }
 
     /// <summary>Options for the admin identity; connect timeout 5 s unless <paramref name="connection"/> says otherwise.</summary>
-    public ClusterClientOptions Options(ConnectionOptions? connection = null) => new()
+    public FanoutClientOptions Options(ConnectionOptions? connection = null) => new()
     {
         Identity = Admin,
         Connection = connection ?? new ConnectionOptions { ConnectTimeout = TimeSpan.FromSeconds(5), MaxRetries = 0 },
     };
 
     /// <summary>All Error-level entries logged by any gateway.</summary>
-    public IEnumerable<string> Errors => Gateways.SelectMany(g => g.Errors.Entries);
+    public IEnumerable<LogEntry> Errors => Gateways.SelectMany(g => g.Errors.Entries);
 
     public async ValueTask DisposeAsync()
     {

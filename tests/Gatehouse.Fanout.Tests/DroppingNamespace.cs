@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Gatehouse.Transport.Connections;
 
-namespace Gatehouse.Cluster.Tests;
+namespace Gatehouse.Fanout.Tests;
 
 /// <summary>
 /// A network namespace of our own, joined to this one by a veth pair in a private /30
@@ -21,7 +21,7 @@ internal sealed class DroppingNamespace : IDisposable
     public DroppingNamespace()
     {
         string tag = Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.Next()))[..6];
-        _namespace = $"gh-cluster-{tag}";
+        _namespace = $"gh-fanout-{tag}";
         _hostVeth = $"ghc{tag}a";
         string innerVeth = $"ghc{tag}b";
         int octet = Random.Shared.Next(0, 256);

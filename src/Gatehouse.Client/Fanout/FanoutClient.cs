@@ -2,46 +2,50 @@ using Gatehouse.Transport.Connections;
 using Gatehouse.Transport.Security;
 using Microsoft.Extensions.Logging;
 
-namespace Gatehouse.Client.Cluster;
+namespace Gatehouse.Client.Fanout;
 
 /// <summary>
 /// Calls many gateways at once (seed 000's futures, clush's fan-out). Keeps one
 /// <see cref="GatehouseClient"/> — one multiplexed, pinned TLS connection — per node and reuses it
 /// across calls. Every node's outcome is a <see cref="NodeResult"/>; per-node failures never throw.
-/// Retries follow <see cref="ClusterClientOptions.Connection"/> through a <see cref="Retrier"/>
-/// and <see cref="ClusterRetryRules"/>. Thread-safe.
+/// Retries follow the client library's one <see cref="Client.RetryPolicy"/>, with
+/// <see cref="FanoutClientOptions.Connection"/>'s counts and <see cref="FanoutClientOptions.TimeProvider"/>'s
+/// clock, exactly as a <see cref="GatehouseClient"/> does. Thread-safe.
 /// </summary>
-public sealed partial class ClusterClient : IAsyncDisposable
+public sealed partial class FanoutClient : IAsyncDisposable
 {
     private readonly ILogger? _logger;
     private readonly SemaphoreSlim _fanout;
-    private readonly Retrier _retrier;
     private readonly Dictionary<(Endpoint Endpoint, Fingerprint? Pin), GatehouseClient> _clients = [];
     private readonly Lock _lock = new();
     private readonly CancellationTokenSource _disposing = new();
     private bool _disposed;
 
-    /// <summary>A cluster client; connects to nothing until the first call.</summary>
+    /// <summary>A fan-out client; connects to nothing until the first call.</summary>
     /// <param name="random">Jitter source for backoff (tests pass a seeded one); default <see cref="Random.Shared"/>.</param>
-    /// <exception cref="ArgumentOutOfRangeException">The backoff bounds in <paramref name="options"/> are invalid.</exception>
-    public ClusterClient(ClusterClientOptions options, ILogger? logger = null, Random? random = null)
+    /// 
+    public FanoutClient(FanoutClientOptions options, ILogger? logger = null, Random? random = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         Options = options;
         _logger = logger;
         _fanout = new SemaphoreSlim(options.MaxFanout, options.MaxFanout);
-        _retrier = new Retrier(options.Connection, options.TimeProvider, random);
+        RetryPolicy = new RetryPolicy(options.Connection, options.TimeProvider, random);
     }
 
+    /// <summary>How every node's call is retried (shared with the clients of <see cref="GetClient"/>).</summary>
+    public RetryPolicy RetryPolicy { get; }
+
     /// <summary>The options this client was made with.</summary>
-    public ClusterClientOptions Options { get; }
+    public FanoutClientOptions Options { get; }
 
     /// <summary>
     /// The client used for <paramref name="node"/> (made on first use, then reused). Use it for
-    /// streaming calls (<see cref="GatehouseClient.StartCallAsync"/>); it retries nothing itself.
+    /// streaming calls (<see cref="GatehouseClient.StartCallAsync"/>); it follows the same
+    /// <see cref="RetryPolicy"/> (same clock and jitter source).
     /// </summary>
-    /// <exception cref="ObjectDisposedException">The cluster client was disposed.</exception>
-    public GatehouseClient GetClient(ClusterNode node)
+    /// <exception cref="ObjectDisposedException">The fan-out client was disposed.</exception>
+    public GatehouseClient GetClient(FanoutNode node)
     {
         ArgumentNullException.ThrowIfNull(node);
         lock (_lock)
@@ -56,10 +60,10 @@ public sealed partial class ClusterClient : IAsyncDisposable
                 {
                     Identity = Options.Identity,
                     Pins = endpoint => pin ?? fallback(endpoint),
-                    // The cluster client owns retries (with an injectable clock): one attempt per call here.
-                    Connection = Options.Connection with { MaxRetries = 0 },
+                    Connection = Options.Connection,
                     Mux = Options.Mux,
-                }, _logger);
+                    TimeProvider = Options.TimeProvider,
+                }, _logger, RetryPolicy);
                 _clients[key] = client;
             }
 

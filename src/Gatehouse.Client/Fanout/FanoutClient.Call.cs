@@ -2,23 +2,23 @@ using Gatehouse.Transport.Connections;
 using Gatehouse.Transport.Mux;
 using Microsoft.Extensions.Logging;
 
-namespace Gatehouse.Client.Cluster;
+namespace Gatehouse.Client.Fanout;
 
-public sealed partial class ClusterClient
+public sealed partial class FanoutClient
 {
     /// <summary>
     /// Sends <paramref name="request"/> to every node at once (at most
-    /// <see cref="ClusterClientOptions.MaxFanout"/> in progress) and returns immediately. Await
-    /// <see cref="ClusterCall.Tasks"/> per node, <see cref="ClusterCall.WhenAll"/>, or enumerate the
+    /// <see cref="FanoutClientOptions.MaxFanout"/> in progress) and returns immediately. Await
+    /// <see cref="FanoutCall.Tasks"/> per node, <see cref="FanoutCall.WhenAll"/>, or enumerate the
     /// returned call to get results as they complete.
     /// </summary>
     /// <param name="cancellationToken">Cancels every node's call; unfinished nodes end as <see cref="NodeFailure.Cancelled"/>.</param>
-    /// <exception cref="ObjectDisposedException">The cluster client was disposed.</exception>
-    public ClusterCall Call(IEnumerable<ClusterNode> nodes, CallRequest request, CancellationToken cancellationToken = default)
+    /// <exception cref="ObjectDisposedException">The fan-out client was disposed.</exception>
+    public FanoutCall Call(IEnumerable<FanoutNode> nodes, CallRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(nodes);
         ArgumentNullException.ThrowIfNull(request);
-        ClusterNode[] list = [.. nodes];
+        FanoutNode[] list = [.. nodes];
         foreach (var node in list)
         {
             GetClient(node);
@@ -30,34 +30,33 @@ public sealed partial class ClusterClient
             tasks[i] = CallAsync(list[i], request, cancellationToken);
         }
 
-        return new ClusterCall(list, tasks);
+        return new FanoutCall(list, tasks);
     }
 
     /// <summary>
     /// Sends <paramref name="request"/> to every node at once and yields each result as it completes
     /// (shorthand for enumerating <see cref="Call"/>).
     /// </summary>
-    /// <exception cref="ObjectDisposedException">The cluster client was disposed.</exception>
-    public IAsyncEnumerable<NodeResult> CallAllAsync(IEnumerable<ClusterNode> nodes, CallRequest request, CancellationToken cancellationToken = default) =>
+    /// <exception cref="ObjectDisposedException">The fan-out client was disposed.</exception>
+    public IAsyncEnumerable<NodeResult> CallAllAsync(IEnumerable<FanoutNode> nodes, CallRequest request, CancellationToken cancellationToken = default) =>
         Call(nodes, request, cancellationToken).InCompletionOrder(cancellationToken);
 
     /// <summary>
-    /// Calls one node: a future in seed 000's sense. Start several, then await them. Connection
-    /// failures are retried per <see cref="ClusterRetryRules"/> with backoff; the deadline is
-    /// <see cref="CallRequest.Deadline"/>, else <see cref="ClusterClientOptions.CallDeadline"/>, else
-    /// <see cref="ConnectionOptions.CallDeadline"/>.
+    /// Calls one node: a future in seed 000's sense. Start several, then await them. Failures are
+    /// retried per <see cref="RetryPolicy"/> with backoff (a fan-out slot is held only while an attempt
+    /// runs, not during the wait); the deadline is <see cref="CallRequest.Deadline"/>, else
+    /// <see cref="ConnectionOptions.CallDeadline"/> of <see cref="FanoutClientOptions.Connection"/>.
     /// </summary>
     /// <returns>The node's result; failures are results too, this task never faults for them.</returns>
-    /// <exception cref="ObjectDisposedException">The cluster client was disposed (thrown synchronously).</exception>
-    public Task<NodeResult> CallAsync(ClusterNode node, CallRequest request, CancellationToken cancellationToken = default)
+    /// <exception cref="ObjectDisposedException">The fan-out client was disposed (thrown synchronously).</exception>
+    public Task<NodeResult> CallAsync(FanoutNode node, CallRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         var client = GetClient(node);
-        var effective = request.Deadline is null && Options.CallDeadline is { } deadline ? request with { Deadline = deadline } : request;
-        return RunNodeAsync(node, client, effective, cancellationToken);
+        return RunNodeAsync(node, client, request, cancellationToken);
     }
 
-    private async Task<NodeResult> RunNodeAsync(ClusterNode node, GatehouseClient client, CallRequest request, CancellationToken cancellationToken)
+    private async Task<NodeResult> RunNodeAsync(FanoutNode node, GatehouseClient client, CallRequest request, CancellationToken cancellationToken)
     {
         var time = Options.TimeProvider;
         long started = time.GetTimestamp();
@@ -67,22 +66,21 @@ public sealed partial class ClusterClient
         NodeResult result;
         try
         {
-            var callResult = await _retrier.RunAsync(
+            var callResult = await RetryPolicy.RunAsync(
                 async (attempt, ct) =>
                 {
                     await _fanout.WaitAsync(ct).ConfigureAwait(false);
                     try
                     {
                         attempts = attempt + 1;
-                        return await client.CallAsync(request, ct).ConfigureAwait(false);
+                        return await client.CallOnceAsync(request, ct).ConfigureAwait(false);
                     }
                     finally
                     {
                         _fanout.Release();
                     }
                 },
-                r => ClusterRetryRules.ShouldRetry(r, request),
-                ClusterRetryRules.ShouldRetry,
+                r => RetryPolicy.ShouldRetry(r, request),
                 retry => LogRetry(node, retry),
                 token).ConfigureAwait(false);
             var failure = NodeFailures.From(callResult.Status);
@@ -90,12 +88,12 @@ public sealed partial class ClusterClient
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
-            string why = cancellationToken.IsCancellationRequested ? "cancelled by the caller" : "the cluster client was disposed";
+            string why = cancellationToken.IsCancellationRequested ? "cancelled by the caller" : "the fan-out client was disposed";
             result = Failed(node, NodeFailure.Cancelled, why, started, attempts);
         }
         catch (ObjectDisposedException) when (_disposing.IsCancellationRequested)
         {
-            result = Failed(node, NodeFailure.Cancelled, "the cluster client was disposed", started, attempts);
+            result = Failed(node, NodeFailure.Cancelled, "the fan-out client was disposed", started, attempts);
         }
         catch (ConnectException ex)
         {
@@ -110,7 +108,7 @@ public sealed partial class ClusterClient
             // Any other exception is still this node's result: it must not hide the other nodes' answers.
             if (_logger is not null)
             {
-                ClusterLog.Unexpected(_logger, node.Name, ex);
+                FanoutLog.Unexpected(_logger, node.Name, ex);
             }
 
             result = Failed(node, NodeFailure.Internal, $"{ex.GetType().Name}: {ex.Message}", started, attempts);
@@ -118,21 +116,21 @@ public sealed partial class ClusterClient
 
         if (result.Failure != NodeFailure.None && _logger is not null)
         {
-            ClusterLog.NodeFailed(_logger, node.Name, result.Failure, result.Message);
+            FanoutLog.NodeFailed(_logger, node.Name, result.Failure, result.Message);
         }
 
         return result;
     }
 
-    private NodeResult Failed(ClusterNode node, NodeFailure failure, string message, long started, int attempts) =>
+    private NodeResult Failed(FanoutNode node, NodeFailure failure, string message, long started, int attempts) =>
         new(node, null, failure, message, Options.TimeProvider.GetElapsedTime(started), attempts);
 
-    private void LogRetry(ClusterNode node, RetryEvent retry)
+    private void LogRetry(FanoutNode node, RetryEvent retry)
     {
         if (_logger is not null)
         {
             string cause = retry.Cause?.Message ?? "the node did not process the request";
-            ClusterLog.Retrying(_logger, node.Name, retry.Attempt, retry.Delay.TotalMilliseconds, cause);
+            FanoutLog.Retrying(_logger, node.Name, retry.Attempt, retry.Delay.TotalMilliseconds, cause);
         }
     }
 }

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Gatehouse.Transport.Connections;
 
-namespace Gatehouse.Cluster.Tests;
+namespace Gatehouse.Fanout.Tests;
 
 /// <summary>
 /// A raw TCP listener on 127.0.0.1 that accepts connections and never says a word (no TLS), so a

@@ -1,4 +1,4 @@
-namespace Gatehouse.Client.Cluster;
+namespace Gatehouse.Client.Fanout;
 
 /// <summary>
 /// Why a node gave no normal answer. <see cref="None"/> means the command ran and exited (with any
@@ -32,7 +32,7 @@ public enum NodeFailure
     Deadline,
     /// <summary>The node answered with an error status (unknown command, access denied, backend failed...).</summary>
     RemoteError,
-    /// <summary>The caller cancelled, or the cluster client was disposed, before the node answered.</summary>
+    /// <summary>The caller cancelled, or the fan-out client was disposed, before the node answered.</summary>
     Cancelled,
     /// <summary>An unexpected exception; <see cref="NodeResult.Message"/> has its text.</summary>
     Internal,

@@ -1,13 +1,13 @@
-using Gatehouse.Client.Cluster;
+using Gatehouse.Client;
+using Gatehouse.Protocol;
 using Gatehouse.Transport.Connections;
 using Gatehouse.Transport.Mux;
-using Gatehouse.Protocol;
 using Xunit.Abstractions;
 
-namespace Gatehouse.Cluster.Tests;
+namespace Gatehouse.Fanout.Tests;
 
-/// <summary>The retry loop on a fake clock: no real sleeping.</summary>
-public class RetrierTests(ITestOutputHelper output)
+/// <summary>The one retry policy's loop and rules, on a fake clock: no real sleeping.</summary>
+public class RetryPolicyTests(ITestOutputHelper output)
 {
     private static readonly ConnectionOptions Options = new()
     {
@@ -19,17 +19,14 @@ public class RetrierTests(ITestOutputHelper output)
     /// <summary>Runs an always-refused operation to exhaustion; returns the fake-clock gaps between attempts.</summary>
     private static async Task<(List<TimeSpan> Delays, int Attempts, Exception Final)> RunRefusedAsync(ConnectionOptions options, int seed)
     {
-        var clock = new FakeTimeProvider();
-        var retrier = new Retrier(options, clock, new Random(seed));
+        var clock = new DrivenClock();
+        var policy = new RetryPolicy(options, clock, new Random(seed));
         var times = new List<DateTimeOffset>();
-        var run = retrier.RunAsync<int>(
-            (attempt, _) =>
-            {
-                times.Add(clock.GetUtcNow());
-                return Task.FromException<int>(new ConnectException(ConnectFailure.Refused, $"refused #{attempt}"));
-            },
-            _ => false,
-            ClusterRetryRules.ShouldRetry);
+        var run = policy.RunAsync<int>((attempt, _) =>
+        {
+            times.Add(clock.GetUtcNow());
+            return Task.FromException<int>(new ConnectException(ConnectFailure.Refused, $"refused #{attempt}"));
+        });
         var final = await Assert.ThrowsAsync<ConnectException>(() => clock.DriveAsync(run));
         var delays = times.Zip(times.Skip(1), (a, b) => b - a).ToList();
         return (delays, times.Count, final);
@@ -95,17 +92,14 @@ public class RetrierTests(ITestOutputHelper output)
     [Fact]
     public async Task Failures_that_would_only_repeat_are_not_retried()
     {
-        var clock = new FakeTimeProvider();
-        var retrier = new Retrier(Options, clock);
+        var clock = new DrivenClock();
+        var policy = new RetryPolicy(Options, clock);
         int attempts = 0;
-        var run = retrier.RunAsync<int>(
-            (_, _) =>
-            {
-                attempts++;
-                return Task.FromException<int>(new ConnectException(ConnectFailure.FingerprintMismatch, "wrong key"));
-            },
-            _ => false,
-            ClusterRetryRules.ShouldRetry);
+        var run = policy.RunAsync<int>((_, _) =>
+        {
+            attempts++;
+            return Task.FromException<int>(new ConnectException(ConnectFailure.FingerprintMismatch, "wrong key"));
+        });
         await Assert.ThrowsAsync<ConnectException>(() => clock.DriveAsync(run));
         Assert.Equal(1, attempts);
         Assert.False(clock.TimerCreated.TryRead(out _), "no backoff timer may be started");
@@ -114,22 +108,24 @@ public class RetrierTests(ITestOutputHelper output)
     [Fact]
     public async Task Rejected_results_are_retried_until_accepted()
     {
-        var clock = new FakeTimeProvider();
-        var retrier = new Retrier(Options, clock, new Random(7));
+        var clock = new DrivenClock();
+        var policy = new RetryPolicy(Options, clock, new Random(7));
         var events = new List<RetryEvent>();
-        var run = retrier.RunAsync((attempt, _) => Task.FromResult(attempt), r => r < 2, _ => false, events.Add);
+        var run = policy.RunAsync((attempt, _) => Task.FromResult(attempt), r => r < 2, events.Add);
         Assert.Equal(2, await clock.DriveAsync(run));
         Assert.Equal([1, 2], events.Select(e => e.Attempt));
         Assert.All(events, e => Assert.Null(e.Cause));
+        // The waits on the clock are the announced delays (the timer keeps whole milliseconds).
+        Assert.Equal(events.Select(e => Math.Floor(e.Delay.TotalMilliseconds)), clock.Waits.Select(w => w.TotalMilliseconds));
     }
 
     [Fact]
     public async Task Cancellation_during_a_backoff_wait_stops_the_loop()
     {
-        var clock = new FakeTimeProvider();
-        var retrier = new Retrier(Options, clock);
+        var clock = new DrivenClock();
+        var policy = new RetryPolicy(Options, clock);
         using var cts = new CancellationTokenSource();
-        var run = retrier.RunAsync<int>((_, _) => Task.FromException<int>(new ConnectException(ConnectFailure.Timeout, "slow")), _ => false, ClusterRetryRules.ShouldRetry, cancellationToken: cts.Token);
+        var run = policy.RunAsync<int>((_, _) => Task.FromException<int>(new ConnectException(ConnectFailure.Timeout, "slow")), cancellationToken: cts.Token);
         await clock.TimerCreated.ReadAsync();
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
@@ -147,14 +143,44 @@ public class RetrierTests(ITestOutputHelper output)
     [InlineData(ConnectFailure.Protocol, false)]
     public void Only_transient_connect_failures_are_retried(ConnectFailure failure, bool retried)
     {
-        Assert.Equal(retried, ClusterRetryRules.ShouldRetry(new ConnectException(failure, "x")));
+        Assert.Equal(retried, RetryPolicy.ShouldRetry(new ConnectException(failure, "x")));
     }
 
     [Fact]
     public void A_connection_closed_before_the_request_left_is_retried_other_exceptions_are_not()
     {
-        Assert.True(ClusterRetryRules.ShouldRetry(new ConnectionClosedException(CallStatus.Error(ErrorCode.ShuttingDown))));
-        Assert.False(ClusterRetryRules.ShouldRetry(new InvalidOperationException()));
-        Assert.False(ClusterRetryRules.ShouldRetry(new OperationCanceledException()));
+        Assert.True(RetryPolicy.ShouldRetry(new ConnectionClosedException(CallStatus.Error(ErrorCode.ShuttingDown))));
+        Assert.False(RetryPolicy.ShouldRetry(new InvalidOperationException()));
+        Assert.False(RetryPolicy.ShouldRetry(new OperationCanceledException()));
+        Assert.False(RetryPolicy.ShouldRetry(new TimeoutException()));
+    }
+
+    /// <summary>Final statuses: only "not processed", and "lost mid-call" for idempotent requests.</summary>
+    [Theory]
+    [InlineData(ErrorCode.ShuttingDown, false, false, true)]   // draining, took nothing: never ran
+    [InlineData(ErrorCode.ShuttingDown, true, true, false)]    // output came: it ran
+    [InlineData(ErrorCode.BackendFailed, false, false, false)] // may have run: not without idempotent
+    [InlineData(ErrorCode.BackendFailed, false, true, true)]
+    [InlineData(ErrorCode.BackendFailed, true, true, true)]
+    [InlineData(ErrorCode.Unavailable, false, true, false)]
+    [InlineData(ErrorCode.Overloaded, false, true, false)]
+    [InlineData(ErrorCode.RefusedStream, false, true, false)]
+    [InlineData(ErrorCode.DeadlineExceeded, false, true, false)]
+    [InlineData(ErrorCode.Cancelled, false, true, false)]
+    [InlineData(ErrorCode.Access, false, true, false)]
+    [InlineData(ErrorCode.UnknownCommand, false, true, false)]
+    [InlineData(ErrorCode.Internal, false, true, false)]
+    public void Error_statuses_are_retried_only_when_the_request_cannot_have_run_or_is_idempotent(ErrorCode code, bool anyOutput, bool idempotent, bool retried)
+    {
+        Assert.Equal(retried, RetryPolicy.ShouldRetry(CallStatus.Error(code), anyOutput, idempotent));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(255)]
+    public void Exit_statuses_are_never_retried(int exitCode)
+    {
+        Assert.False(RetryPolicy.ShouldRetry(CallStatus.Exit(exitCode), anyOutput: false, idempotent: true));
     }
 }

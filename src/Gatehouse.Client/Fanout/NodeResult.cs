@@ -1,9 +1,9 @@
 using Gatehouse.Protocol;
 
-namespace Gatehouse.Client.Cluster;
+namespace Gatehouse.Client.Fanout;
 
 /// <summary>
-/// One node's outcome of a cluster call. Failures are values here, never exceptions, so one bad
+/// One node's outcome of a fan-out call. Failures are values here, never exceptions, so one bad
 /// node never hides the others' answers.
 /// </summary>
 /// <param name="Node">The node asked.</param>
@@ -12,7 +12,7 @@ namespace Gatehouse.Client.Cluster;
 /// <param name="Message">Human-readable cause; null when <paramref name="Failure"/> is <see cref="NodeFailure.None"/>.</param>
 /// <param name="Elapsed">From the start of the node's call (including waiting for a fanout slot, connects and retries) to its result.</param>
 /// <param name="Attempts">How many attempts were made (1 when nothing was retried; 0 when cancelled before the first).</param>
-public sealed record NodeResult(ClusterNode Node, CallResult? Result, NodeFailure Failure, string? Message, TimeSpan Elapsed, int Attempts)
+public sealed record NodeResult(FanoutNode Node, CallResult? Result, NodeFailure Failure, string? Message, TimeSpan Elapsed, int Attempts)
 {
     /// <summary>True when the command ran and exited 0.</summary>
     public bool Succeeded => Failure == NodeFailure.None && Result is { Succeeded: true };
