@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using BenchmarkDotNet.Attributes;
 using Gatehouse.Gateway;
 using Gatehouse.Gateway.Authorization;
@@ -20,7 +19,8 @@ namespace Gatehouse.Bench.Micro;
 public class GatewayRelayBenchmarks
 {
     private static readonly RequestHeader Request = new() { Domain = "bench", Command = "echo" };
-    private static readonly byte[] Reply = new byte[64];
+    private static readonly MuxOptions Peer = new() { InactivityTimeout = TimeSpan.Zero };
+    private static readonly MuxOptions GatewaySide = new() { InactivityTimeout = TimeSpan.Zero, DispatchInline = true };
     private readonly List<MuxConnection> _connections = [];
     private MuxConnection? _client;
     private string? _state;
@@ -35,29 +35,17 @@ public class GatewayRelayBenchmarks
         var grant = new PeerGrant(peer, "bench", PeerRoles.Client | PeerRoles.Service, ["*"]);
 
         // The service: answers every request with 64 bytes and exit 0.
-        var (_, gatewayToService) = Pair(serviceHandler: s => _ = RespondAsync(s), gatewayHandler: null);
+        var (service, gatewayToService) = InMemoryConnections.Pair(Peer, GatewaySide, onDialerRequest: s => _ = InMemoryConnections.RespondAsync(s), onAcceptorRequest: null);
         var serviceSession = new PeerSession(gatewayToService, grant, peer, null);
         runtime.Routes.Register(serviceSession.Endpoint, "bench", "echo", 1024);
 
         // The client: its requests go through the gateway's front door and pipeline.
         PeerSession? clientSession = null;
-        var handler = GatewayBenchHooks.Handler(runtime, () => clientSession!);
-        var (client, gatewayToClient) = Pair(serviceHandler: null, gatewayHandler: handler);
+        var (client, gatewayToClient) = InMemoryConnections.Pair(Peer, GatewaySide, onDialerRequest: null, onAcceptorRequest: GatewayBenchHooks.Handler(runtime, () => clientSession!));
         clientSession = new PeerSession(gatewayToClient, grant, peer, null);
+        _connections.AddRange([service, gatewayToService, client, gatewayToClient]);
         Task.WhenAll(_connections.Select(c => c.StartAsync())).GetAwaiter().GetResult();
         _client = client;
-    }
-
-    private (MuxConnection Dialer, MuxConnection Acceptor) Pair(Action<MuxStream>? serviceHandler, Action<MuxStream>? gatewayHandler)
-    {
-        var options = new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false);
-        var ab = new Pipe(options);
-        var ba = new Pipe(options);
-        var dialer = new MuxConnection(new Duplex(ba.Reader, ab.Writer), isDialer: true, new MuxOptions { InactivityTimeout = TimeSpan.Zero }, onRequest: serviceHandler);
-        var acceptor = new MuxConnection(new Duplex(ab.Reader, ba.Writer), isDialer: false, new MuxOptions { DispatchInline = true, InactivityTimeout = TimeSpan.Zero }, onRequest: gatewayHandler);
-        _connections.Add(dialer);
-        _connections.Add(acceptor);
-        return (dialer, acceptor);
     }
 
     [GlobalCleanup]
@@ -72,33 +60,5 @@ public class GatewayRelayBenchmarks
     }
 
     [Benchmark]
-    public async Task<int> Relay()
-    {
-        var stream = await _client!.OpenStreamAsync(Request, endStream: true);
-        int received = 0;
-        while (true)
-        {
-            var item = await stream.ReadAsync();
-            if (item.Kind == StreamEventKind.Status)
-            {
-                return received;
-            }
-
-            received += item.Length;
-            stream.Release(item);
-        }
-    }
-
-    private static async Task RespondAsync(MuxStream stream)
-    {
-        await stream.WriteAsync(1, Reply);
-        stream.Complete(CallStatus.Exit(0));
-    }
-
-    private sealed class Duplex(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-
-        public PipeWriter Output { get; } = output;
-    }
+    public Task<int> Relay() => InMemoryConnections.CallAsync(_client!, Request);
 }
