@@ -2,7 +2,9 @@ namespace Gatehouse.Fuzz.Targets;
 
 /// <summary>
 /// <c>canary</c>: not a parser. It throws an <see cref="IndexOutOfRangeException"/> for any input
-/// starting with <c>GH</c> (its seed starts with <c>G</c>), so a short afl run must find a crash:
+/// starting with <c>GH</c>; its seed is <c>GI</c>, one bit away ('I' is 0x49, 'H' 0x48), so a
+/// short afl run finds the crash within a few hundred executions even on a loaded machine (with
+/// <c>Gx</c>, two bits away, a 10-second run under load once missed it):
 /// the tests use it to prove that fuzz/run.sh really detects and reports crashes. Not part of
 /// <c>all</c>.
 /// </summary>
@@ -18,7 +20,7 @@ internal sealed class CanaryTarget : FuzzTarget
 
     public override IEnumerable<(string Name, byte[] Data)> Seeds()
     {
-        yield return ("seed", "Gx"u8.ToArray());
+        yield return ("seed", "GI"u8.ToArray());
     }
 }
 
