@@ -14,6 +14,27 @@ public sealed partial class SwimNode
     private ITimer? _gossipTimer;
     private bool _gossipRunning;
 
+    /// <summary>Updates waiting to be sent.</summary>
+    internal int QueuedUpdates
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _broadcasts.Count;
+            }
+        }
+    }
+
+    /// <summary>Forgets queued updates (a simulator starting from a converged cluster uses it).</summary>
+    internal void ClearQueuedUpdates()
+    {
+        lock (_lock)
+        {
+            _broadcasts.Clear();
+        }
+    }
+
     private void Enqueue(string memberId, SwimMessage update)
     {
         _broadcasts.Enqueue(memberId, update);
