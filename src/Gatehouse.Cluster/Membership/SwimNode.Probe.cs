@@ -10,6 +10,7 @@ public sealed partial class SwimNode
 {
     private readonly List<string> _probeOrder = [];
     private readonly Dictionary<uint, PendingAck> _pending = [];
+    private readonly Queue<string> _probeSoon = new();
     private int _probeIndex;
     private uint _nextSequence;
     private ITimer? _probeTimer;
@@ -60,9 +61,21 @@ public sealed partial class SwimNode
         }
     }
 
-    /// <summary>The next live member in the shuffled order; reshuffles after each full pass.</summary>
+    /// <summary>
+    /// The next member to probe: first any member this node heard suspected by others (so that its own
+    /// probe confirms or clears the suspicion soon, instead of up to a full round later), then the next
+    /// live member in the shuffled order, reshuffled after each full pass.
+    /// </summary>
     private MemberRecord? NextProbeTarget()
     {
+        while (_probeSoon.TryDequeue(out string? soon))
+        {
+            if (_members.TryGetValue(soon, out MemberRecord? s) && s.State == MemberState.Suspect)
+            {
+                return s;
+            }
+        }
+
         for (int tried = 0; tried <= _probeOrder.Count; tried++)
         {
             if (_probeIndex >= _probeOrder.Count)
@@ -230,7 +243,10 @@ public sealed partial class SwimNode
         uint seq = ++_nextSequence;
         var relay = new RelayedProbe(this, request, requester, seq);
         _pending[seq] = relay;
-        relay.Timer = _time.CreateTimer(static s => ((RelayedProbe)s!).OnTimeout(), relay, _awareness.Scale(_options.ProbeTimeout), Timeout.InfiniteTimeSpan);
+        // The nack must reach the requester before its probe interval ends (it sent us the request a probe
+        // timeout into that interval), so give up at 80% of a probe timeout; a late nack would count
+        // against the requester's health.
+        relay.Timer = _time.CreateTimer(static s => ((RelayedProbe)s!).OnTimeout(), relay, _awareness.Scale(_options.ProbeTimeout * 0.8), Timeout.InfiniteTimeSpan);
         SendWithGossip(request.TargetAddress, new PingMessage(seq, request.TargetId));
     }
 

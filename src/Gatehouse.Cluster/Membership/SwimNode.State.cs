@@ -105,6 +105,11 @@ public sealed partial class SwimNode
         var timeout = new SuspicionTimeout(this, m);
         m.Suspicion = timeout.Owner = new Suspicion(s.FromId, expected, min, min * _options.SuspicionMaxTimeoutMult, _time, static st => ((SuspicionTimeout)st!).Fire(), timeout);
         Enqueue(m.Id, s);
+        if (s.FromId != _self.Id && _probeSoon.Count < 16)
+        {
+            _probeSoon.Enqueue(m.Id);
+        }
+
         Raise(before, m);
     }
 

@@ -147,6 +147,24 @@ public sealed partial class SwimNode : IDisposable
         }
     }
 
+    /// <summary>How many known members other than this one are in <paramref name="state"/> (cheap: no snapshots).</summary>
+    internal int CountOthers(MemberState state)
+    {
+        lock (_lock)
+        {
+            int n = 0;
+            foreach (MemberRecord m in _members.Values)
+            {
+                if (m != _self && m.State == state)
+                {
+                    n++;
+                }
+            }
+
+            return n;
+        }
+    }
+
     /// <summary>The member <paramref name="id"/> as this node sees it, or null.</summary>
     public MemberSnapshot? Find(string id)
     {

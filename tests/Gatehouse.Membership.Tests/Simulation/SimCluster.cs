@@ -111,6 +111,7 @@ public sealed class SimCluster : IDisposable
     public void Kill(int index)
     {
         SimMember m = Members[index];
+        m.NotePushPulls();
         m.Host.Up = false;
         m.Node?.Stop();
         m.Running = false;
@@ -120,6 +121,7 @@ public sealed class SimCluster : IDisposable
     public void Restart(int index, IReadOnlyList<int> seeds)
     {
         SimMember m = Members[index];
+        m.NotePushPulls();
         m.Node?.Stop();
         m.Host.Generation++;
         m.Host.Up = true;
@@ -162,6 +164,13 @@ public sealed class SimCluster : IDisposable
     /// <summary>Whether every running member sees every other running member alive.</summary>
     public bool AllRunningSeeAllAlive()
     {
+        int running = Members.Count(m => m.Running);
+        if (running == Members.Count)
+        {
+            // Fast path for large clusters: every member counts n - 1 alive others.
+            return Members.All(m => m.Node!.CountOthers(MemberState.Alive) == running - 1);
+        }
+
         foreach (SimMember observer in Members)
         {
             if (!observer.Running)
@@ -261,6 +270,13 @@ public sealed class SimMember(int index, string id, IPEndPoint address, SimHost 
     public DatagramSecurity? Security { get; set; }
 
     public SwimNode? Node { get; set; }
+
+    /// <summary>The most full-state exchanges in progress at once on any run of this member.</summary>
+    public int MaxPushPulls => Math.Max(_maxPushPulls, Node?.MaxPushPullsInFlight ?? 0);
+
+    private int _maxPushPulls;
+
+    internal void NotePushPulls() => _maxPushPulls = MaxPushPulls;
 
     /// <summary>True while its process runs (not crashed, not left).</summary>
     public bool Running { get; set; }
