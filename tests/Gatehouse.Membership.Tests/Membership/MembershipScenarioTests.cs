@@ -206,3 +206,33 @@ public class MembershipScenarioTests
         Assert.True(c.Members[0].Node!.Counters.ReliablePingsOk > 10);
     }
 }
+
+public class LocalHealthTests
+{
+    [Fact]
+    public void Probing_a_crashed_member_does_not_hurt_the_health_of_healthy_members()
+    {
+        using var c = new SimCluster(new SimClusterOptions { Size = 10, Seed = 31 });
+        c.StartConverged();
+        c.Kill(2);
+        c.Clock.RunFor(TimeSpan.FromSeconds(30));
+        // The helpers' nacks arrive in time, so failed probes of a dead member are not this member's fault.
+        Assert.All(c.Members.Where(m => m.Running), m => Assert.Equal(0, m.Node!.HealthScore));
+    }
+
+    [Fact]
+    public void A_member_cut_off_from_everyone_slows_its_own_probing()
+    {
+        using var c = new SimCluster(new SimClusterOptions { Size = 10, Seed = 32 });
+        c.StartConverged();
+        c.Clock.RunFor(TimeSpan.FromSeconds(2));
+        c.Partition(i => i == 0 ? 1 : 2);
+        c.Clock.RunFor(TimeSpan.FromSeconds(20));
+        Assert.Equal(7, c.Members[0].Node!.HealthScore);   // the 8x maximum
+        long probes = c.Members[0].Node!.Counters.Probes;
+        long healthy = c.Members[5].Node!.Counters.Probes;
+        c.Clock.RunFor(TimeSpan.FromSeconds(16));
+        Assert.InRange(c.Members[0].Node!.Counters.Probes - probes, 1, 3);   // one every 8 s
+        Assert.InRange(c.Members[5].Node!.Counters.Probes - healthy, 14, 17);   // one a second
+    }
+}
