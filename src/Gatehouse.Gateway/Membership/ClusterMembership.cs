@@ -1,0 +1,303 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using Gatehouse.Cluster.Membership;
+using Gatehouse.Cluster.Security;
+using Gatehouse.Gateway.Authorization;
+using Gatehouse.Transport.Security;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Gateway.Membership;
+
+/// <summary>
+/// This gateway as a cluster member: its SWIM node (member id = its fingerprint), the UDP sockets
+/// on its listen addresses (TCP port number), the datagram keys, and the TLS links to other
+/// members. Members are gateways authorized in the <c>gateway</c> role (or named in
+/// <c>--join</c>); each one's datagram key reaches the others only over their mutual TLS. Alone,
+/// it sends nothing.
+/// </summary>
+public sealed class ClusterMembership : IAsyncDisposable
+{
+    private readonly GatewayRuntime _runtime;
+    private readonly ILogger _logger;
+    private readonly string _id;
+    private readonly DatagramSecurity _security;
+    private readonly GatewayLinks _links;
+    private readonly ConcurrentDictionary<IPEndPoint, Fingerprint> _joinTargets = new();
+    private readonly ConcurrentDictionary<string, byte> _keying = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stop = new();
+    private UdpTransport? _udp;
+    private SwimNode? _node;
+    private long _advertisedRoutesVersion = -1;
+
+    public ClusterMembership(GatewayRuntime runtime, ClusterOptions options, ILogger logger)
+    {
+        _runtime = runtime;
+        Options = options.Validate();
+        _logger = logger;
+        _id = runtime.Identity.Fingerprint.ToString();
+        _security = new DatagramSecurity(_id);
+        _links = new GatewayLinks(this, runtime.Identity, logger);
+    }
+
+    public ClusterOptions Options { get; }
+
+    /// <summary>This member's id: its fingerprint.</summary>
+    public string Id => _id;
+
+    /// <summary>The address other members reach this one at; null before start.</summary>
+    public IPEndPoint? Address { get; private set; }
+
+    /// <summary>Datagrams dropped by the security layer, by cause.</summary>
+    public SecurityCounters SecurityCounters => _security.Counters;
+
+    /// <summary>The members as this one sees them (itself included); empty before start.</summary>
+    public IReadOnlyList<MemberSnapshot> Members => _node?.Members ?? [];
+
+    /// <summary>Binds UDP next to the gateway's TCP listeners and starts the node; joins through <see cref="ClusterOptions.Join"/>, retrying in the background.</summary>
+    /// <exception cref="SocketException">A UDP port is taken.</exception>
+    public void Start(IReadOnlyList<IPEndPoint> boundTcp)
+    {
+        Address = Advertised(boundTcp);
+        _udp = new UdpTransport(boundTcp);
+        _node = new SwimNode(_id, Address, Options.Swim, _security, _udp, _links, TimeProvider.System, _logger, metadata: Metadata());
+        _node.MemberChanged += OnMemberChanged;
+        _node.Start();
+        if (Options.Join.Count > 0)
+        {
+            _ = JoinLoopAsync(_stop.Token);
+        }
+    }
+
+    private async Task JoinLoopAsync(CancellationToken cancellationToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(500);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var seeds = new List<IPEndPoint>();
+            foreach (var target in Options.Join)
+            {
+                try
+                {
+                    var addresses = await Dns.GetHostAddressesAsync(target.Endpoint.Host, cancellationToken).ConfigureAwait(false);
+                    foreach (var a in addresses.Where(a => a.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6).Take(1))
+                    {
+                        var ep = new IPEndPoint(a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a, target.Endpoint.Port);
+                        _joinTargets[ep] = target.Fingerprint;
+                        seeds.Add(ep);
+                    }
+                }
+                catch (SocketException ex)
+                {
+                    MembershipLog.JoinFailed(_logger, target.ToString(), ex.Message);
+                }
+            }
+
+            int joined = seeds.Count == 0 ? 0 : await _node!.JoinAsync(seeds, cancellationToken).ConfigureAwait(false);
+            if (joined > 0)
+            {
+                MembershipLog.Joined(_logger, joined, _node.LiveMemberCount);
+                return;
+            }
+
+            MembershipLog.JoinFailed(_logger, string.Join(", ", Options.Join), "no member answered; retrying");
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+        }
+    }
+
+    /// <summary>The fingerprint of the member at <paramref name="address"/> (a known member or a join target).</summary>
+    internal Fingerprint? FingerprintAt(IPEndPoint address)
+    {
+        if (_joinTargets.TryGetValue(address, out var fp))
+        {
+            return fp;
+        }
+
+        foreach (var m in Members)
+        {
+            if (m.Address.Equals(address) && Fingerprint.TryParse(m.Id, out fp))
+            {
+                return fp;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>True when <paramref name="memberId"/> may be a member: authorized here in the gateway role, or named in <c>--join</c>.</summary>
+    internal bool IsTrusted(string memberId)
+    {
+        if (!Fingerprint.TryParse(memberId, out var fp))
+        {
+            return false;
+        }
+
+        if (_runtime.Authorized.Find(fp) is { } grant)
+        {
+            return grant.Has(PeerRoles.Gateway);
+        }
+
+        return _joinTargets.Values.Contains(fp);
+    }
+
+    /// <summary>Installs a member's datagram key (received over TLS from that member itself).</summary>
+    /// <exception cref="UnauthorizedAccessException">The member is not trusted here.</exception>
+    internal void InstallKey(string memberId, uint keyId, byte[] key)
+    {
+        if (!IsTrusted(memberId))
+        {
+            throw new UnauthorizedAccessException($"{memberId} is not authorized here in the gateway role");
+        }
+
+        _security.InstallKey(memberId, keyId, key);
+    }
+
+    /// <summary>What this member sends in an exchange: its id, current send key and view.</summary>
+    internal ExchangeMessage MessageFor(IReadOnlyList<MemberSnapshot> state)
+    {
+        var key = _security.CurrentSendKey;
+        return new ExchangeMessage(_id, key.KeyId, Convert.ToBase64String(key.Key.Span), [.. state.Select(MemberDto.From)]);
+    }
+
+    /// <summary>
+    /// The receiving side of <c>gatehouse cluster-exchange</c>, for a caller authenticated as
+    /// <paramref name="caller"/> (its TLS fingerprint) and authorized in the gateway role.
+    /// </summary>
+    /// <exception cref="FormatException">The message is malformed or claims another id.</exception>
+    /// <exception cref="InvalidOperationException">Too many exchanges in progress, or not started.</exception>
+    internal ExchangeMessage Answer(string caller, ReadOnlySpan<byte> payload)
+    {
+        var node = _node ?? throw new InvalidOperationException("cluster membership is not running");
+        var message = ExchangeMessage.Parse(payload);
+        if (message.Id != caller)
+        {
+            throw new FormatException($"the exchange claims member id {message.Id} but the connection is {caller}");
+        }
+
+        using var admitted = node.TryBeginIncomingExchange() ?? throw new InvalidOperationException("too many exchanges in progress");
+        InstallKey(caller, message.KeyId, message.KeyBytes());
+        node.MergeRemoteState(message.Snapshots());
+        return MessageFor(node.LocalState());
+    }
+
+    /// <summary>
+    /// The once-a-second work: revokes members no longer authorized in the gateway role (their
+    /// datagrams are dropped from now on) and gossips new metadata when the route table changed.
+    /// </summary>
+    internal void Sweep()
+    {
+        if (_node is null)
+        {
+            return;
+        }
+
+        foreach (var member in _node.Members)
+        {
+            if (member.Id != _id && _security.HasKeyFor(member.Id) && !IsTrusted(member.Id))
+            {
+                _security.RemoveMember(member.Id);
+                _links.Drop(member.Id);
+                MembershipLog.Revoked(_logger, member.Id);
+            }
+        }
+
+        long version = _runtime.Routes.Version;
+        if (Interlocked.Exchange(ref _advertisedRoutesVersion, version) != version)
+        {
+            _node.UpdateMetadata(Metadata());
+        }
+    }
+
+    private byte[] Metadata()
+    {
+        string host = Environment.MachineName;
+        return new MemberMetadata(host.Length > 64 ? host[..64] : host, _runtime.Routes.Version, _runtime.Routes.Count, _runtime.GetStatus().InFlight).ToUtf8();
+    }
+
+    /// <summary>Raised under the node's lock: only queues work.</summary>
+    private void OnMemberChanged(object? sender, MemberChange change)
+    {
+        var m = change.Current;
+        if (m.Id == _id || m.State is not (MemberState.Alive or MemberState.Suspect) || _security.HasKeyFor(m.Id) || !IsTrusted(m.Id))
+        {
+            return;
+        }
+
+        if (_keying.TryAdd(m.Id, 0))
+        {
+            // A member learned of by gossip: exchange keys (and state) with it directly over TLS.
+            _ = Task.Run(() => KeyAsync(m));
+        }
+    }
+
+    private async Task KeyAsync(MemberSnapshot member)
+    {
+        try
+        {
+            if (Fingerprint.TryParse(member.Id, out var fp) && _node is { } node)
+            {
+                var theirs = await _links.ExchangeWithAsync(member.Address, fp, node.LocalState(), _stop.Token).ConfigureAwait(false);
+                node.MergeRemoteState(theirs);
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            MembershipLog.KeyExchangeFailed(_logger, member.Id, member.Address.ToString(), ex.Message);
+        }
+        finally
+        {
+            _keying.TryRemove(member.Id, out _);
+        }
+    }
+
+    /// <summary>Tells the others this member is leaving (on shutdown), waiting at most <paramref name="maxWait"/>.</summary>
+    public async Task LeaveAsync(TimeSpan maxWait)
+    {
+        if (_node is { } node && node.LiveMemberCount > 1)
+        {
+            try
+            {
+                await node.LeaveAsync(maxWait).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or InvalidOperationException)
+            {
+                // Best effort: the others will find out by probing.
+            }
+        }
+    }
+
+    private IPEndPoint Advertised(IReadOnlyList<IPEndPoint> bound)
+    {
+        int port = bound[0].Port;
+        if (Options.Advertise is { } text)
+        {
+            var ep = Transport.Connections.Endpoint.Parse(text, port);
+            return new IPEndPoint(IPAddress.Parse(ep.Host), ep.Port);
+        }
+
+        var specific = bound.FirstOrDefault(b => !b.Address.Equals(IPAddress.Any) && !b.Address.Equals(IPAddress.IPv6Any));
+        if (specific is not null)
+        {
+            return specific;
+        }
+
+        var address = NetworkInterface.GetAllNetworkInterfaces()
+            .Where(n => n.OperationalStatus == OperationalStatus.Up && n.NetworkInterfaceType != NetworkInterfaceType.Loopback)
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses)
+            .Select(u => u.Address)
+            .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? IPAddress.Loopback;
+        return new IPEndPoint(address, port);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        _node?.Dispose();
+        _udp?.Dispose();
+        await _links.DisposeAsync().ConfigureAwait(false);
+        _security.Dispose();
+        _stop.Dispose();
+    }
+}

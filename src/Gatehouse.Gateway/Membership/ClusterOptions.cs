@@ -1,0 +1,69 @@
+using Gatehouse.Cluster.Membership;
+using Gatehouse.Transport.Connections;
+using Gatehouse.Transport.Security;
+
+namespace Gatehouse.Gateway.Membership;
+
+/// <summary>A member to join through: where it listens and the fingerprint it must present.</summary>
+/// <param name="Endpoint">Its TCP (and UDP) address.</param>
+/// <param name="Fingerprint">Its identity's fingerprint.</param>
+public sealed record JoinTarget(Endpoint Endpoint, Fingerprint Fingerprint)
+{
+    /// <summary>Parses <c>HOST:PORT=SHA256:...</c> (the form <c>--join</c> takes).</summary>
+    /// <exception cref="FormatException">Not of that form; the message says what is expected.</exception>
+    public static JoinTarget Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        int eq = text.IndexOf('=', StringComparison.Ordinal);
+        if (eq <= 0 || eq == text.Length - 1)
+        {
+            throw new FormatException($"'{Shorten(text)}': expected HOST:PORT=SHA256:... (the member's address and fingerprint, as its banner prints them)");
+        }
+
+        var endpoint = Endpoint.Parse(text[..eq]);
+        if (!Fingerprint.TryParse(text[(eq + 1)..], out var fingerprint))
+        {
+            throw new FormatException($"'{Shorten(text)}': the part after '=' is not a fingerprint (SHA256:base64)");
+        }
+
+        return new JoinTarget(endpoint, fingerprint);
+    }
+
+    private static string Shorten(string text) => text.Length <= 200 ? text : text[..200] + "...";
+
+    public override string ToString() => $"{Endpoint}={Fingerprint}";
+}
+
+/// <summary>
+/// Cluster membership settings of a gateway. A gateway with none of them set still answers other
+/// gateways that join it (if they are authorized in the <c>gateway</c> role), and sends nothing
+/// while it is alone.
+/// </summary>
+public sealed record ClusterOptions
+{
+    /// <summary>Members to join through at start (any one that answers is enough). Default none.</summary>
+    public IReadOnlyList<JoinTarget> Join { get; init; } = [];
+
+    /// <summary>
+    /// The address other members reach this one at (UDP and TCP, the listen port). Default: the
+    /// first listen address if it is a specific one, else this host's first non-loopback IPv4
+    /// address (loopback if it has none).
+    /// </summary>
+    public string? Advertise { get; init; }
+
+    /// <summary>SWIM and Lifeguard parameters (memberlist's LAN defaults).</summary>
+    public SwimOptions Swim { get; init; } = SwimOptions.Default;
+
+    /// <summary>Most bytes of member state accepted in one exchange over TLS. Default 4 MiB.</summary>
+    public int MaxExchangeBytes { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> for a value out of its range.</summary>
+    public ClusterOptions Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Join, nameof(Join));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxExchangeBytes, 64 * 1024, nameof(MaxExchangeBytes));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxExchangeBytes, 256 * 1024 * 1024, nameof(MaxExchangeBytes));
+        Swim.Validate();
+        return this;
+    }
+}

@@ -1,0 +1,154 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net;
+using Gatehouse.Cluster.Membership;
+using Gatehouse.Protocol;
+using Gatehouse.Transport.Connections;
+using Gatehouse.Transport.Mux;
+using Gatehouse.Transport.Security;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Gateway.Membership;
+
+/// <summary>
+/// The reliable path between members: TLS connections this gateway dials to other members with
+/// its own identity, pinned to the member's fingerprint (its member id). Carries the SWIM
+/// push-pull (<c>gatehouse cluster-exchange</c>, which also hands over datagram keys) and the
+/// fallback probe when UDP seems blocked (<c>gatehouse cluster-ping</c>). One connection per
+/// member, made on first use and made again when it closed.
+/// </summary>
+internal sealed class GatewayLinks : IStateExchange, IAsyncDisposable
+{
+    private static readonly ConnectionOptions Dial = ConnectionOptions.Default with { ConnectTimeout = TimeSpan.FromSeconds(2), MaxRetries = 0 };
+    private static readonly MuxOptions LinkMux = new() { InactivityTimeout = TimeSpan.FromMinutes(5) };
+    private readonly ClusterMembership _owner;
+    private readonly PeerIdentity _identity;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, MuxConnection> _links = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _dialing = new(8, 8);
+
+    public GatewayLinks(ClusterMembership owner, PeerIdentity identity, ILogger logger)
+    {
+        _owner = owner;
+        _identity = identity;
+        _logger = logger;
+    }
+
+    public async Task<IReadOnlyList<MemberSnapshot>> ExchangeAsync(IPEndPoint address, IReadOnlyList<MemberSnapshot> mine, CancellationToken cancellationToken)
+    {
+        var fingerprint = _owner.FingerprintAt(address) ?? throw new InvalidOperationException($"no member known at {address}");
+        var reply = await ExchangeWithAsync(address, fingerprint, mine, cancellationToken).ConfigureAwait(false);
+        return reply;
+    }
+
+    /// <summary>Push-pull with the member at <paramref name="address"/> that must present <paramref name="fingerprint"/>; installs its key.</summary>
+    public async Task<IReadOnlyList<MemberSnapshot>> ExchangeWithAsync(IPEndPoint address, Fingerprint fingerprint, IReadOnlyList<MemberSnapshot> mine, CancellationToken cancellationToken)
+    {
+        var connection = await LinkAsync(address, fingerprint, cancellationToken).ConfigureAwait(false);
+        var payload = _owner.MessageFor(mine).ToUtf8();
+        var stream = await connection.OpenStreamAsync(new RequestHeader { Domain = RequestHeader.ControlDomain, Command = "cluster-exchange" }, endStream: false, cancellationToken).ConfigureAwait(false);
+        await stream.WriteAsync(0, payload, endStream: true, cancellationToken).ConfigureAwait(false);
+        var output = new ArrayBufferWriter<byte>();
+        int limit = _owner.Options.MaxExchangeBytes;
+        var status = await stream.ReadToStatusAsync((item, _) =>
+        {
+            if (item.OutStream == 1)
+            {
+                if (output.WrittenCount + item.Length > limit)
+                {
+                    stream.Cancel(ErrorCode.Cancelled);
+                    throw new InvalidDataException($"{fingerprint} sent more than {limit} bytes of member state");
+                }
+
+                output.Write(item.Data.Span);
+            }
+
+            return ValueTask.CompletedTask;
+        }, cancellationToken).ConfigureAwait(false);
+        if (!status.IsSuccess)
+        {
+            throw new InvalidOperationException($"{address} refused the exchange: {status}");
+        }
+
+        var message = ExchangeMessage.Parse(output.WrittenSpan);
+        if (message.Id != fingerprint.ToString())
+        {
+            throw new InvalidDataException($"{address} answered as {message.Id}, not {fingerprint}");
+        }
+
+        _owner.InstallKey(message.Id, message.KeyId, message.KeyBytes());
+        return message.Snapshots();
+    }
+
+    public async Task<bool> PingAsync(IPEndPoint address, string memberId, CancellationToken cancellationToken)
+    {
+        if (!Fingerprint.TryParse(memberId, out var fingerprint))
+        {
+            return false;
+        }
+
+        try
+        {
+            var connection = await LinkAsync(address, fingerprint, cancellationToken).ConfigureAwait(false);
+            var stream = await connection.OpenStreamAsync(new RequestHeader { Domain = RequestHeader.ControlDomain, Command = "cluster-ping" }, endStream: true, cancellationToken).ConfigureAwait(false);
+            var status = await stream.ReadToStatusAsync(null, cancellationToken).ConfigureAwait(false);
+            return status.IsSuccess;
+        }
+        catch (Exception ex) when (ex is ConnectException or ConnectionClosedException or OperationCanceledException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Closes the link to a member (it was revoked or left).</summary>
+    public void Drop(string memberId)
+    {
+        if (_links.TryRemove(memberId, out var connection))
+        {
+            connection.GoAway(ErrorCode.NoError, "Member removed");
+        }
+    }
+
+    private async Task<MuxConnection> LinkAsync(IPEndPoint address, Fingerprint fingerprint, CancellationToken cancellationToken)
+    {
+        string id = fingerprint.ToString();
+        if (_links.TryGetValue(id, out var existing) && !existing.IsGoingAway && !existing.Completion.IsCompleted)
+        {
+            return existing;
+        }
+
+        await _dialing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_links.TryGetValue(id, out existing) && !existing.IsGoingAway && !existing.Completion.IsCompleted)
+            {
+                return existing;
+            }
+
+            var connection = await Dialer.ConnectAsync(new Endpoint(address.Address.ToString(), address.Port), _identity, fp => fp == fingerprint,
+                Dial, LinkMux, _logger, onRequest: null, cancellationToken).ConfigureAwait(false);
+            if (_links.TryGetValue(id, out var stale))
+            {
+                await stale.DisposeAsync().ConfigureAwait(false);
+            }
+
+            _links[id] = connection;
+            return connection;
+        }
+        finally
+        {
+            _dialing.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var connection in _links.Values)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _links.Clear();
+        _dialing.Dispose();
+    }
+}

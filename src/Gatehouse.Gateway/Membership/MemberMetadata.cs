@@ -1,0 +1,31 @@
+using System.Text.Json;
+
+namespace Gatehouse.Gateway.Membership;
+
+/// <summary>
+/// The small record each member gossips about itself (at most 512 bytes): its host name, the
+/// version of its route table and how many routes it has (members pull the routes themselves over
+/// TLS when the version changes), and its requests in flight.
+/// </summary>
+internal sealed record MemberMetadata(string Host, long RoutesVersion, int Routes, long InFlight)
+{
+    public byte[] ToUtf8() => JsonSerializer.SerializeToUtf8Bytes(this, ExchangeJson.Default.MemberMetadata);
+
+    /// <summary>The record, or null when <paramref name="utf8"/> is not one (another version, garbage).</summary>
+    public static MemberMetadata? TryParse(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.IsEmpty)
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize(utf8, ExchangeJson.Default.MemberMetadata);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Gateway.Membership;
+
+/// <summary>The gateway's membership log lines (ids 2100–2119).</summary>
+internal static partial class MembershipLog
+{
+    [LoggerMessage(2100, LogLevel.Information, "Joined the cluster through {Seeds} member(s); {Live} live members known")]
+    public static partial void Joined(ILogger logger, int seeds, int live);
+
+    [LoggerMessage(2101, LogLevel.Warning, "Joining through {Targets} failed: {Reason}")]
+    public static partial void JoinFailed(ILogger logger, string targets, string reason);
+
+    [LoggerMessage(2102, LogLevel.Warning, "Member {Member} is no longer authorized in the gateway role: its datagrams are dropped from now on")]
+    public static partial void Revoked(ILogger logger, string member);
+
+    [LoggerMessage(2103, LogLevel.Information, "Exchanging keys with member {Member} at {Address} failed (retried on the next change or push-pull): {Reason}")]
+    public static partial void KeyExchangeFailed(ILogger logger, string member, string address, string reason);
+
+    [LoggerMessage(2104, LogLevel.Information, "Cluster membership on {Address} (UDP and TCP), member id {Member}")]
+    public static partial void Started(ILogger logger, string address, string member);
+}
