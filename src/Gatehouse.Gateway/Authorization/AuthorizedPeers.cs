@@ -8,6 +8,7 @@ namespace Gatehouse.Gateway.Authorization;
 /// # fingerprint          name     roles                  domains (optional)
 /// SHA256:9rfR0t3c...     alice    roles=client,admin
 /// SHA256:Qm1k...         mailsvc  roles=service          domains=mail,default
+/// SHA256:Zx8p...         gw2      roles=gateway
 /// </code>
 /// The gateway re-reads the file when its status changes (modification or status-change time,
 /// inode, size; checked once a second), so <c>gatehouse authorize</c> takes effect for the next
@@ -219,7 +220,7 @@ public sealed class AuthorizedPeers
         return result;
     }
 
-    /// <summary>Parses <c>client,service,admin</c>.</summary>
+    /// <summary>Parses <c>client,service,admin,gateway</c> (admin implies client; gateway implies nothing).</summary>
     public static PeerRoles ParseRoles(string text, string fileName = "roles", int lineNo = 0)
     {
         var roles = PeerRoles.None;
@@ -230,12 +231,16 @@ public sealed class AuthorizedPeers
                 "client" => PeerRoles.Client,
                 "service" => PeerRoles.Service,
                 "admin" => PeerRoles.Admin | PeerRoles.Client,
-                _ => throw new FormatException($"{fileName}:{lineNo}: unknown role '{role}' (client, service, admin)"),
+                "gateway" => PeerRoles.Gateway,
+                _ => throw new FormatException($"{fileName}:{lineNo}: unknown role '{role}' (client, service, admin, gateway)"),
             };
         }
 
         return roles;
     }
+
+    /// <summary>The comment a new authorized file starts with.</summary>
+    public const string Header = "# Gatehouse authorized peers: FINGERPRINT NAME roles=client|service|admin|gateway[,...] [domains=D1,D2]";
 
     /// <summary>
     /// Adds or replaces the line for <paramref name="grant"/>'s fingerprint. Concurrent callers (other
@@ -254,7 +259,7 @@ public sealed class AuthorizedPeers
 
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
         using var held = StateFile.Lock(path);
-        var lines = File.Exists(path) ? File.ReadAllLines(path).ToList() : ["# Gatehouse authorized peers: FINGERPRINT NAME roles=client|service|admin[,...] [domains=D1,D2]"];
+        var lines = File.Exists(path) ? File.ReadAllLines(path).ToList() : [Header];
         lines.RemoveAll(l =>
         {
             string[] parts = l.Trim().Split((char[]?)null, 2, StringSplitOptions.RemoveEmptyEntries);
