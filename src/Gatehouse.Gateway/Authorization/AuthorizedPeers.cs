@@ -173,40 +173,8 @@ public sealed class AuthorizedPeers
                 throw new FormatException($"{fileName}:{lineNo}: not valid UTF-8 text");
             }
 
-            string[] parts = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            if (parts.Length < 2 || !Fingerprint.TryParse(parts[0], out var fp))
-            {
-                throw new FormatException($"{fileName}:{lineNo}: expected 'FINGERPRINT NAME [roles=...] [domains=...]'");
-            }
-
-            PeerRoles? roles = null;
-            IReadOnlyList<string>? domains = null;
-            foreach (string option in parts.Skip(2))
-            {
-                if (option.StartsWith("roles=", StringComparison.Ordinal))
-                {
-                    // A second roles= or domains= is how an injected value would widen a grant: refuse the line.
-                    roles = roles is null
-                        ? ParseRoles(option["roles=".Length..], fileName, lineNo)
-                        : throw new FormatException($"{fileName}:{lineNo}: roles= given twice");
-                }
-                else if (option.StartsWith("domains=", StringComparison.Ordinal))
-                {
-                    domains = domains is null
-                        ? option["domains=".Length..].Split(',', StringSplitOptions.RemoveEmptyEntries)
-                        : throw new FormatException($"{fileName}:{lineNo}: domains= given twice");
-                }
-                else
-                {
-                    throw new FormatException($"{fileName}:{lineNo}: unknown option '{option}'");
-                }
-            }
-
-            var grant = new PeerGrant(fp, parts[1], roles ?? PeerRoles.Client, domains ?? []);
-            if (grant.Validate() is { } problem)
-            {
-                throw new FormatException($"{fileName}:{lineNo}: {problem}");
-            }
+            var grant = ParseLine(line, fileName, lineNo);
+            var fp = grant.Fingerprint;
 
             // Two lines for one fingerprint would leave which grant applies to chance (and made Reload throw).
             if (!seen.TryAdd(fp, lineNo))
@@ -218,6 +186,52 @@ public sealed class AuthorizedPeers
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Parses one grant line (<c>FINGERPRINT NAME [roles=...] [domains=...]</c>, no comment), as
+    /// <see cref="Parse"/> does for each line of the file; also used for the grant lines of the
+    /// cluster's grant ledger.
+    /// </summary>
+    /// <exception cref="FormatException">A bad line; the message starts with <c>fileName:lineNo:</c>.</exception>
+    public static PeerGrant ParseLine(string line, string fileName, int lineNo)
+    {
+        string[] parts = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length < 2 || !Fingerprint.TryParse(parts[0], out var fp))
+        {
+            throw new FormatException($"{fileName}:{lineNo}: expected 'FINGERPRINT NAME [roles=...] [domains=...]'");
+        }
+
+        PeerRoles? roles = null;
+        IReadOnlyList<string>? domains = null;
+        foreach (string option in parts.Skip(2))
+        {
+            if (option.StartsWith("roles=", StringComparison.Ordinal))
+            {
+                // A second roles= or domains= is how an injected value would widen a grant: refuse the line.
+                roles = roles is null
+                    ? ParseRoles(option["roles=".Length..], fileName, lineNo)
+                    : throw new FormatException($"{fileName}:{lineNo}: roles= given twice");
+            }
+            else if (option.StartsWith("domains=", StringComparison.Ordinal))
+            {
+                domains = domains is null
+                    ? option["domains=".Length..].Split(',', StringSplitOptions.RemoveEmptyEntries)
+                    : throw new FormatException($"{fileName}:{lineNo}: domains= given twice");
+            }
+            else
+            {
+                throw new FormatException($"{fileName}:{lineNo}: unknown option '{option}'");
+            }
+        }
+
+        var grant = new PeerGrant(fp, parts[1], roles ?? PeerRoles.Client, domains ?? []);
+        if (grant.Validate() is { } problem)
+        {
+            throw new FormatException($"{fileName}:{lineNo}: {problem}");
+        }
+
+        return grant;
     }
 
     /// <summary>Parses <c>client,service,admin,gateway</c> (admin implies client; gateway implies nothing).</summary>
