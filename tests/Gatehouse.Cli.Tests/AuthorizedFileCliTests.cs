@@ -167,6 +167,20 @@ public class AuthorizedFileCliTests
     }
 
     [Fact]
+    public async Task Authorize_with_role_gateway_writes_a_gateway_only_grant_and_the_help_lists_the_role()
+    {
+        using var cli = new CliProcess();
+        string fp = "SHA256:" + new string('G', 43);
+        var result = await cli.RunAsync("authorize", fp, "--name", "gw2", "--role", "gateway");
+        Assert.True(result.Exit == 0, result.Stderr);
+        Assert.Contains($"{fp} gw2 roles=gateway", File.ReadAllLines(Path.Combine(cli.StateDir, "authorized_peers")));
+
+        var help = await cli.RunAsync("authorize", "--help");
+        Assert.Equal(0, help.Exit);
+        Assert.Contains("gateway (a cluster member; implies nothing else)", help.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Twenty_concurrent_authorize_runs_all_land()
     {
         using var cli = new CliProcess();

@@ -6,7 +6,8 @@ using Gatehouse.Transport.Security;
 namespace Gatehouse.Cli.Commands;
 
 /// <summary>
-/// <c>gatehouse authorize FINGERPRINT --name NAME [--role R]... [--domain D]...</c>: adds a peer to the
+/// <c>gatehouse authorize FINGERPRINT --name NAME [--role R]... [--domain D]...</c> (roles client,
+/// service, admin, gateway): adds a peer to the
 /// gateway's authorized file (run on the gateway host). A running gateway picks it up within a second.
 /// Every value is checked first (<see cref="PeerGrant.NameProblem"/>, <see cref="PeerGrant.DomainProblem"/>);
 /// concurrent runs are serialised by a lock and the file is replaced atomically (<see cref="AuthorizedPeers.Upsert"/>).
@@ -18,11 +19,11 @@ internal static class AuthorizeCommand
         var fingerprint = new Argument<string?>("fingerprint") { Description = "The peer's fingerprint (gatehouse id prints yours)", Arity = ArgumentArity.ZeroOrOne };
         var self = new Option<bool>("--self") { Description = "Authorize your own identity (from your config directory)" };
         var name = new Option<string?>("--name") { Description = "The principal name backends see as REMOTE_USER" };
-        var roles = new Option<string[]>("--role") { Description = "client (default), service, admin; repeat or comma-separate", AllowMultipleArgumentsPerToken = false };
+        var roles = new Option<string[]>("--role") { Description = "client (default), service, admin (implies client), gateway (a cluster member; implies nothing else); repeat or comma-separate", AllowMultipleArgumentsPerToken = false };
         var domains = new Option<string[]>("--domain") { Description = "For services: domains it may register; for clients: domains it may call (default: all)" };
         var stateDir = CommonOptions.StateDir();
         var configDir = CommonOptions.ConfigDir();
-        var command = new Command("authorize", "Authorize a client, service or admin identity on this gateway host") { fingerprint, self, name, roles, domains, stateDir, configDir };
+        var command = new Command("authorize", "Authorize a client, service, admin or gateway identity on this gateway host") { fingerprint, self, name, roles, domains, stateDir, configDir };
         command.SetAction(parse =>
         {
             Fingerprint fp;

@@ -8,6 +8,7 @@ namespace Gatehouse.Gateway.Authorization;
 /// # fingerprint          name     roles                  domains (optional)
 /// SHA256:9rfR0t3c...     alice    roles=client,admin
 /// SHA256:Qm1k...         mailsvc  roles=service          domains=mail,default
+/// SHA256:Zx8p...         gw2      roles=gateway
 /// </code>
 /// The gateway re-reads the file when its status changes (modification or status-change time,
 /// inode, size; checked once a second), so <c>gatehouse authorize</c> takes effect for the next
@@ -172,40 +173,8 @@ public sealed class AuthorizedPeers
                 throw new FormatException($"{fileName}:{lineNo}: not valid UTF-8 text");
             }
 
-            string[] parts = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            if (parts.Length < 2 || !Fingerprint.TryParse(parts[0], out var fp))
-            {
-                throw new FormatException($"{fileName}:{lineNo}: expected 'FINGERPRINT NAME [roles=...] [domains=...]'");
-            }
-
-            PeerRoles? roles = null;
-            IReadOnlyList<string>? domains = null;
-            foreach (string option in parts.Skip(2))
-            {
-                if (option.StartsWith("roles=", StringComparison.Ordinal))
-                {
-                    // A second roles= or domains= is how an injected value would widen a grant: refuse the line.
-                    roles = roles is null
-                        ? ParseRoles(option["roles=".Length..], fileName, lineNo)
-                        : throw new FormatException($"{fileName}:{lineNo}: roles= given twice");
-                }
-                else if (option.StartsWith("domains=", StringComparison.Ordinal))
-                {
-                    domains = domains is null
-                        ? option["domains=".Length..].Split(',', StringSplitOptions.RemoveEmptyEntries)
-                        : throw new FormatException($"{fileName}:{lineNo}: domains= given twice");
-                }
-                else
-                {
-                    throw new FormatException($"{fileName}:{lineNo}: unknown option '{option}'");
-                }
-            }
-
-            var grant = new PeerGrant(fp, parts[1], roles ?? PeerRoles.Client, domains ?? []);
-            if (grant.Validate() is { } problem)
-            {
-                throw new FormatException($"{fileName}:{lineNo}: {problem}");
-            }
+            var grant = ParseLine(line, fileName, lineNo);
+            var fp = grant.Fingerprint;
 
             // Two lines for one fingerprint would leave which grant applies to chance (and made Reload throw).
             if (!seen.TryAdd(fp, lineNo))
@@ -219,7 +188,53 @@ public sealed class AuthorizedPeers
         return result;
     }
 
-    /// <summary>Parses <c>client,service,admin</c>.</summary>
+    /// <summary>
+    /// Parses one grant line (<c>FINGERPRINT NAME [roles=...] [domains=...]</c>, no comment), as
+    /// <see cref="Parse"/> does for each line of the file; also used for the grant lines of the
+    /// cluster's grant ledger.
+    /// </summary>
+    /// <exception cref="FormatException">A bad line; the message starts with <c>fileName:lineNo:</c>.</exception>
+    public static PeerGrant ParseLine(string line, string fileName, int lineNo)
+    {
+        string[] parts = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length < 2 || !Fingerprint.TryParse(parts[0], out var fp))
+        {
+            throw new FormatException($"{fileName}:{lineNo}: expected 'FINGERPRINT NAME [roles=...] [domains=...]'");
+        }
+
+        PeerRoles? roles = null;
+        IReadOnlyList<string>? domains = null;
+        foreach (string option in parts.Skip(2))
+        {
+            if (option.StartsWith("roles=", StringComparison.Ordinal))
+            {
+                // A second roles= or domains= is how an injected value would widen a grant: refuse the line.
+                roles = roles is null
+                    ? ParseRoles(option["roles=".Length..], fileName, lineNo)
+                    : throw new FormatException($"{fileName}:{lineNo}: roles= given twice");
+            }
+            else if (option.StartsWith("domains=", StringComparison.Ordinal))
+            {
+                domains = domains is null
+                    ? option["domains=".Length..].Split(',', StringSplitOptions.RemoveEmptyEntries)
+                    : throw new FormatException($"{fileName}:{lineNo}: domains= given twice");
+            }
+            else
+            {
+                throw new FormatException($"{fileName}:{lineNo}: unknown option '{option}'");
+            }
+        }
+
+        var grant = new PeerGrant(fp, parts[1], roles ?? PeerRoles.Client, domains ?? []);
+        if (grant.Validate() is { } problem)
+        {
+            throw new FormatException($"{fileName}:{lineNo}: {problem}");
+        }
+
+        return grant;
+    }
+
+    /// <summary>Parses <c>client,service,admin,gateway</c> (admin implies client; gateway implies nothing).</summary>
     public static PeerRoles ParseRoles(string text, string fileName = "roles", int lineNo = 0)
     {
         var roles = PeerRoles.None;
@@ -230,12 +245,16 @@ public sealed class AuthorizedPeers
                 "client" => PeerRoles.Client,
                 "service" => PeerRoles.Service,
                 "admin" => PeerRoles.Admin | PeerRoles.Client,
-                _ => throw new FormatException($"{fileName}:{lineNo}: unknown role '{role}' (client, service, admin)"),
+                "gateway" => PeerRoles.Gateway,
+                _ => throw new FormatException($"{fileName}:{lineNo}: unknown role '{role}' (client, service, admin, gateway)"),
             };
         }
 
         return roles;
     }
+
+    /// <summary>The comment a new authorized file starts with.</summary>
+    public const string Header = "# Gatehouse authorized peers: FINGERPRINT NAME roles=client|service|admin|gateway[,...] [domains=D1,D2]";
 
     /// <summary>
     /// Adds or replaces the line for <paramref name="grant"/>'s fingerprint. Concurrent callers (other
@@ -254,7 +273,7 @@ public sealed class AuthorizedPeers
 
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
         using var held = StateFile.Lock(path);
-        var lines = File.Exists(path) ? File.ReadAllLines(path).ToList() : ["# Gatehouse authorized peers: FINGERPRINT NAME roles=client|service|admin[,...] [domains=D1,D2]"];
+        var lines = File.Exists(path) ? File.ReadAllLines(path).ToList() : [Header];
         lines.RemoveAll(l =>
         {
             string[] parts = l.Trim().Split((char[]?)null, 2, StringSplitOptions.RemoveEmptyEntries);

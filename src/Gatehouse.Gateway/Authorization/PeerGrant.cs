@@ -13,6 +13,11 @@ public enum PeerRoles
     Service = 2,
     /// <summary>May call the admin commands of the reserved domain (implies client).</summary>
     Admin = 4,
+    /// <summary>
+    /// May be a member of this gateway's cluster (docs/cluster.md). Implies nothing else: a gateway
+    /// that should also call commands or host services needs those roles too.
+    /// </summary>
+    Gateway = 8,
 }
 
 /// <summary>
@@ -105,6 +110,11 @@ public sealed record PeerGrant(Fingerprint Fingerprint, string Name, PeerRoles R
         if ((Roles & PeerRoles.Admin) != 0)
         {
             roles.Add("admin");
+        }
+
+        if ((Roles & PeerRoles.Gateway) != 0)
+        {
+            roles.Add("gateway");
         }
 
         string line = $"{Fingerprint} {Name} roles={string.Join(',', roles)}";
