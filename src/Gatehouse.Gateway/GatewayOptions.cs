@@ -123,6 +123,7 @@ public sealed record GatewayOptions
         }
 
         Limits.Validate();
+        Cluster.Validate();
         try
         {
             Protocol.Validate();
@@ -146,6 +147,12 @@ public sealed record GatewayOptions
 
         return this;
     }
+
+    /// <summary>
+    /// Cluster membership: members to join, the advertised address, SWIM parameters. Default: join
+    /// nobody (other gateways may still join this one; alone it sends nothing).
+    /// </summary>
+    public Membership.ClusterOptions Cluster { get; init; } = new();
 
     /// <summary>The authorized file's full path.</summary>
     public string AuthorizedPath => AuthorizedFile ?? Path.Combine(StateDirectory, "authorized_peers");

@@ -18,16 +18,30 @@ internal static class GatewayCommand
     {
         var listen = new Option<string[]>("--listen") { Description = "ADDR:PORT to listen on (repeatable; *:PORT for every address; default *:7340)" };
         var stateDir = CommonOptions.StateDir();
+        var join = new Option<string[]>("--join") { Description = "HOST:PORT=SHA256:... of a cluster member to join through (repeatable); that member must have authorized this gateway: gatehouse authorize FINGERPRINT --name NAME --role gateway" };
+        var advertise = new Option<string?>("--advertise") { Description = "ADDR[:PORT] other members reach this gateway at (default: the first specific listen address, else this host's first IPv4 address)" };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Minimum log level", DefaultValueFactory = _ => LogLevel.Information };
-        var command = new Command("gateway", "Run a gateway (zero configuration needed)") { listen, stateDir, logLevel };
+        var command = new Command("gateway", "Run a gateway (zero configuration needed)") { listen, stateDir, logLevel, join, advertise };
         GatewayBackendOptions.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             var given = parse.GetValue(listen) ?? [];
+            Gateway.Membership.JoinTarget[] joinTargets;
+            try
+            {
+                joinTargets = [.. (parse.GetValue(join) ?? []).Select(Gateway.Membership.JoinTarget.Parse)];
+            }
+            catch (FormatException ex)
+            {
+                Console.Error.WriteLine($"gatehouse gateway: --join {ex.Message}");
+                return ExitCodes.Usage;
+            }
+
             var options = GatewayBackendOptions.Apply(parse, new GatewayOptions
             {
                 Listen = given.Length > 0 ? given : ["*:7340"],
                 StateDirectory = parse.GetValue(stateDir) ?? GatewayOptions.DefaultStateDirectory(),
+                Cluster = new Gateway.Membership.ClusterOptions { Join = joinTargets, Advertise = parse.GetValue(advertise) },
             });
             GatewayServer server;
             try
@@ -75,7 +89,12 @@ internal static class GatewayCommand
         Console.WriteLine($"gatehouse gateway {GatewayRuntime.Version}");
         Console.WriteLine($"fingerprint  {server.Fingerprint}");
         Console.WriteLine($"identity     {Path.Combine(options.StateDirectory, Transport.Security.PeerIdentity.CertificateFileName)}{(server.IdentityCreated ? " (created)" : string.Empty)}");
-        Console.WriteLine($"listening    {string.Join(", ", rt.Listening)}");
+        Console.WriteLine($"listening    {string.Join(", ", rt.Listening)} (TCP; UDP for cluster membership on the same ports)");
+        if (server.Membership?.Address is { } member)
+        {
+            Console.WriteLine($"member       {member}={server.Fingerprint}{(options.Cluster.Join.Count > 0 ? $" (joining through {string.Join(", ", options.Cluster.Join.Select(j => j.Endpoint))})" : string.Empty)}");
+        }
+
         Console.WriteLine($"authorized   {options.AuthorizedPath} ({rt.Authorized.All().Count} peers)");
         if (options.CommandsFile is not null)
         {

@@ -9,6 +9,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
+using Gatehouse.Gateway.Membership;
+
 namespace Gatehouse.Gateway.Hosting;
 
 /// <summary>
@@ -142,7 +144,9 @@ public sealed class GatewayServer : IAsyncDisposable
             return runtime;
         });
         // The request pipeline and the front doors that feed it.
-        builder.Services.AddSingleton(sp => new Pipeline.RequestPipeline(sp.GetRequiredService<GatewayRuntime>()));
+        builder.Services.AddSingleton(sp => new ClusterMembership(
+            sp.GetRequiredService<GatewayRuntime>(), options.Cluster, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Gatehouse.Cluster")));
+        builder.Services.AddSingleton(sp => new Pipeline.RequestPipeline(sp.GetRequiredService<GatewayRuntime>(), sp.GetRequiredService<ClusterMembership>()));
         builder.Services.AddSingleton(sp => new FrontDoors.NativeFrontDoor(sp.GetRequiredService<Pipeline.RequestPipeline>()));
         builder.Services.AddSingleton(sp => new Remctl.RemctlConnectionHandler(
             new Remctl.RemctlServerOptions { KeytabPath = options.RemctlKeytab, AcceptorPrincipal = options.RemctlPrincipal },
@@ -159,12 +163,32 @@ public sealed class GatewayServer : IAsyncDisposable
         server = new GatewayServer(app, runtime, tls) { IdentityCreated = created };
         app.Lifetime.ApplicationStopping.Register(server.BeginDrain);
         // Sweep never throws (an exception escaping a timer callback would end the process).
-        server._authorizationSweep = new Timer(static s => ((GatewayRuntime)s!).Sweep(), runtime, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        var membership = app.Services.GetRequiredService<ClusterMembership>();
+        server.Membership = membership;
+        server._authorizationSweep = new Timer(static s => ((GatewayServer)s!).Sweep(), server, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
         server.Endpoints = gatewayListeners.Select(BoundEndpoint).ToList();
         server.RemctlEndpoint = remctlListener is null ? null : BoundEndpoint(remctlListener);
         runtime.Listening = server.Endpoints.Select(e => e.ToString()).ToList();
+        try
+        {
+            // UDP on the same addresses and port numbers as the TCP listeners.
+            membership.Start(server.Endpoints);
+            MembershipLog.Started(runtime.Logger, membership.Address!.ToString(), membership.Id);
+        }
+        catch (System.Net.Sockets.SocketException ex) when (options.Listen.All(l => l.EndsWith(":0", StringComparison.Ordinal)))
+        {
+            // "Any free port" was asked for: TCP got one, but the same number is taken for UDP by
+            // someone else. The gateway serves; it just cannot be a cluster member.
+            MembershipLog.UdpUnavailable(runtime.Logger, string.Join(", ", runtime.Listening), ex.Message);
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+            throw new IOException($"Cannot bind UDP for cluster membership on {string.Join(", ", runtime.Listening)}: {ex.Message}", ex);
+        }
+
         Log.Listening(runtime.Logger, string.Join(", ", runtime.Listening), identity.Fingerprint.ToString());
         return server;
     }
@@ -195,8 +219,27 @@ public sealed class GatewayServer : IAsyncDisposable
     /// first (a full fence), so a connection registered after the snapshot below sees it and is sent
     /// GOAWAY by its handler instead.
     /// </summary>
+    /// <summary>This gateway's cluster membership.</summary>
+    public ClusterMembership? Membership { get; private set; }
+
+    /// <summary>The once-a-second work (never throws: the timer would end the process).</summary>
+    private void Sweep()
+    {
+        Runtime.Sweep();
+        try
+        {
+            Membership?.Sweep();
+        }
+        catch (Exception ex)
+        {
+            Log.SweepFailed(Runtime.Logger, ex);
+        }
+    }
+
     internal void BeginDrain()
     {
+        // Tell the other members first (best effort, bounded), then the connections.
+        _ = Membership?.LeaveAsync(TimeSpan.FromSeconds(1));
         Runtime.BeginDraining();
         int count = Runtime.Sessions.GoAwayAll(Protocol.ErrorCode.NoError, "Gateway shutting down");
         Log.Draining(Runtime.Logger, count);
@@ -216,6 +259,11 @@ public sealed class GatewayServer : IAsyncDisposable
         }
 
         await _app.StopAsync().ConfigureAwait(false);
+        if (Membership is not null)
+        {
+            await Membership.DisposeAsync().ConfigureAwait(false);
+        }
+
         await _app.DisposeAsync().ConfigureAwait(false);
     }
 }

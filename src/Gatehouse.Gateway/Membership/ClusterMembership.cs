@@ -30,6 +30,7 @@ public sealed class ClusterMembership : IAsyncDisposable
     private UdpTransport? _udp;
     private SwimNode? _node;
     private long _advertisedRoutesVersion = -1;
+    private int _disposed;
 
     public ClusterMembership(GatewayRuntime runtime, ClusterOptions options, ILogger logger)
     {
@@ -59,9 +60,10 @@ public sealed class ClusterMembership : IAsyncDisposable
     /// <exception cref="SocketException">A UDP port is taken.</exception>
     public void Start(IReadOnlyList<IPEndPoint> boundTcp)
     {
-        Address = Advertised(boundTcp);
+        var address = Advertised(boundTcp);
         _udp = new UdpTransport(boundTcp);
-        _node = new SwimNode(_id, Address, Options.Swim, _security, _udp, _links, TimeProvider.System, _logger, metadata: Metadata());
+        Address = address;
+        _node = new SwimNode(_id, address, Options.Swim, _security, _udp, _links, TimeProvider.System, _logger, metadata: Metadata());
         _node.MemberChanged += OnMemberChanged;
         _node.Start();
         if (Options.Join.Count > 0)
@@ -97,7 +99,7 @@ public sealed class ClusterMembership : IAsyncDisposable
             int joined = seeds.Count == 0 ? 0 : await _node!.JoinAsync(seeds, cancellationToken).ConfigureAwait(false);
             if (joined > 0)
             {
-                MembershipLog.Joined(_logger, joined, _node.LiveMemberCount);
+                MembershipLog.Joined(_logger, joined, _node!.LiveMemberCount);
                 return;
             }
 
@@ -291,8 +293,14 @@ public sealed class ClusterMembership : IAsyncDisposable
         return new IPEndPoint(address, port);
     }
 
+    /// <summary>Stops the node, closes the sockets and links. Safe to call more than once (the host disposes it too).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _stop.Cancel();
         _node?.Dispose();
         _udp?.Dispose();

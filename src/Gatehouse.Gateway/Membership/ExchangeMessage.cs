@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Gatehouse.Cluster.Membership;
+using SendKey = Gatehouse.Cluster.Security.SendKey;
 
 namespace Gatehouse.Gateway.Membership;
 
@@ -40,7 +41,7 @@ internal sealed record ExchangeMessage(string Id, uint KeyId, string Key, IReadO
         try
         {
             var key = Convert.FromBase64String(Key);
-            return key.Length == Cluster.Security.SendKey.KeyBytes ? key : throw new FormatException($"a send key is {Cluster.Security.SendKey.KeyBytes} bytes, not {key.Length}");
+            return key.Length == SendKey.KeyBytes ? key : throw new FormatException($"a send key is {SendKey.KeyBytes} bytes, not {key.Length}");
         }
         catch (FormatException ex) when (ex.Message.StartsWith("The input is not", StringComparison.Ordinal))
         {

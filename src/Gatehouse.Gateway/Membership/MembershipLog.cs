@@ -19,4 +19,7 @@ internal static partial class MembershipLog
 
     [LoggerMessage(2104, LogLevel.Information, "Cluster membership on {Address} (UDP and TCP), member id {Member}")]
     public static partial void Started(ILogger logger, string address, string member);
+
+    [LoggerMessage(2105, LogLevel.Warning, "No cluster membership: UDP port {Addresses} is taken ({Reason}); this gateway serves but cannot join or be joined (listen on a fixed port for a cluster)")]
+    public static partial void UdpUnavailable(ILogger logger, string addresses, string reason);
 }

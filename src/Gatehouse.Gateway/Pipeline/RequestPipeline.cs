@@ -21,9 +21,13 @@ public sealed class RequestPipeline
     private readonly ServiceTarget _services;
     private readonly int _maxPerPrincipal;
 
+    private readonly MembershipTarget? _membership;
+
     /// <param name="runtime">The gateway's shared state (routes, backends, limits, counters).</param>
-    public RequestPipeline(GatewayRuntime runtime)
+    /// <param name="membership">This gateway's cluster membership, whose commands the control domain serves; null: none.</param>
+    public RequestPipeline(GatewayRuntime runtime, Membership.ClusterMembership? membership = null)
     {
+        _membership = membership is null ? null : new MembershipTarget(membership);
         ArgumentNullException.ThrowIfNull(runtime);
         _runtime = runtime;
         _logger = runtime.Logger;
@@ -99,7 +103,7 @@ public sealed class RequestPipeline
     {
         if (header.Domain == RequestHeader.ControlDomain)
         {
-            return _control;
+            return _membership is not null && MembershipTarget.Serves(header.Command) ? _membership : _control;
         }
 
         if (_services.Serves(header))

@@ -17,6 +17,7 @@ public sealed class RouteTable
     private readonly Dictionary<(string Domain, string Command), Route> _routes = [];
     private readonly int _queueLength;
     private readonly TimeProvider _time;
+    private long _version;
 
     /// <param name="queueLength">Most requests waiting per route when every endpoint is busy.</param>
     /// <param name="time">The clock queue timeouts run on (tests pass a fake one); default the system's.</param>
@@ -34,6 +35,21 @@ public sealed class RouteTable
         public int Next;
     }
 
+    /// <summary>Goes up by one whenever a registration is added, changed or removed (members gossip it).</summary>
+    public long Version => Interlocked.Read(ref _version);
+
+    /// <summary>How many (domain, command) routes exist.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _routes.Count;
+            }
+        }
+    }
+
     /// <summary>Registers (or updates the concurrency of) <paramref name="service"/> for (domain, command).</summary>
     public ServiceBinding Register(ServiceEndpoint service, string domain, string command, int concurrency)
     {
@@ -49,6 +65,7 @@ public sealed class RouteTable
 
             binding = route.Bindings.Find(b => b.Service == service) ?? AddBinding(route, service, domain, command);
             binding.Concurrency = concurrency;
+            _version++;
             HandOutUnsynchronized(route, ref wake);
         }
 
@@ -90,6 +107,8 @@ public sealed class RouteTable
             {
                 return false;
             }
+
+            _version++;
         }
 
         Fail(fail);
@@ -104,7 +123,7 @@ public sealed class RouteTable
         {
             foreach (var (key, route) in _routes.ToList())
             {
-                route.Bindings.RemoveAll(b =>
+                _version += route.Bindings.RemoveAll(b =>
                 {
                     if (b.Service != service)
                     {

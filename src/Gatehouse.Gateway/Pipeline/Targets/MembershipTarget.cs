@@ -1,0 +1,141 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Gatehouse.Gateway.Authorization;
+using Gatehouse.Gateway.Membership;
+using Gatehouse.Protocol;
+
+namespace Gatehouse.Gateway.Pipeline.Targets;
+
+/// <summary>
+/// The cluster commands of the reserved domain: <c>cluster-exchange</c> and <c>cluster-ping</c>
+/// (for members: callers authorized in the gateway role) and <c>members</c> (admins and members),
+/// which lists every member with its state, address, fingerprint and routes.
+/// </summary>
+internal sealed class MembershipTarget(ClusterMembership membership) : IRequestTarget
+{
+    /// <summary>The commands this target serves.</summary>
+    public static bool Serves(string command) => command is "cluster-exchange" or "cluster-ping" or "members";
+
+    public TargetKind Kind => TargetKind.Control;
+
+    public async Task<CallStatus> ExecuteAsync(GatewayRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Caller.Grant is not { } grant || request.Caller.Session is null)
+        {
+            return request.UnknownCommand();
+        }
+
+        string command = request.Header.Command;
+        bool member = grant.Has(PeerRoles.Gateway);
+        if (command == "members")
+        {
+            if (!member && !grant.Has(PeerRoles.Admin))
+            {
+                return request.AccessDenied($"gatehouse members needs the admin or gateway role; {grant.Name} has {grant.RolesText}");
+            }
+
+            bool json = request.Header.Arguments.Any(a => a.Span.SequenceEqual("--json"u8));
+            await request.WriteAsync(1, Encoding.UTF8.GetBytes(json ? Json() : Table()), cancellationToken).ConfigureAwait(false);
+            return CallStatus.Exit(0);
+        }
+
+        if (!member)
+        {
+            return request.AccessDenied($"gatehouse {command} is for cluster members (the gateway role); {grant.Name} has {grant.RolesText}");
+        }
+
+        if (command == "cluster-ping")
+        {
+            return CallStatus.Exit(0);
+        }
+
+        byte[] payload;
+        try
+        {
+            payload = await ReadInputAsync(request, membership.Options.MaxExchangeBytes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidDataException ex)
+        {
+            return CallStatus.Error(ErrorCode.BadCommand, ex.Message);
+        }
+
+        try
+        {
+            var reply = membership.Answer(request.Caller.Fingerprint, payload);
+            await request.WriteAsync(1, reply.ToUtf8(), cancellationToken).ConfigureAwait(false);
+            return CallStatus.Exit(0);
+        }
+        catch (FormatException ex)
+        {
+            return CallStatus.Error(ErrorCode.BadCommand, "Bad exchange: " + ex.Message);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            return request.AccessDenied(ex.Message);
+        }
+        catch (InvalidOperationException ex)
+        {
+            return CallStatus.Error(ErrorCode.Overloaded, ex.Message);
+        }
+    }
+
+    private static async Task<byte[]> ReadInputAsync(GatewayRequest request, int limit, CancellationToken cancellationToken)
+    {
+        await using var input = request.OpenInput(cancellationToken);
+        if (input is null)
+        {
+            return [];
+        }
+
+        var buffer = new ArrayBufferWriter<byte>();
+        while (true)
+        {
+            var memory = buffer.GetMemory(16 * 1024);
+            int n = await input.ReadAsync(memory, cancellationToken).ConfigureAwait(false);
+            if (n == 0)
+            {
+                return buffer.WrittenSpan.ToArray();
+            }
+
+            buffer.Advance(n);
+            if (buffer.WrittenCount > limit)
+            {
+                throw new InvalidDataException($"Member state larger than {limit} bytes");
+            }
+        }
+    }
+
+    private string Table()
+    {
+        var sb = new StringBuilder();
+        foreach (var m in Sorted())
+        {
+            var meta = MemberMetadata.TryParse(m.Metadata.Span);
+            sb.Append(CultureInfo.InvariantCulture, $"{m.State.ToString().ToLowerInvariant(),-7} {m.Address,-22} {meta?.Host ?? "?",-16} routes={meta?.Routes.ToString(CultureInfo.InvariantCulture) ?? "?"} since {m.LastChange:u} {m.Id}{(m.Id == membership.Id ? " (this gateway)" : string.Empty)}\n");
+        }
+
+        return sb.ToString();
+    }
+
+    private string Json()
+    {
+        var list = Sorted().Select(m =>
+        {
+            var meta = MemberMetadata.TryParse(m.Metadata.Span);
+            return new MemberInfo(m.Id, m.State.ToString().ToLowerInvariant(), m.Address.ToString(), meta?.Host, meta?.Routes, meta?.RoutesVersion, m.Incarnation, m.LastChange, m.Id == membership.Id);
+        }).ToList();
+        return JsonSerializer.Serialize(list, MembersJson.Default.ListMemberInfo) + "\n";
+    }
+
+    private IEnumerable<global::Gatehouse.Cluster.Membership.MemberSnapshot> Sorted() =>
+        membership.Members.OrderBy(m => m.Address.ToString(), StringComparer.Ordinal).ThenBy(m => m.Id, StringComparer.Ordinal);
+}
+
+/// <summary>One member as <c>gatehouse members --json</c> shows it.</summary>
+public sealed record MemberInfo(string Fingerprint, string State, string Address, string? Host, int? Routes, long? RoutesVersion, uint Incarnation, DateTimeOffset LastChange, bool Self);
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(List<MemberInfo>))]
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]
+internal sealed partial class MembersJson : System.Text.Json.Serialization.JsonSerializerContext;
