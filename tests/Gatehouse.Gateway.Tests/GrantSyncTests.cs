@@ -215,6 +215,8 @@ public sealed class GrantSyncTests : IDisposable
         Assert.NotNull(applied.Error);
         Assert.Null(b.Find(Fp(1)));
         Assert.Equal(broken, File.ReadAllText(state.File("authorized_peers")));
+        var afterRestart = GrantSync.Open(state.File("authorized_peers"), state.File(GrantStateFile.FileName), Member(2), time);
+        Assert.True(afterRestart.Export().Single(e => e.Fingerprint == Fp(1)).IsRemoval); // the merged removal was saved
 
         // Once fixed, the file is rewritten from the ledger.
         File.WriteAllLines(state.File("authorized_peers"), [$"{Fp(1)} peer1 roles=client", $"{Fp(3)} new roles=client"]);

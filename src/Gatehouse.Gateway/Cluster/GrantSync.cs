@@ -153,6 +153,16 @@ public sealed class GrantSync
         lock (_lock)
         {
             var (changes, refused) = _ledger.Merge(entries);
+            try
+            {
+                SaveIfChangedUnsynchronized(force: false); // kept even when authorized_peers cannot be written now
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                _pending = true;
+                return new GrantSyncResult([], changes, refused, ex.Message);
+            }
+
             return StepUnsynchronized([], changes, refused);
         }
     }
