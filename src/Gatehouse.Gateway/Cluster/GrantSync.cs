@@ -134,7 +134,7 @@ public sealed class GrantSync
         lock (_lock)
         {
             bool purged = _ledger.Purge() > 0;
-            if (!_pending && !purged && FileStamp.Of(AuthorizedPath) == _seenStamp)
+            if (!_pending && !purged && SameFile(FileStamp.Of(AuthorizedPath), _seenStamp))
             {
                 return GrantSyncResult.None;
             }
@@ -153,6 +153,16 @@ public sealed class GrantSync
         lock (_lock)
         {
             var (changes, refused) = _ledger.Merge(entries);
+            try
+            {
+                SaveIfChangedUnsynchronized(force: false); // kept even when authorized_peers cannot be written now
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                _pending = true;
+                return new GrantSyncResult([], changes, refused, ex.Message);
+            }
+
             return StepUnsynchronized([], changes, refused);
         }
     }
@@ -170,6 +180,11 @@ public sealed class GrantSync
             using var held = StateFile.Lock(AuthorizedPath);
             var stamp = FileStamp.Of(AuthorizedPath);
             var (lines, fileGrants) = ReadAuthorized(stamp);
+            if (fileGrants is null && _ledger.Baseline is null)
+            {
+                _ledger.MarkRendered([]); // no file yet: what is written into it from now on is a local edit
+            }
+
             if (fileGrants is not null)
             {
                 var liveBefore = _ledger.LiveGrants().ToDictionary(g => g.Fingerprint);
@@ -190,11 +205,11 @@ public sealed class GrantSync
             {
                 _seenStamp = stamp;
             }
-            else if (fileGrants is null && live.Count == 0 && _ledger.Baseline is null)
+            else if (fileGrants is null && live.Count == 0)
             {
                 _seenStamp = stamp; // no file, nothing granted: a lone gateway's first start; write nothing
             }
-            else if (FileStamp.Of(AuthorizedPath) != stamp)
+            else if (!SameFile(FileStamp.Of(AuthorizedPath), stamp))
             {
                 // Edited by hand (without the lock) since it was read: take that edit in at the next step.
                 _pending = true;
@@ -241,6 +256,12 @@ public sealed class GrantSync
         string[] lines = File.ReadAllLines(AuthorizedPath);
         return (lines, AuthorizedPeers.Parse(lines, AuthorizedPath));
     }
+
+    /// <summary>
+    /// True when the file itself did not change (the directory's status is left out: saving
+    /// <c>cluster_grants</c> and taking the lock change it).
+    /// </summary>
+    private static bool SameFile(FileStamp a, FileStamp b) => a.Errno == b.Errno && a.File == b.File;
 
     private void SaveIfChangedUnsynchronized(bool force)
     {
