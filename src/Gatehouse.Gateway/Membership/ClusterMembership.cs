@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using Gatehouse.Cluster.Membership;
 using Gatehouse.Cluster.Security;
 using Gatehouse.Gateway.Authorization;
+using Gatehouse.Gateway.Cluster;
 using Gatehouse.Transport.Security;
 using Microsoft.Extensions.Logging;
 
@@ -24,6 +25,7 @@ public sealed class ClusterMembership : IAsyncDisposable
     private readonly string _id;
     private readonly DatagramSecurity _security;
     private readonly GatewayLinks _links;
+    private readonly GrantSync _grants;
     private readonly ConcurrentDictionary<IPEndPoint, Fingerprint> _joinTargets = new();
     private readonly ConcurrentDictionary<string, byte> _keying = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
@@ -40,6 +42,11 @@ public sealed class ClusterMembership : IAsyncDisposable
         _id = runtime.Identity.Fingerprint.ToString();
         _security = new DatagramSecurity(_id);
         _links = new GatewayLinks(this, runtime.Identity, logger);
+        _grants = GrantSync.Open(runtime.Options.AuthorizedPath, Path.Combine(runtime.Options.StateDirectory, GrantStateFile.FileName), _id, TimeProvider.System);
+        if (_grants.StartupError is { } error)
+        {
+            MembershipLog.GrantsProblem(logger, error);
+        }
     }
 
     public ClusterOptions Options { get; }
@@ -136,9 +143,10 @@ public sealed class ClusterMembership : IAsyncDisposable
             return false;
         }
 
-        if (_runtime.Authorized.Find(fp) is { } grant)
+        // The ledger, not the file: a revocation applies even while authorized_peers cannot be rewritten.
+        if (_grants.Find(fp) is { } grant && grant.Has(PeerRoles.Gateway))
         {
-            return grant.Has(PeerRoles.Gateway);
+            return true;
         }
 
         return _joinTargets.Values.Contains(fp);
@@ -160,7 +168,70 @@ public sealed class ClusterMembership : IAsyncDisposable
     internal ExchangeMessage MessageFor(IReadOnlyList<MemberSnapshot> state)
     {
         var key = _security.CurrentSendKey;
-        return new ExchangeMessage(_id, key.KeyId, Convert.ToBase64String(key.Key.Span), [.. state.Select(MemberDto.From)]);
+        string grants = System.Text.Encoding.UTF8.GetString(GrantCodec.WriteUtf8(_grants.Export()));
+        return new ExchangeMessage(_id, key.KeyId, Convert.ToBase64String(key.Key.Span), [.. state.Select(MemberDto.From)], grants);
+    }
+
+    /// <summary>Merges a member's grant ledger (received over TLS from that member); applies revocations at once.</summary>
+    internal void MergeGrants(string from, string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return;
+        }
+
+        IReadOnlyList<GrantEntry> entries;
+        try
+        {
+            entries = GrantCodec.ReadEntriesUtf8(System.Text.Encoding.UTF8.GetBytes(text), from);
+        }
+        catch (FormatException ex)
+        {
+            MembershipLog.GrantsProblem(_logger, ex.Message);
+            return;
+        }
+
+        Apply(_grants.ApplyRemote(entries));
+    }
+
+    /// <summary>Acts on a grant step: logs its problem, drops members that lost the gateway role, re-reads authorized_peers, gossips a new digest.</summary>
+    private void Apply(GrantSyncResult result)
+    {
+        if (result.Error is { } error)
+        {
+            MembershipLog.GrantsProblem(_logger, error);
+        }
+
+        if (result.Changes.Count == 0 && result.LocalEntries.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var change in result.Changes.Where(c => c.Lost(PeerRoles.Gateway)))
+        {
+            string id = change.Fingerprint.ToString();
+            if (_security.RemoveMember(id))
+            {
+                MembershipLog.Revoked(_logger, id);
+            }
+
+            _links.Drop(id);
+        }
+
+        if (result.Changes.Count > 0)
+        {
+            _runtime.EnforceAuthorizations(); // the file was rewritten: sessions of changed grants go now
+        }
+
+        _node?.UpdateMetadata(Metadata());
+        if (result.LocalEntries.Count > 0)
+        {
+            // A grant made here: push it to every live member now rather than waiting for gossip.
+            foreach (var member in Members.Where(m => m.Id != _id && m.State == MemberState.Alive))
+            {
+                QueueSync(member);
+            }
+        }
     }
 
     /// <summary>
@@ -181,6 +252,7 @@ public sealed class ClusterMembership : IAsyncDisposable
         using var admitted = node.TryBeginIncomingExchange() ?? throw new InvalidOperationException("too many exchanges in progress");
         InstallKey(caller, message.KeyId, message.KeyBytes());
         node.MergeRemoteState(message.Snapshots());
+        MergeGrants(caller, message.Grants);
         return MessageFor(node.LocalState());
     }
 
@@ -195,6 +267,7 @@ public sealed class ClusterMembership : IAsyncDisposable
             return;
         }
 
+        Apply(_grants.OnLocalFileChanged());
         foreach (var member in _node.Members)
         {
             if (member.Id != _id && _security.HasKeyFor(member.Id) && !IsTrusted(member.Id))
@@ -215,22 +288,33 @@ public sealed class ClusterMembership : IAsyncDisposable
     private byte[] Metadata()
     {
         string host = Environment.MachineName;
-        return new MemberMetadata(host.Length > 64 ? host[..64] : host, _runtime.Routes.Version, _runtime.Routes.Count, _runtime.GetStatus().InFlight).ToUtf8();
+        return new MemberMetadata(host.Length > 64 ? host[..64] : host, _runtime.Routes.Version, _runtime.Routes.Count, _runtime.GetStatus().InFlight, GrantsTag()).ToUtf8();
     }
+
+    private string GrantsTag() => _grants.Digest.Hash[..16];
 
     /// <summary>Raised under the node's lock: only queues work.</summary>
     private void OnMemberChanged(object? sender, MemberChange change)
     {
         var m = change.Current;
-        if (m.Id == _id || m.State is not (MemberState.Alive or MemberState.Suspect) || _security.HasKeyFor(m.Id) || !IsTrusted(m.Id))
+        if (m.Id == _id || m.State is not (MemberState.Alive or MemberState.Suspect) || !IsTrusted(m.Id))
         {
             return;
         }
 
-        if (_keying.TryAdd(m.Id, 0))
+        // A member learned of by gossip (no key yet), or whose grants differ from ours: exchange
+        // keys, state and grants with it directly over TLS.
+        if (!_security.HasKeyFor(m.Id) || MemberMetadata.TryParse(m.Metadata.Span)?.Grants is { } tag && tag != GrantsTag())
         {
-            // A member learned of by gossip: exchange keys (and state) with it directly over TLS.
-            _ = Task.Run(() => KeyAsync(m));
+            QueueSync(m);
+        }
+    }
+
+    private void QueueSync(MemberSnapshot member)
+    {
+        if (_keying.TryAdd(member.Id, 0))
+        {
+            _ = Task.Run(() => KeyAsync(member));
         }
     }
 

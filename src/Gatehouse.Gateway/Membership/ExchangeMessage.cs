@@ -10,9 +10,10 @@ namespace Gatehouse.Gateway.Membership;
 /// What two members send each other over their mutual TLS connection (<c>gatehouse
 /// cluster-exchange</c>): the sender's id, its current datagram send key (so the receiver can open
 /// its datagrams: keys travel only over TLS, between the two members they belong to) and its full
-/// view of the membership (SWIM's push-pull).
+/// view of the membership (SWIM's push-pull), and its grant ledger (<see cref="Cluster.GrantCodec"/> text), so a
+/// grant made on any member reaches every member.
 /// </summary>
-internal sealed record ExchangeMessage(string Id, uint KeyId, string Key, IReadOnlyList<MemberDto> Members)
+internal sealed record ExchangeMessage(string Id, uint KeyId, string Key, IReadOnlyList<MemberDto> Members, string? Grants)
 {
     public byte[] ToUtf8() => JsonSerializer.SerializeToUtf8Bytes(this, ExchangeJson.Default.ExchangeMessage);
 

@@ -77,6 +77,7 @@ internal sealed class GatewayLinks : IStateExchange, IAsyncDisposable
         }
 
         _owner.InstallKey(message.Id, message.KeyId, message.KeyBytes());
+        _owner.MergeGrants(message.Id, message.Grants);
         return message.Snapshots();
     }
 

@@ -22,4 +22,7 @@ internal static partial class MembershipLog
 
     [LoggerMessage(2105, LogLevel.Warning, "No cluster membership: UDP port {Addresses} is taken ({Reason}); this gateway serves but cannot join or be joined (listen on a fixed port for a cluster)")]
     public static partial void UdpUnavailable(ILogger logger, string addresses, string reason);
+
+    [LoggerMessage(2106, LogLevel.Warning, "Cluster grants: {Problem}")]
+    public static partial void GrantsProblem(ILogger logger, string problem);
 }
