@@ -14,6 +14,25 @@ public sealed class AuthorizedPeersTests : IDisposable
         new(PeerIdentity.CreateEphemeral(name).Fingerprint, name, roles, domains);
 
     [Fact]
+    public void Remove_takes_out_only_that_grant_and_keeps_comments_and_the_others()
+    {
+        string path = state.File("authorized_peers");
+        var alice = Grant("alice");
+        var bob = Grant("bob", PeerRoles.Gateway);
+        AuthorizedPeers.Upsert(path, alice);
+        AuthorizedPeers.Upsert(path, bob);
+        File.AppendAllLines(path, ["# a note kept by hand"]);
+
+        Assert.True(AuthorizedPeers.Remove(path, bob.Fingerprint));
+        var peers = new AuthorizedPeers(path);
+        Assert.Null(peers.Find(bob.Fingerprint));
+        Assert.NotNull(peers.Find(alice.Fingerprint));
+        Assert.Contains("# a note kept by hand", File.ReadAllLines(path));
+        Assert.False(AuthorizedPeers.Remove(path, bob.Fingerprint)); // nothing left to remove
+        Assert.False(AuthorizedPeers.Remove(state.File("missing"), bob.Fingerprint));
+    }
+
+    [Fact]
     public void A_file_that_cannot_be_opened_keeps_the_grants_loaded_before_and_says_why()
     {
         string path = state.File("authorized_peers");

@@ -21,9 +21,10 @@ internal static class AuthorizeCommand
         var name = new Option<string?>("--name") { Description = "The principal name backends see as REMOTE_USER" };
         var roles = new Option<string[]>("--role") { Description = "client (default), service, admin (implies client), gateway (a cluster member; implies nothing else); repeat or comma-separate", AllowMultipleArgumentsPerToken = false };
         var domains = new Option<string[]>("--domain") { Description = "For services: domains it may register; for clients: domains it may call (default: all)" };
+        var remove = new Option<bool>("--remove") { Description = "Remove the identity's grant instead (in a cluster: on every member)" };
         var stateDir = CommonOptions.StateDir();
         var configDir = CommonOptions.ConfigDir();
-        var command = new Command("authorize", "Authorize a client, service, admin or gateway identity on this gateway host") { fingerprint, self, name, roles, domains, stateDir, configDir };
+        var command = new Command("authorize", "Authorize a client, service, admin or gateway identity on this gateway host") { fingerprint, self, name, roles, domains, remove, stateDir, configDir };
         command.SetAction(parse =>
         {
             Fingerprint fp;
@@ -39,6 +40,28 @@ internal static class AuthorizeCommand
                     ? "gatehouse authorize: give a FINGERPRINT or --self"
                     : $"gatehouse authorize: '{given}' is not a fingerprint (SHA256:<base64> or 64 hex digits)");
                 return ExitCodes.Usage;
+            }
+
+            if (parse.GetValue(remove))
+            {
+                string path = new GatewayOptions { StateDirectory = parse.GetValue(stateDir) ?? GatewayOptions.DefaultStateDirectory() }.AuthorizedPath;
+                try
+                {
+                    if (!AuthorizedPeers.Remove(path, fp))
+                    {
+                        Console.Error.WriteLine($"gatehouse authorize: {fp} has no grant in {path}");
+                        return 1;
+                    }
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    Console.Error.WriteLine($"gatehouse authorize: {path} not changed: {ex.Message}");
+                    return 1;
+                }
+
+                Console.WriteLine($"removed {fp}");
+                Console.WriteLine($"from {path}");
+                return 0;
             }
 
             string principal = parse.GetValue(name) ?? (parse.GetValue(self) ? Environment.UserName : string.Empty);

@@ -283,4 +283,33 @@ public sealed class AuthorizedPeers
         // Not secret (fingerprints and names) and read by the gateway's user, who may not be the caller.
         StateFile.Replace(path, lines, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
     }
+
+    /// <summary>
+    /// Removes <paramref name="fingerprint"/>'s grant from the file at <paramref name="path"/> under
+    /// the same lock as <see cref="Upsert"/>, atomically; comments and other lines are kept. In a
+    /// cluster the removal spreads to every member (docs/cluster.md).
+    /// </summary>
+    /// <returns>False when the file holds no grant for it (nothing is written).</returns>
+    public static bool Remove(string path, Fingerprint fingerprint)
+    {
+        using var held = StateFile.Lock(path);
+        if (!File.Exists(path))
+        {
+            return false;
+        }
+
+        var lines = File.ReadAllLines(path).ToList();
+        int removed = lines.RemoveAll(l =>
+        {
+            string[] parts = l.Trim().Split((char[]?)null, 2, StringSplitOptions.RemoveEmptyEntries);
+            return parts.Length > 0 && !parts[0].StartsWith('#') && Fingerprint.TryParse(parts[0], out var fp) && fp == fingerprint;
+        });
+        if (removed == 0)
+        {
+            return false;
+        }
+
+        StateFile.Replace(path, lines, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        return true;
+    }
 }
