@@ -17,8 +17,15 @@ internal static class Program
             CallCommand.Create(),
             RemctlCommand.Create(),
         };
-        return await root.Parse(Preprocess(args)).InvokeAsync();
+        return await root.Parse(Preprocess(args), Parsing).InvokeAsync();
     }
+
+    /// <summary>
+    /// No response files: System.CommandLine would otherwise read a word starting with <c>@</c> as
+    /// a file of arguments, so <c>-w @group</c> failed ("Response file not found") and a remote
+    /// argument such as <c>@home</c> was replaced by a local file's contents.
+    /// </summary>
+    internal static readonly ParserConfiguration Parsing = new() { ResponseFileTokenReplacer = null };
 
     /// <summary>
     /// For <c>call</c> and <c>remctl</c>: everything after the remote COMMAND belongs to that command, even words that

@@ -7,6 +7,26 @@ namespace Gatehouse.Cli.Tests;
 public class CliTests
 {
     [Fact]
+    public async Task A_group_name_after_w_is_a_group_not_a_response_file()
+    {
+        using var cli = new CliProcess();
+        int port = CliProcess.FreePort();
+        var (_, fp) = await cli.StartGatewayAsync(port);
+        string host = $"127.0.0.1:{port}";
+        var (_, id, _) = await cli.RunAsync("id");
+        Assert.Equal(0, (await cli.RunAsync("authorize", id.Trim(), "--name", "tester")).Exit);
+        Assert.Equal(0, (await cli.RunAsync("trust", host, "--fingerprint", fp)).Exit);
+        string groups = Path.Combine(cli.Root, "groups");
+        File.WriteAllText(groups, $"web: {host}\n");
+
+        // System.CommandLine used to read '@web' as a response file: "Response file not found 'web'".
+        var call = await cli.RunAsync("call", "-w", "@web", "--groups", groups, "--domain", "gatehouse", "whoami");
+        Assert.True(call.Exit == 0, $"exit {call.Exit}: {call.Stdout} {call.Stderr}");
+        Assert.Contains($"{host}: tester ", call.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("Response file", call.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Walkthrough_authorize_trust_call_and_exit_codes()
     {
         using var cli = new CliProcess();

@@ -105,6 +105,15 @@ public sealed class ClusterCliTests : IDisposable
         await UntilAsync(Sees(1, 2, "dead"), TimeSpan.FromSeconds(30), "gateway 2 never saw the killed member dead");
         Assert.True(detected < TimeSpan.FromSeconds(30), $"detected after {detected}");
 
+        // Fan-out to @cluster through the first gateway: the two live members answer; the dead one
+        // is reported as dead at once (it is not dialled).
+        var fanout = await _admin.RunAsync("call", "-w", "@cluster", "--via", Host(0), "--domain", "gatehouse", "whoami");
+        Assert.Contains($"{Host(0)}: ops ", fanout.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"{Host(1)}: ops ", fanout.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"member is dead (according to {Host(0)})", fanout.Stderr, StringComparison.Ordinal);
+        Assert.Contains(Host(2), fanout.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain($"{Host(2)}: ops", fanout.Stdout, StringComparison.Ordinal);
+
         // It restarts (same identity, same port) and rejoins.
         await StartAsync(2, joinThrough: 0);
         await UntilAsync(Sees(0, 2, "alive"), TimeSpan.FromSeconds(30), "the restarted member is not alive on gateway 1");

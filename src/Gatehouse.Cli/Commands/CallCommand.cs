@@ -30,7 +30,7 @@ internal static class CallOptions
 internal static class CallCommand
 {
     /// <summary>Options of <c>call</c> that take a value (for <see cref="Program.Preprocess"/>).</summary>
-    public static readonly string[] ValueOptions = ["--domain", "-d", "--fingerprint", "--deadline", "--connect-timeout", "--config-dir", "--retries", "-w", "--nodes", "--groups", "--fanout"];
+    public static readonly string[] ValueOptions = ["--domain", "-d", "--fingerprint", "--deadline", "--connect-timeout", "--config-dir", "--retries", "-w", "--nodes", "--groups", "--fanout", "--via"];
 
     public static Command Create()
     {

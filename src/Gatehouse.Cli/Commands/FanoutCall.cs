@@ -24,24 +24,47 @@ internal static class FanoutCall
         }
 
         string? configDir = parse.GetValue(CallOptions.ConfigDir);
+        using var identity = CliPaths.LoadIdentity(configDir);
+        var options = CallCommand.BuildClientOptions(identity, parse.GetValue(CallOptions.Fingerprint), configDir, parse.GetValue(CallOptions.ConnectTimeout), parse.GetValue(CallOptions.Retries), parse.GetValue(CallOptions.Deadline));
+        if (options is null)
+        {
+            return ExitCodes.Usage;
+        }
+
         NodeSet nodes;
+        ClusterNodes? cluster = null;
         try
         {
+            string expression = parse.GetValue(FanoutOptions.Nodes)!;
             string groupsPath = parse.GetValue(FanoutOptions.Groups) ?? CliPaths.GroupsPath(configDir);
             var groups = File.Exists(groupsPath) ? NodeGroups.Load(groupsPath) : NodeGroups.Empty;
-            nodes = NodeSet.Parse(parse.GetValue(FanoutOptions.Nodes)!, groups.ToParseOptions());
+            var parseOptions = groups.ToParseOptions();
+            if (ClusterNodes.IsUsedIn(expression) && !groups.TryGetGroup(ClusterNodes.GroupName, out _))
+            {
+                if (parse.GetValue(FanoutOptions.Via) is not { } via)
+                {
+                    Console.Error.WriteLine("gatehouse call: @cluster needs --via GATEWAY (the member whose member list to use)");
+                    return ExitCodes.Usage;
+                }
+
+                cluster = await ClusterNodes.LoadAsync(groups, via, options, ct);
+                parseOptions = parseOptions with { Groups = cluster };
+                // Each member is pinned to the fingerprint the gateway reports for it.
+                var fallback = options.Pins;
+                options = options with { Pins = endpoint => cluster.Pins.TryGetValue(endpoint.ToString(), out var fp) ? fp : fallback(endpoint) };
+            }
+
+            nodes = NodeSet.Parse(expression, parseOptions);
         }
         catch (FormatException ex)
         {
             Console.Error.WriteLine("gatehouse call: " + ex.Message);
             return ExitCodes.Usage;
         }
-
-        using var identity = CliPaths.LoadIdentity(configDir);
-        var options = CallCommand.BuildClientOptions(identity, parse.GetValue(CallOptions.Fingerprint), configDir, parse.GetValue(CallOptions.ConnectTimeout), parse.GetValue(CallOptions.Retries), parse.GetValue(CallOptions.Deadline));
-        if (options is null)
+        catch (InvalidOperationException ex)
         {
-            return ExitCodes.Usage;
+            Console.Error.WriteLine("gatehouse call: " + ex.Message);
+            return ExitCodes.ConnectionFailed;
         }
 
         var request = new CallRequest(words[0], words[1..])
@@ -110,6 +133,12 @@ internal static class FanoutCall
         }
 
         var sw = Stopwatch.StartNew();
+        foreach (var (node, state) in cluster?.Gone ?? [])
+        {
+            // Known dead by the gateway: reported now, not after a connect timeout.
+            results.Add(NodeResult.Failed(node, $"member is {state} (according to {parse.GetValue(FanoutOptions.Via)})"));
+        }
+
         var pending = nodes.ToDictionary(n => (Task<NodeResult>)CallNodeAsync(n), n => n);
         while (pending.Count > 0)
         {
