@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Gatehouse.Fanout.Tests;
 
 namespace Gatehouse.Cli.Tests;
 
@@ -67,6 +68,70 @@ public sealed class ClusterCliTests : IDisposable
 
     private Func<Task<bool>> Sees(int viewer, int member, string state) => async () =>
         (await MembersAsync(viewer)).TryGetValue(_fingerprints[member], out var s) && s == state;
+
+    [Fact]
+    public async Task Two_members_with_udp_blocked_between_them_keep_each_other_alive_over_tls_and_say_so_once()
+    {
+        // The second gateway runs in a network namespace whose iptables drop every UDP packet in:
+        // no probe or ack crosses, TCP (TLS) does.
+        using var ns = new DroppingNamespace("-A", "INPUT", "-p", "udp", "-j", "DROP");
+        string first = $"{ns.HostAddress}:{_ports[0]}";
+        string second = $"{ns.InsideAddress}:{_ports[1]}";
+        var (p0, out0) = await _gateways[0].StartAsync(_gateways[0].StartInfo("dotnet", [CliProcess.CliDll, "gateway", "--listen", first]), l => l.StartsWith("member", StringComparison.Ordinal));
+        string fp0 = Fingerprint(out0);
+        var (p1, out1) = await _gateways[1].StartAsync(
+            _gateways[1].StartInfo("ip", ["netns", "exec", ns.Name, "dotnet", CliProcess.CliDll, "gateway", "--listen", second, "--join", $"{first}={fp0}"]),
+            l => l.StartsWith("member", StringComparison.Ordinal));
+        string fp1 = Fingerprint(out1);
+        Assert.Equal(0, (await _gateways[0].RunAsync("authorize", fp1, "--name", "gw2", "--role", "gateway")).Exit);
+        var (_, adminId, _) = await _admin.RunAsync("id");
+        Assert.Equal(0, (await _gateways[0].RunAsync("authorize", adminId.Trim(), "--name", "ops", "--role", "admin")).Exit);
+        Assert.Equal(0, (await _admin.RunAsync("trust", first, "--fingerprint", fp0)).Exit);
+        Assert.Equal(0, (await _admin.RunAsync("trust", second, "--fingerprint", fp1)).Exit);
+
+        async Task<string?> StateAsync(string viewer, string member)
+        {
+            var (exit, stdout, _) = await _admin.RunAsync("call", viewer, "--domain", "gatehouse", "members", "--json");
+            if (exit != 0)
+            {
+                return null;
+            }
+
+            using var doc = JsonDocument.Parse(stdout);
+            return doc.RootElement.EnumerateArray().Where(e => e.GetProperty("fingerprint").GetString() == member).Select(e => e.GetProperty("state").GetString()).FirstOrDefault();
+        }
+
+        await UntilAsync(async () => await StateAsync(first, fp1) == "alive" && await StateAsync(second, fp0) == "alive", TimeSpan.FromSeconds(45), "the two members never saw each other alive");
+
+        // Well past a suspicion timeout (4 s at this size, up to 24 s unconfirmed): never dead.
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            Assert.NotEqual("dead", await StateAsync(first, fp1));
+            Assert.NotEqual("dead", await StateAsync(second, fp0));
+            await Task.Delay(500);
+        }
+
+        Assert.Equal("alive", await StateAsync(first, fp1));
+        string log0;
+        lock (out0)
+        {
+            log0 = out0.ToString();
+        }
+
+        // Said once per member, not per probe.
+        Assert.Equal(1, log0.Split('\n').Count(l => l.Contains("UDP seems blocked", StringComparison.Ordinal)));
+        CliProcess.Stop(p1);
+        CliProcess.Stop(p0);
+    }
+
+    private static string Fingerprint(System.Text.StringBuilder output)
+    {
+        lock (output)
+        {
+            return output.ToString().Split('\n').First(l => l.StartsWith("fingerprint", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+        }
+    }
 
     [Fact]
     public async Task Three_gateways_join_with_one_command_each_share_grants_see_a_crash_and_a_rejoin_and_drop_a_revoked_member()

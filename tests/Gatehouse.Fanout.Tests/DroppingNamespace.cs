@@ -5,8 +5,9 @@ namespace Gatehouse.Fanout.Tests;
 
 /// <summary>
 /// A network namespace of our own, joined to this one by a veth pair in a private /30
-/// (10.213.X.4k+1 here, 10.213.X.4k+2 inside), with <c>iptables -A INPUT -j DROP</c> inside: every
-/// packet to the inside address is silently dropped, so TCP connects to it time out. Needs root,
+/// (10.213.X.4k+1 here, 10.213.X.4k+2 inside), with an iptables rule inside (default
+/// <c>-A INPUT -j DROP</c>: every packet to the inside address is silently dropped, so TCP connects to
+/// it time out). Shared with Gatehouse.Cli.Tests (linked file). Needs root,
 /// <c>ip</c> (iproute2) and <c>iptables</c>; when they are missing, construction throws with a clear
 /// message so the test fails instead of being skipped. Dispose deletes exactly the veth pair and
 /// namespace this instance created.
@@ -18,15 +19,21 @@ internal sealed class DroppingNamespace : IDisposable
     private bool _vethCreated;
     private bool _namespaceCreated;
 
-    public DroppingNamespace()
+    /// <param name="dropRule">The iptables rule inside (default: drop every packet in); e.g. <c>-A INPUT -p udp -j DROP</c> drops only UDP.</param>
+    public DroppingNamespace(params string[] dropRule)
     {
+        if (dropRule.Length == 0)
+        {
+            dropRule = ["-A", "INPUT", "-j", "DROP"];
+        }
+
         string tag = Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.Next()))[..6];
         _namespace = $"gh-fanout-{tag}";
         _hostVeth = $"ghc{tag}a";
         string innerVeth = $"ghc{tag}b";
         int octet = Random.Shared.Next(0, 256);
         int block = Random.Shared.Next(0, 64) * 4;
-        string hostAddress = $"10.213.{octet}.{block + 1}";
+        HostAddress = $"10.213.{octet}.{block + 1}";
         InsideAddress = $"10.213.{octet}.{block + 2}";
 
         RequireTool("ip", "iproute2");
@@ -37,12 +44,12 @@ internal sealed class DroppingNamespace : IDisposable
             _namespaceCreated = true;
             Run("ip", "link", "add", _hostVeth, "type", "veth", "peer", "name", innerVeth, "netns", _namespace);
             _vethCreated = true;
-            Run("ip", "addr", "add", $"{hostAddress}/30", "dev", _hostVeth);
+            Run("ip", "addr", "add", $"{HostAddress}/30", "dev", _hostVeth);
             Run("ip", "link", "set", _hostVeth, "up");
             Run("ip", "netns", "exec", _namespace, "ip", "addr", "add", $"{InsideAddress}/30", "dev", innerVeth);
             Run("ip", "netns", "exec", _namespace, "ip", "link", "set", innerVeth, "up");
             Run("ip", "netns", "exec", _namespace, "ip", "link", "set", "lo", "up");
-            Run("ip", "netns", "exec", _namespace, "iptables", "-A", "INPUT", "-j", "DROP");
+            Run("ip", ["netns", "exec", _namespace, "iptables", .. dropRule]);
         }
         catch
         {
@@ -51,7 +58,13 @@ internal sealed class DroppingNamespace : IDisposable
         }
     }
 
-    /// <summary>The address inside the namespace; everything sent to it is dropped.</summary>
+    /// <summary>The namespace's name (for <c>ip netns exec</c>).</summary>
+    public string Name => _namespace;
+
+    /// <summary>This side's address on the veth pair.</summary>
+    public string HostAddress { get; }
+
+    /// <summary>The address inside the namespace; what the rule matches of what is sent to it is dropped.</summary>
     public string InsideAddress { get; }
 
     /// <summary>An endpoint at the dropping address.</summary>

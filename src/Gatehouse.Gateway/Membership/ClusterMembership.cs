@@ -33,6 +33,7 @@ public sealed class ClusterMembership : IAsyncDisposable
     private SwimNode? _node;
     private long _advertisedRoutesVersion = -1;
     private int _disposed;
+    private bool _selfGranted;
 
     public ClusterMembership(GatewayRuntime runtime, ClusterOptions options, ILogger logger)
     {
@@ -164,6 +165,42 @@ public sealed class ClusterMembership : IAsyncDisposable
         _security.InstallKey(memberId, keyId, key);
     }
 
+    /// <summary>
+    /// Once this gateway is in a cluster (it joined, or was joined), its own identity is granted the
+    /// gateway role in its ledger, so the grant spreads and every member accepts this gateway's TLS
+    /// connections (key exchanges, the fallback probe) without anyone authorizing it by hand: the
+    /// first gateway of a cluster is never authorized anywhere otherwise.
+    /// </summary>
+    internal void EnsureSelfGrant()
+    {
+        // Only once: if the ledger holds any entry for this gateway (a grant, or a removal made on
+        // some member), that decision stands; a revoked gateway must not grant itself back.
+        var self = _runtime.Identity.Fingerprint;
+        if (Volatile.Read(ref _selfGranted) || _grants.Export().Any(e => e.Fingerprint == self))
+        {
+            Volatile.Write(ref _selfGranted, true);
+            return;
+        }
+
+        Volatile.Write(ref _selfGranted, true);
+
+        string name = "gateway-" + new string([.. Environment.MachineName.Where(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_').Take(40)]);
+        if (PeerGrant.NameProblem(name) is not null)
+        {
+            name = "gateway";
+        }
+
+        try
+        {
+            AuthorizedPeers.Upsert(_runtime.Options.AuthorizedPath, new PeerGrant(self, name, PeerRoles.Gateway, []));
+            Apply(_grants.OnLocalFileChanged());
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            MembershipLog.GrantsProblem(_logger, $"cannot grant this gateway the gateway role in {_runtime.Options.AuthorizedPath}: {ex.Message}");
+        }
+    }
+
     /// <summary>What this member sends in an exchange: its id, current send key and view.</summary>
     internal ExchangeMessage MessageFor(IReadOnlyList<MemberSnapshot> state)
     {
@@ -251,6 +288,7 @@ public sealed class ClusterMembership : IAsyncDisposable
 
         using var admitted = node.TryBeginIncomingExchange() ?? throw new InvalidOperationException("too many exchanges in progress");
         InstallKey(caller, message.KeyId, message.KeyBytes());
+        EnsureSelfGrant();
         node.MergeRemoteState(message.Snapshots());
         MergeGrants(caller, message.Grants);
         return MessageFor(node.LocalState());

@@ -44,6 +44,12 @@ internal sealed class GatewayLinks : IStateExchange, IAsyncDisposable
     /// <summary>Push-pull with the member at <paramref name="address"/> that must present <paramref name="fingerprint"/>; installs its key.</summary>
     public async Task<IReadOnlyList<MemberSnapshot>> ExchangeWithAsync(IPEndPoint address, Fingerprint fingerprint, IReadOnlyList<MemberSnapshot> mine, CancellationToken cancellationToken)
     {
+        if (!_owner.IsTrusted(fingerprint.ToString()))
+        {
+            throw new UnauthorizedAccessException($"{fingerprint} is not authorized here in the gateway role");
+        }
+
+        _owner.EnsureSelfGrant();
         var connection = await LinkAsync(address, fingerprint, cancellationToken).ConfigureAwait(false);
         var payload = _owner.MessageFor(mine).ToUtf8();
         var stream = await connection.OpenStreamAsync(new RequestHeader { Domain = RequestHeader.ControlDomain, Command = "cluster-exchange" }, endStream: false, cancellationToken).ConfigureAwait(false);
@@ -83,7 +89,9 @@ internal sealed class GatewayLinks : IStateExchange, IAsyncDisposable
 
     public async Task<bool> PingAsync(IPEndPoint address, string memberId, CancellationToken cancellationToken)
     {
-        if (!Fingerprint.TryParse(memberId, out var fingerprint))
+        // A member no longer trusted is not alive to us, however it answers (revocation must win
+        // over the fallback probe).
+        if (!Fingerprint.TryParse(memberId, out var fingerprint) || !_owner.IsTrusted(memberId))
         {
             return false;
         }
