@@ -36,6 +36,9 @@ internal static partial class Log
     [LoggerMessage(4009, LogLevel.Warning, "Could not join through {Address}: {Message}")]
     public static partial void JoinFailed(ILogger logger, System.Net.IPEndPoint address, string message);
 
+    [LoggerMessage(4015, LogLevel.Debug, "Could not join through {Address} (again): {Message}")]
+    public static partial void JoinFailedAgain(ILogger logger, System.Net.IPEndPoint address, string message);
+
     [LoggerMessage(4010, LogLevel.Information, "Cluster member {Member} is leaving at incarnation {Incarnation}")]
     public static partial void Leaving(ILogger logger, string member, uint incarnation);
 

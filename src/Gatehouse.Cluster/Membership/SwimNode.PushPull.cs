@@ -257,6 +257,11 @@ public sealed partial class SwimNode
                 if (t.IsCompletedSuccessfully && t.Result is { } remote)
                 {
                     MergeRemoteState(remote);
+                    lock (_lock)
+                    {
+                        _joinFailuresLogged.Remove(address);
+                    }
+
                     return true;
                 }
 
@@ -268,7 +273,21 @@ public sealed partial class SwimNode
 
                 if (isJoin)
                 {
-                    Log.JoinFailed(_logger, address, why);
+                    // A join is retried by the caller until it works: say why once per seed, then quietly.
+                    bool first;
+                    lock (_lock)
+                    {
+                        first = _joinFailuresLogged.Add(address);
+                    }
+
+                    if (first)
+                    {
+                        Log.JoinFailed(_logger, address, why);
+                    }
+                    else
+                    {
+                        Log.JoinFailedAgain(_logger, address, why);
+                    }
                 }
                 else
                 {

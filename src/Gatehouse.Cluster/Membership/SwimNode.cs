@@ -22,6 +22,7 @@ namespace Gatehouse.Cluster.Membership;
 public sealed partial class SwimNode : IDisposable
 {
     private readonly Lock _lock = new();
+    private readonly HashSet<IPEndPoint> _joinFailuresLogged = [];
     private readonly SwimOptions _options;
     private readonly DatagramSecurity _security;
     private readonly IDatagramTransport _transport;

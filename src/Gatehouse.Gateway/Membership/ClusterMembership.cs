@@ -83,6 +83,7 @@ public sealed class ClusterMembership : IAsyncDisposable
     private async Task JoinLoopAsync(CancellationToken cancellationToken)
     {
         var delay = TimeSpan.FromMilliseconds(500);
+        bool quiet = false; // said once; the retries are quiet
         while (!cancellationToken.IsCancellationRequested)
         {
             var seeds = new List<IPEndPoint>();
@@ -111,7 +112,12 @@ public sealed class ClusterMembership : IAsyncDisposable
                 return;
             }
 
-            MembershipLog.JoinFailed(_logger, string.Join(", ", Options.Join), "no member answered; retrying");
+            if (!quiet)
+            {
+                MembershipLog.JoinFailed(_logger, string.Join(", ", Options.Join), "no member answered; retrying until one does (backing off to 30 s)");
+                quiet = true;
+            }
+
             await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
         }
