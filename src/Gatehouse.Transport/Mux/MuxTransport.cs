@@ -35,12 +35,18 @@ public sealed record MuxTransport(PipeReader Input, Stream Output, Func<ValueTas
             if (stream is System.Net.Security.SslStream ssl)
             {
                 // A peer that stopped reading cannot hold the close: disposing below ends the write.
-                await ssl.ShutdownAsync().WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+                // The shutdown's own task is always observed: after the 2 s wait gives up it may still
+                // fail (OpenSSL reports a connection torn down mid-record as a crypto error), and an
+                // unobserved failure would surface on the finalizer thread.
+                var shutdown = ssl.ShutdownAsync();
+                _ = shutdown.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                await shutdown.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or NotSupportedException or TimeoutException)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or NotSupportedException or TimeoutException
+            or System.Security.Cryptography.CryptographicException or System.Security.Authentication.AuthenticationException)
         {
-            // The socket is already gone (or stuck); nothing more to tell the peer.
+            // The socket is already gone (or stuck, or its TLS state broken); nothing more to tell the peer.
         }
 
         await stream.DisposeAsync().ConfigureAwait(false);
