@@ -113,6 +113,9 @@ public sealed class GatewayRuntime
 
     internal void RequestEnded() => Interlocked.Decrement(ref _inFlight);
 
+    /// <summary>Requests in progress now.</summary>
+    public long InFlight => Interlocked.Read(ref _inFlight);
+
     /// <summary>
     /// Re-reads the authorized file and every backend's configuration; returns the errors (empty on
     /// success). Never throws: whatever fails keeps its previous configuration and is reported.
@@ -253,7 +256,7 @@ public sealed class GatewayRuntime
         Sessions.Count,
         Routes.Snapshot().Count,
         Interlocked.Read(ref _requests),
-        Interlocked.Read(ref _inFlight));
+        InFlight);
 
     /// <summary>The product version.</summary>
     public static string Version { get; } =

@@ -138,22 +138,8 @@ public static class MessageReader
     }
 
     // Ping: seq:u32 target:id
-    private static DatagramError ReadPing(ref SpanCursor r, out SwimMessage? message)
-    {
-        message = null;
-        if (!r.TryU32(out uint seq))
-        {
-            return DatagramError.Truncated;
-        }
-
-        DatagramError e = ReadId(ref r, out string? target);
-        if (e == DatagramError.None)
-        {
-            message = new PingMessage(seq, target!);
-        }
-
-        return e;
-    }
+    private static DatagramError ReadPing(ref SpanCursor r, out SwimMessage? message) =>
+        ReadU32AndId(ref r, static (seq, target) => new PingMessage(seq, target), out message);
 
     // IndirectPing: seq:u32 flags:u8 target:id address
     private static DatagramError ReadIndirectPing(ref SpanCursor r, out SwimMessage? message)
@@ -252,18 +238,22 @@ public static class MessageReader
     }
 
     // Leave: incarnation:u32 member:id
-    private static DatagramError ReadLeave(ref SpanCursor r, out SwimMessage? message)
+    private static DatagramError ReadLeave(ref SpanCursor r, out SwimMessage? message) =>
+        ReadU32AndId(ref r, static (incarnation, member) => new LeaveMessage(incarnation, member), out message);
+
+    /// <summary>The shape Ping and Leave share: a u32 then an id.</summary>
+    private static DatagramError ReadU32AndId(ref SpanCursor r, Func<uint, string, SwimMessage> make, out SwimMessage? message)
     {
         message = null;
-        if (!r.TryU32(out uint incarnation))
+        if (!r.TryU32(out uint value))
         {
             return DatagramError.Truncated;
         }
 
-        DatagramError e = ReadId(ref r, out string? member);
+        DatagramError e = ReadId(ref r, out string? id);
         if (e == DatagramError.None)
         {
-            message = new LeaveMessage(incarnation, member!);
+            message = make(value, id!);
         }
 
         return e;

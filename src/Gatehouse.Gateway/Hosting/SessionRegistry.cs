@@ -17,9 +17,6 @@ public sealed class SessionRegistry
     /// <summary>True when no session is live.</summary>
     public bool IsEmpty => _sessions.IsEmpty;
 
-    /// <summary>The session with <paramref name="id"/>, or null.</summary>
-    public PeerSession? Find(long id) => _sessions.TryGetValue(id, out var session) ? session : null;
-
     internal void Add(PeerSession session)
     {
         if (!_sessions.TryAdd(session.Id, session))

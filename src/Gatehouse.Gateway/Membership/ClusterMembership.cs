@@ -332,7 +332,7 @@ public sealed class ClusterMembership : IAsyncDisposable
     private byte[] Metadata()
     {
         string host = Environment.MachineName;
-        return new MemberMetadata(host.Length > 64 ? host[..64] : host, _runtime.Routes.Version, _runtime.Routes.Count, _runtime.GetStatus().InFlight, GrantsTag()).ToUtf8();
+        return new MemberMetadata(host.Length > 64 ? host[..64] : host, _runtime.Routes.Version, _runtime.Routes.Count, _runtime.InFlight, GrantsTag()).ToUtf8();
     }
 
     private string GrantsTag() => _grants.Digest.Hash[..16];

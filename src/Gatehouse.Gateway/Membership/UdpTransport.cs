@@ -15,8 +15,6 @@ internal sealed class UdpTransport : IDatagramTransport, IDisposable
     private readonly CancellationTokenSource _stop = new();
     private DatagramHandler? _handler;
     private long _sendFailures;
-    private long _received;
-    private long _sent;
 
     /// <summary>Binds a socket on each of <paramref name="endpoints"/> and starts receiving.</summary>
     /// <exception cref="SocketException">A port is taken (the message names it).</exception>
@@ -51,15 +49,6 @@ internal sealed class UdpTransport : IDatagramTransport, IDisposable
     /// <summary>Datagrams that could not be sent.</summary>
     public long SendFailures => Interlocked.Read(ref _sendFailures);
 
-    /// <summary>Datagrams received.</summary>
-    public long Received => Interlocked.Read(ref _received);
-
-    /// <summary>Datagrams sent.</summary>
-    public long Sent => Interlocked.Read(ref _sent);
-
-    /// <summary>The bound addresses.</summary>
-    public IReadOnlyList<IPEndPoint> LocalEndpoints => [.. _sockets.Select(s => (IPEndPoint)s.LocalEndPoint!)];
-
     public void SetReceiver(DatagramHandler? handler) => Volatile.Write(ref _handler, handler);
 
     public void Send(IPEndPoint destination, ReadOnlySpan<byte> datagram)
@@ -76,7 +65,6 @@ internal sealed class UdpTransport : IDatagramTransport, IDisposable
             socket.SendTo(datagram, SocketFlags.None, socket.DualMode && destination.AddressFamily == AddressFamily.InterNetwork
                 ? new IPEndPoint(destination.Address.MapToIPv6(), destination.Port)
                 : destination);
-            Interlocked.Increment(ref _sent);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
@@ -132,7 +120,6 @@ internal sealed class UdpTransport : IDatagramTransport, IDisposable
                 continue; // e.g. an ICMP error reported on the socket: the next datagram is unaffected
             }
 
-            Interlocked.Increment(ref _received);
             var source = (IPEndPoint)result.RemoteEndPoint;
             if (source.Address.IsIPv4MappedToIPv6)
             {
