@@ -203,4 +203,27 @@ public sealed class RouteTableTests : IAsyncLifetime
 
         Assert.Equal(10_000, handedOver + gaveUp);
     }
+
+    [Fact]
+    public async Task Changed_is_raised_once_per_change_of_the_version_and_not_for_a_no_op()
+    {
+        var table = new RouteTable(queueLength: 4);
+        int raised = 0;
+        table.Changed += () => Interlocked.Increment(ref raised);
+        var a = await EndpointAsync("a");
+        var b = await EndpointAsync("b");
+        table.Register(a, "d", "x", 1);
+        table.Register(a, "d", "y", 1);
+        Assert.Equal(2, raised);
+        Assert.Equal(2, table.Version);
+        Assert.False(table.Unregister(b, "d", "x")); // not registered: nothing changed
+        table.RemoveService(b); // nothing of b's: nothing changed
+        Assert.Equal(2, raised);
+        Assert.True(table.Unregister(a, "d", "x"));
+        table.RemoveService(a);
+        Assert.Equal(4, raised);
+        Assert.Equal(4, table.Version);
+        Assert.Empty(table.Snapshot(out long version));
+        Assert.Equal(4, version);
+    }
 }

@@ -28,10 +28,14 @@ public sealed class ClusterMembership : IAsyncDisposable
     private readonly GrantSync _grants;
     private readonly ConcurrentDictionary<IPEndPoint, Fingerprint> _joinTargets = new();
     private readonly ConcurrentDictionary<string, byte> _keying = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _pulling = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _pullFailed = new(StringComparer.Ordinal);
+    private readonly RemoteRoutes _remoteRoutes;
     private readonly CancellationTokenSource _stop = new();
     private UdpTransport? _udp;
     private SwimNode? _node;
     private long _advertisedRoutesVersion = -1;
+    private int _routesChangeQueued;
     private int _disposed;
     private bool _selfGranted;
 
@@ -43,6 +47,7 @@ public sealed class ClusterMembership : IAsyncDisposable
         _id = runtime.Identity.Fingerprint.ToString();
         _security = new DatagramSecurity(_id);
         _links = new GatewayLinks(this, runtime.Identity, logger);
+        _remoteRoutes = new RemoteRoutes(Options.MaxRemoteRoutes);
         _grants = GrantSync.Open(runtime.Options.AuthorizedPath, Path.Combine(runtime.Options.StateDirectory, GrantStateFile.FileName), _id, TimeProvider.System);
         if (_grants.StartupError is { } error)
         {
@@ -61,6 +66,9 @@ public sealed class ClusterMembership : IAsyncDisposable
     /// <summary>Datagrams dropped by the security layer, by cause.</summary>
     public SecurityCounters SecurityCounters => _security.Counters;
 
+    /// <summary>The route lists pulled from the other members (which member serves what).</summary>
+    internal RemoteRoutes RemoteRoutes => _remoteRoutes;
+
     /// <summary>The members as this one sees them (itself included); empty before start.</summary>
     public IReadOnlyList<MemberSnapshot> Members => _node?.Members ?? [];
 
@@ -73,6 +81,7 @@ public sealed class ClusterMembership : IAsyncDisposable
         Address = address;
         _node = new SwimNode(_id, address, Options.Swim, _security, _udp, _links, TimeProvider.System, _logger, metadata: Metadata());
         _node.MemberChanged += OnMemberChanged;
+        _runtime.Routes.Changed += OnRoutesChanged;
         _node.Start();
         if (Options.Join.Count > 0)
         {
@@ -322,17 +331,63 @@ public sealed class ClusterMembership : IAsyncDisposable
             }
         }
 
-        long version = _runtime.Routes.Version;
-        if (Interlocked.Exchange(ref _advertisedRoutesVersion, version) != version)
+        if (_runtime.Routes.Version != Interlocked.Read(ref _advertisedRoutesVersion))
         {
-            _node.UpdateMetadata(Metadata());
+            _node.UpdateMetadata(Metadata()); // a change whose event was missed (it never should be)
+        }
+
+        // Route lists that failed to arrive are asked for again.
+        foreach (var member in _node.Members)
+        {
+            if (member.Id != _id && member.State == MemberState.Alive && IsTrusted(member.Id)
+                && MemberMetadata.TryParse(member.Metadata.Span) is { } meta && _remoteRoutes.IsStale(member.Id, meta.RoutesVersion, meta.RoutesHash))
+            {
+                QueueRoutePull(member);
+            }
         }
     }
 
     private byte[] Metadata()
     {
         string host = Environment.MachineName;
-        return new MemberMetadata(host.Length > 64 ? host[..64] : host, _runtime.Routes.Version, _runtime.Routes.Count, _runtime.InFlight, GrantsTag()).ToUtf8();
+        var routes = LocalRoutes();
+        Interlocked.Exchange(ref _advertisedRoutesVersion, routes.Version);
+        return new MemberMetadata(host.Length > 64 ? host[..64] : host, routes.Version, routes.Routes.Count, _runtime.InFlight, GrantsTag(), routes.Hash).ToUtf8();
+    }
+
+    /// <summary>This gateway's route list, as <c>gatehouse cluster-routes</c> serves it.</summary>
+    internal RouteList LocalRoutes()
+    {
+        var routes = _runtime.Routes.Snapshot(out long version);
+        return RouteList.From(version, routes);
+    }
+
+    /// <summary>
+    /// The route table changed: gossip its new version soon. Changes coalesce for 20 ms (a service
+    /// registering its commands one by one causes one update, not one per command).
+    /// </summary>
+    private void OnRoutesChanged()
+    {
+        if (Interlocked.Exchange(ref _routesChangeQueued, 1) == 0)
+        {
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await Task.Delay(20, _stop.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                Volatile.Write(ref _routesChangeQueued, 0);
+                if (_runtime.Routes.Version != Interlocked.Read(ref _advertisedRoutesVersion))
+                {
+                    _node?.UpdateMetadata(Metadata());
+                }
+            });
+        }
     }
 
     private string GrantsTag() => _grants.Digest.Hash[..16];
@@ -341,9 +396,20 @@ public sealed class ClusterMembership : IAsyncDisposable
     private void OnMemberChanged(object? sender, MemberChange change)
     {
         var m = change.Current;
-        if (m.Id == _id || m.State is not (MemberState.Alive or MemberState.Suspect) || !IsTrusted(m.Id))
+        if (m.Id == _id)
         {
             return;
+        }
+
+        if (m.State is not (MemberState.Alive or MemberState.Suspect) || !IsTrusted(m.Id))
+        {
+            _remoteRoutes.Remove(m.Id); // its services are not reachable through it now
+            return;
+        }
+
+        if (MemberMetadata.TryParse(m.Metadata.Span) is { } meta && _remoteRoutes.IsStale(m.Id, meta.RoutesVersion, meta.RoutesHash))
+        {
+            QueueRoutePull(m);
         }
 
         // A member learned of by gossip (no key yet), or whose grants differ from ours: exchange
@@ -359,6 +425,62 @@ public sealed class ClusterMembership : IAsyncDisposable
         if (_keying.TryAdd(member.Id, 0))
         {
             _ = Task.Run(() => KeyAsync(member));
+        }
+    }
+
+    private void QueueRoutePull(MemberSnapshot member)
+    {
+        if (_pulling.TryAdd(member.Id, 0))
+        {
+            _ = Task.Run(() => PullRoutesAsync(member));
+        }
+    }
+
+    /// <summary>
+    /// Pulls a member's route list over TLS until the list held matches what the member gossips
+    /// (it may change again while a pull is under way); a member that gossips no routes is stored
+    /// empty without a pull.
+    /// </summary>
+    private async Task PullRoutesAsync(MemberSnapshot member)
+    {
+        try
+        {
+            for (int attempt = 0; attempt < 3 && !_stop.IsCancellationRequested; attempt++)
+            {
+                var current = _node?.Members.FirstOrDefault(x => x.Id == member.Id);
+                if (current is null || current.State is not (MemberState.Alive or MemberState.Suspect) || MemberMetadata.TryParse(current.Metadata.Span) is not { } meta
+                    || !_remoteRoutes.IsStale(member.Id, meta.RoutesVersion, meta.RoutesHash) || !Fingerprint.TryParse(member.Id, out var fp))
+                {
+                    return;
+                }
+
+                var list = meta.Routes == 0 && meta.RoutesHash is not null
+                    ? new RouteList(meta.RoutesVersion, meta.RoutesHash, [])
+                    : await _links.FetchRoutesAsync(current.Address, fp, _stop.Token).ConfigureAwait(false);
+                if (!_remoteRoutes.Store(member.Id, list))
+                {
+                    if (_pullFailed.TryAdd(member.Id, 0))
+                    {
+                        MembershipLog.RoutesTooMany(_logger, member.Id, list.Routes.Count, Options.MaxRemoteRoutes);
+                    }
+
+                    return;
+                }
+
+                _pullFailed.TryRemove(member.Id, out _);
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Said once per member until a pull from it works; the retries (every second) are quiet.
+            if (_pullFailed.TryAdd(member.Id, 0))
+            {
+                MembershipLog.RoutePullFailed(_logger, member.Id, member.Address.ToString(), ex.Message);
+            }
+        }
+        finally
+        {
+            _pulling.TryRemove(member.Id, out _);
         }
     }
 
@@ -429,6 +551,7 @@ public sealed class ClusterMembership : IAsyncDisposable
             return;
         }
 
+        _runtime.Routes.Changed -= OnRoutesChanged;
         _stop.Cancel();
         _node?.Dispose();
         _udp?.Dispose();

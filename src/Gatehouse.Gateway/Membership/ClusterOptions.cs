@@ -57,12 +57,21 @@ public sealed record ClusterOptions
     /// <summary>Most bytes of member state accepted in one exchange over TLS. Default 4 MiB.</summary>
     public int MaxExchangeBytes { get; init; } = 4 * 1024 * 1024;
 
+    /// <summary>Most bytes of one member's route list accepted (and served) over TLS. Default 4 MiB.</summary>
+    public int MaxRouteListBytes { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>Most routes of other members held, all members together (past it, the lists that do not fit are not held and their members' routes are not known here). Default 100,000.</summary>
+    public int MaxRemoteRoutes { get; init; } = 100_000;
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> for a value out of its range.</summary>
     public ClusterOptions Validate()
     {
         ArgumentNullException.ThrowIfNull(Join, nameof(Join));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxExchangeBytes, 64 * 1024, nameof(MaxExchangeBytes));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxExchangeBytes, 256 * 1024 * 1024, nameof(MaxExchangeBytes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxRouteListBytes, 64 * 1024, nameof(MaxRouteListBytes));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxRouteListBytes, 256 * 1024 * 1024, nameof(MaxRouteListBytes));
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxRemoteRoutes, nameof(MaxRemoteRoutes));
         Swim.Validate();
         return this;
     }

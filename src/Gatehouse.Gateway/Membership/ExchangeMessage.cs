@@ -73,5 +73,6 @@ internal sealed record MemberDto(string Id, string Address, uint Incarnation, Me
 
 [JsonSerializable(typeof(ExchangeMessage))]
 [JsonSerializable(typeof(MemberMetadata))]
+[JsonSerializable(typeof(RouteList))]
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UseStringEnumConverter = true)]
 internal sealed partial class ExchangeJson : JsonSerializerContext;

@@ -51,11 +51,43 @@ internal sealed class GatewayLinks : IStateExchange, IAsyncDisposable
 
         _owner.EnsureSelfGrant();
         var connection = await LinkAsync(address, fingerprint, cancellationToken).ConfigureAwait(false);
-        var payload = _owner.MessageFor(mine).ToUtf8();
-        var stream = await connection.OpenStreamAsync(new RequestHeader { Domain = RequestHeader.ControlDomain, Command = "cluster-exchange" }, endStream: false, cancellationToken).ConfigureAwait(false);
-        await stream.WriteAsync(0, payload, endStream: true, cancellationToken).ConfigureAwait(false);
+        var output = await CallAsync(connection, "cluster-exchange", _owner.MessageFor(mine).ToUtf8(), _owner.Options.MaxExchangeBytes, fingerprint, cancellationToken).ConfigureAwait(false);
+        var message = ExchangeMessage.Parse(output.Span);
+        if (message.Id != fingerprint.ToString())
+        {
+            throw new InvalidDataException($"{address} answered as {message.Id}, not {fingerprint}");
+        }
+
+        _owner.InstallKey(message.Id, message.KeyId, message.KeyBytes());
+        _owner.MergeGrants(message.Id, message.Grants);
+        return message.Snapshots();
+    }
+
+    /// <summary>Pulls the route list of the member <paramref name="fingerprint"/> at <paramref name="address"/>.</summary>
+    /// <exception cref="FormatException">The list is malformed or does not match its hash.</exception>
+    public async Task<RouteList> FetchRoutesAsync(IPEndPoint address, Fingerprint fingerprint, CancellationToken cancellationToken)
+    {
+        if (!_owner.IsTrusted(fingerprint.ToString()))
+        {
+            throw new UnauthorizedAccessException($"{fingerprint} is not authorized here in the gateway role");
+        }
+
+        var connection = await LinkAsync(address, fingerprint, cancellationToken).ConfigureAwait(false);
+        var output = await CallAsync(connection, "cluster-routes", null, _owner.Options.MaxRouteListBytes, fingerprint, cancellationToken).ConfigureAwait(false);
+        return RouteList.Parse(output.Span);
+    }
+
+    /// <summary>Runs a cluster command on a link and returns its standard output (at most <paramref name="limit"/> bytes).</summary>
+    private static async Task<ReadOnlyMemory<byte>> CallAsync(MuxConnection connection, string command, byte[]? input, int limit, Fingerprint peer, CancellationToken cancellationToken)
+    {
+        var header = new RequestHeader { Domain = RequestHeader.ControlDomain, Command = command };
+        var stream = await connection.OpenStreamAsync(header, endStream: input is null, cancellationToken).ConfigureAwait(false);
+        if (input is not null)
+        {
+            await stream.WriteAsync(0, input, endStream: true, cancellationToken).ConfigureAwait(false);
+        }
+
         var output = new ArrayBufferWriter<byte>();
-        int limit = _owner.Options.MaxExchangeBytes;
         var status = await stream.ReadToStatusAsync((item, _) =>
         {
             if (item.OutStream == 1)
@@ -63,7 +95,7 @@ internal sealed class GatewayLinks : IStateExchange, IAsyncDisposable
                 if (output.WrittenCount + item.Length > limit)
                 {
                     stream.Cancel(ErrorCode.Cancelled);
-                    throw new InvalidDataException($"{fingerprint} sent more than {limit} bytes of member state");
+                    throw new InvalidDataException($"{peer} sent more than {limit} bytes for {command}");
                 }
 
                 output.Write(item.Data.Span);
@@ -73,18 +105,10 @@ internal sealed class GatewayLinks : IStateExchange, IAsyncDisposable
         }, cancellationToken).ConfigureAwait(false);
         if (!status.IsSuccess)
         {
-            throw new InvalidOperationException($"{address} refused the exchange: {status}");
+            throw new InvalidOperationException($"{peer} refused {command}: {status}");
         }
 
-        var message = ExchangeMessage.Parse(output.WrittenSpan);
-        if (message.Id != fingerprint.ToString())
-        {
-            throw new InvalidDataException($"{address} answered as {message.Id}, not {fingerprint}");
-        }
-
-        _owner.InstallKey(message.Id, message.KeyId, message.KeyBytes());
-        _owner.MergeGrants(message.Id, message.Grants);
-        return message.Snapshots();
+        return output.WrittenMemory;
     }
 
     public async Task<bool> PingAsync(IPEndPoint address, string memberId, CancellationToken cancellationToken)

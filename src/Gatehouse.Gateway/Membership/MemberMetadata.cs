@@ -5,10 +5,11 @@ namespace Gatehouse.Gateway.Membership;
 /// <summary>
 /// The small record each member gossips about itself (at most 512 bytes): its host name, the
 /// version of its route table and how many routes it has (members pull the routes themselves over
-/// TLS when the version changes), its requests in flight, and the start of its grant ledger's hash
-/// (a member whose hash differs from ours is synced with over TLS).
+/// TLS when the version or the hash of the routes changes: <see cref="RouteList"/>), its requests
+/// in flight, and the start of its grant ledger's hash (a member whose hash differs from ours is
+/// synced with over TLS).
 /// </summary>
-internal sealed record MemberMetadata(string Host, long RoutesVersion, int Routes, long InFlight, string? Grants)
+internal sealed record MemberMetadata(string Host, long RoutesVersion, int Routes, long InFlight, string? Grants, string? RoutesHash = null)
 {
     public byte[] ToUtf8() => JsonSerializer.SerializeToUtf8Bytes(this, ExchangeJson.Default.MemberMetadata);
 

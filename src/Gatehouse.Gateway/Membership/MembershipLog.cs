@@ -25,4 +25,10 @@ internal static partial class MembershipLog
 
     [LoggerMessage(2106, LogLevel.Warning, "Cluster grants: {Problem}")]
     public static partial void GrantsProblem(ILogger logger, string problem);
+
+    [LoggerMessage(2107, LogLevel.Information, "Pulling the route list of member {Member} at {Address} failed (retried every second; said again only after a pull from it worked): {Reason}")]
+    public static partial void RoutePullFailed(ILogger logger, string member, string address, string reason);
+
+    [LoggerMessage(2108, LogLevel.Warning, "Not holding the {Count} routes of member {Member}: more than {Max} routes of other members in all (requests for them are not sent there; said once)")]
+    public static partial void RoutesTooMany(ILogger logger, string member, int count, int max);
 }

@@ -38,6 +38,12 @@ public sealed class RouteTable
     /// <summary>Goes up by one whenever a registration is added, changed or removed (members gossip it).</summary>
     public long Version => Interlocked.Read(ref _version);
 
+    /// <summary>
+    /// Raised after <see cref="Version"/> went up, outside the table's lock, on the thread that
+    /// changed it: handlers must only note or queue work (cluster membership gossips a new version).
+    /// </summary>
+    public event Action? Changed;
+
     /// <summary>How many (domain, command) routes exist.</summary>
     public int Count
     {
@@ -70,6 +76,7 @@ public sealed class RouteTable
         }
 
         Complete(wake);
+        Changed?.Invoke();
         return binding;
     }
 
@@ -112,6 +119,7 @@ public sealed class RouteTable
         }
 
         Fail(fail);
+        Changed?.Invoke();
         return true;
     }
 
@@ -119,8 +127,11 @@ public sealed class RouteTable
     public void RemoveService(ServiceEndpoint service)
     {
         var fail = new List<TaskCompletionSource<ServiceBinding?>>();
+        long before;
+        long after;
         lock (_lock)
         {
+            before = _version;
             foreach (var (key, route) in _routes.ToList())
             {
                 _version += route.Bindings.RemoveAll(b =>
@@ -135,9 +146,15 @@ public sealed class RouteTable
                 });
                 DropIfEmptyUnsynchronized(key.Domain, key.Command, route, fail);
             }
+
+            after = _version;
         }
 
         Fail(fail);
+        if (after != before)
+        {
+            Changed?.Invoke();
+        }
     }
 
     private void DropIfEmptyUnsynchronized(string domain, string command, Route route, List<TaskCompletionSource<ServiceBinding?>> fail)
@@ -323,10 +340,14 @@ public sealed class RouteTable
     }
 
     /// <summary>A snapshot of every route, for the admin commands.</summary>
-    public IReadOnlyList<RouteInfo> Snapshot()
+    public IReadOnlyList<RouteInfo> Snapshot() => Snapshot(out _);
+
+    /// <summary>A snapshot of every route and the <see cref="Version"/> it is of (taken together).</summary>
+    public IReadOnlyList<RouteInfo> Snapshot(out long version)
     {
         lock (_lock)
         {
+            version = _version;
             return _routes.OrderBy(r => r.Key.Domain, StringComparer.Ordinal).ThenBy(r => r.Key.Command, StringComparer.Ordinal)
                 .Select(r => new RouteInfo(r.Key.Domain, r.Key.Command, r.Value.Waiters.Count,
                     r.Value.Bindings.Select(b => new BindingInfo(b.Service.Name, b.Concurrency, b.Outstanding, b.Served)).ToList()))

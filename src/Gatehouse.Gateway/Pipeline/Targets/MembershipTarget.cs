@@ -9,14 +9,14 @@ using Gatehouse.Protocol;
 namespace Gatehouse.Gateway.Pipeline.Targets;
 
 /// <summary>
-/// The cluster commands of the reserved domain: <c>cluster-exchange</c> and <c>cluster-ping</c>
-/// (for members: callers authorized in the gateway role) and <c>members</c> (admins and members),
-/// which lists every member with its state, address, fingerprint and routes.
+/// The cluster commands of the reserved domain: <c>cluster-exchange</c>, <c>cluster-ping</c> and
+/// <c>cluster-routes</c> (for members: callers authorized in the gateway role) and <c>members</c>
+/// (admins and members), which lists every member with its state, address, fingerprint and routes.
 /// </summary>
 internal sealed class MembershipTarget(ClusterMembership membership) : IRequestTarget
 {
     /// <summary>The commands this target serves.</summary>
-    public static bool Serves(string command) => command is "cluster-exchange" or "cluster-ping" or "members";
+    public static bool Serves(string command) => command is "cluster-exchange" or "cluster-ping" or "cluster-routes" or "members";
 
     public TargetKind Kind => TargetKind.Control;
 
@@ -48,6 +48,18 @@ internal sealed class MembershipTarget(ClusterMembership membership) : IRequestT
 
         if (command == "cluster-ping")
         {
+            return CallStatus.Exit(0);
+        }
+
+        if (command == "cluster-routes")
+        {
+            byte[] list = membership.LocalRoutes().ToUtf8();
+            if (list.Length > membership.Options.MaxRouteListBytes)
+            {
+                return CallStatus.Error(ErrorCode.Overloaded, $"The route list is {list.Length} bytes, more than the {membership.Options.MaxRouteListBytes} members accept");
+            }
+
+            await request.WriteAsync(1, list, cancellationToken).ConfigureAwait(false);
             return CallStatus.Exit(0);
         }
 
@@ -124,7 +136,10 @@ internal sealed class MembershipTarget(ClusterMembership membership) : IRequestT
         var list = Sorted().Select(m =>
         {
             var meta = MemberMetadata.TryParse(m.Metadata.Span);
-            return new MemberInfo(m.Id, m.State.ToString().ToLowerInvariant(), m.Address.ToString(), meta?.Host, meta?.Routes, meta?.RoutesVersion, m.Incarnation, m.LastChange, m.Id == membership.Id);
+            bool self = m.Id == membership.Id;
+            var list = self ? membership.LocalRoutes() : membership.RemoteRoutes.Of(m.Id);
+            var routes = list?.Routes.Select(r => new MemberRouteInfo(r.Domain, r.Command, r.Services, r.Concurrency)).ToList();
+            return new MemberInfo(m.Id, m.State.ToString().ToLowerInvariant(), m.Address.ToString(), meta?.Host, meta?.Routes, meta?.RoutesVersion, m.Incarnation, m.LastChange, self, list?.Version, routes);
         }).ToList();
         return JsonSerializer.Serialize(list, MembersJson.Default.ListMemberInfo) + "\n";
     }
@@ -133,8 +148,16 @@ internal sealed class MembershipTarget(ClusterMembership membership) : IRequestT
         membership.Members.OrderBy(m => m.Address.ToString(), StringComparer.Ordinal).ThenBy(m => m.Id, StringComparer.Ordinal);
 }
 
-/// <summary>One member as <c>gatehouse members --json</c> shows it.</summary>
-public sealed record MemberInfo(string Fingerprint, string State, string Address, string? Host, int? Routes, long? RoutesVersion, uint Incarnation, DateTimeOffset LastChange, bool Self);
+/// <summary>
+/// One member as <c>gatehouse members --json</c> shows it: <see cref="Routes"/> and
+/// <see cref="RoutesVersion"/> are what the member gossips; <see cref="RouteList"/> is its route list
+/// as this gateway last pulled it (of version <see cref="RouteListVersion"/>; null until pulled).
+/// </summary>
+public sealed record MemberInfo(string Fingerprint, string State, string Address, string? Host, int? Routes, long? RoutesVersion, uint Incarnation, DateTimeOffset LastChange, bool Self,
+    long? RouteListVersion, IReadOnlyList<MemberRouteInfo>? RouteList);
+
+/// <summary>One route of a member in <c>gatehouse members --json</c>.</summary>
+public sealed record MemberRouteInfo(string Domain, string Command, int Services, int Concurrency);
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(List<MemberInfo>))]
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]

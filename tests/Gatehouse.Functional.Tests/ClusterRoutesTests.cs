@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Gatehouse.Client;
+using Gatehouse.Gateway.Authorization;
+using Gatehouse.Gateway.Membership;
+using Gatehouse.Service;
+using Gatehouse.Transport.Connections;
+using Gatehouse.Transport.Security;
+
+namespace Gatehouse.Functional.Tests;
+
+/// <summary>
+/// Two real gateways (TLS and UDP on loopback) in one cluster: a service attached to one is known
+/// to the other through the route list it pulls over TLS when the gossiped route version changes;
+/// detaching, and the member leaving, take the routes away.
+/// </summary>
+public sealed class ClusterRoutesTests
+{
+    [Fact]
+    public async Task A_member_pulls_the_route_list_of_another_when_its_gossiped_version_changes()
+    {
+        await using var a = await TestGateway.StartAsync();
+        string aEndpoint = $"127.0.0.1:{a.Endpoint.Port}";
+        await using var b = await TestGateway.StartAsync(o => o with
+        {
+            Cluster = o.Cluster with { Join = [JoinTarget.Parse($"{aEndpoint}={a.Server.Fingerprint}")] },
+        });
+        AuthorizedPeers.Upsert(a.Server.Runtime.Options.AuthorizedPath, new PeerGrant(b.Server.Fingerprint, "gw-b", PeerRoles.Gateway, []));
+        string bId = b.Server.Fingerprint.ToString();
+        var aMembership = a.Server.Membership!;
+        await Until(() => aMembership.Members.Any(m => m.Id == bId && m.State == Gatehouse.Cluster.Membership.MemberState.Alive), "b never became a live member of a");
+        await Until(() => aMembership.RemoteRoutes.Of(bId) is { Routes.Count: 0 }, "a never held b's (empty) route list");
+
+        // A service attaches to b: a learns its routes without anyone asking.
+        using var stop = new CancellationTokenSource();
+        var service = new GatehouseService(new ServiceOptions
+        {
+            Identity = b.Authorize("svc", PeerRoles.Service, "inventory"),
+            Gateways = [new GatewayTarget(b.Endpoint, b.Server.Fingerprint)],
+            Connection = ConnectionOptions.Default with { ConnectTimeout = TimeSpan.FromSeconds(5) },
+        }).Map("inventory", "list", ctx => Task.FromResult(0), concurrency: 8).Map("inventory", "*", ctx => Task.FromResult(0), concurrency: 2);
+        var attached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        service.Attached += _ => attached.TrySetResult();
+        var running = service.RunAsync(stop.Token);
+        await attached.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        var clock = Stopwatch.StartNew();
+        await Until(() => aMembership.RemoteRoutes.Of(bId) is { Routes.Count: 2 }, "a never pulled b's two routes");
+        var seen = clock.Elapsed;
+        var list = aMembership.RemoteRoutes.Of(bId)!;
+        Assert.Equal(b.Server.Membership!.LocalRoutes().Hash, list.Hash);
+        Assert.Contains(list.Routes, r => r is { Domain: "inventory", Command: "list", Services: 1, Concurrency: 8 });
+        Assert.Equal([bId], aMembership.RemoteRoutes.MembersServing("inventory", "list"));
+        Assert.Equal([bId], aMembership.RemoteRoutes.MembersServing("inventory", "other")); // the '*' registration
+        Assert.Empty(aMembership.RemoteRoutes.MembersServing("billing", "list"));
+        Assert.True(seen < TimeSpan.FromSeconds(10), $"took {seen}");
+
+        // An admin sees them in members --json on a.
+        var admin = a.Client(a.Authorize("ops", PeerRoles.Admin));
+        var result = await admin.CallAsync(new CallRequest("members", "--json") { Domain = "gatehouse" });
+        Assert.Equal(0, result.ExitCode);
+        using (var doc = JsonDocument.Parse(result.StdoutText))
+        {
+            var entry = doc.RootElement.EnumerateArray().Single(e => e.GetProperty("fingerprint").GetString() == bId);
+            var routes = entry.GetProperty("routeList").EnumerateArray().Select(r => r.GetProperty("domain").GetString() + " " + r.GetProperty("command").GetString()).Order().ToList();
+            Assert.Equal(["inventory *", "inventory list"], routes);
+        }
+
+        // The service goes: its routes go from a's view too.
+        stop.Cancel();
+        await running.WaitAsync(TimeSpan.FromSeconds(20)).ContinueWith(_ => { }, TaskScheduler.Default);
+        await Until(() => aMembership.RemoteRoutes.Of(bId) is { Routes.Count: 0 }, "b's routes stayed at a after the service left");
+
+        // b leaves: a forgets it entirely.
+        await b.Server.Membership!.LeaveAsync(TimeSpan.FromSeconds(2));
+        await Until(() => aMembership.RemoteRoutes.Of(bId) is null, "a kept the routes of a member that left");
+    }
+
+    [Fact]
+    public async Task A_caller_without_the_gateway_role_cannot_pull_routes()
+    {
+        await using var gw = await TestGateway.StartAsync();
+        var admin = gw.Client(gw.Authorize("ops", PeerRoles.Admin));
+        var result = await admin.CallAsync(new CallRequest("cluster-routes") { Domain = "gatehouse" });
+        Assert.Equal(Gatehouse.Protocol.ErrorCode.Access, result.Status.ErrorCode);
+        Assert.Contains("gateway role", result.Status.Message, StringComparison.Ordinal);
+    }
+
+    private static async Task Until(Func<bool> condition, string failure)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(20), failure);
+            await Task.Delay(20);
+        }
+    }
+}
