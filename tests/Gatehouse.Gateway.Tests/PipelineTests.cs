@@ -184,6 +184,26 @@ public sealed class PipelineTests
     }
 
     [Fact]
+    public async Task A_target_that_finds_the_callers_connection_gone_is_not_an_internal_error()
+    {
+        // Seen: a gateway shutting down while another member's cluster-exchange wrote its reply
+        // logged "failed inside the gateway" (ConnectionClosedException) and answered INTERNAL.
+        await using var h = PipelineHarness.Create();
+        RecordingRequest? request = null;
+        h.Runtime.AddBackend(new FaultyBackend(_ =>
+        {
+            request!.Abort(); // the caller's connection closes...
+            throw new ConnectionClosedException("Connection disposed"); // ...under the target's write
+        }));
+        var (_, session) = await h.ConnectAsync(PipelineHarness.Grant("alice", PeerRoles.Client));
+        request = RecordingRequest.For(session.Caller, "faulty", "x");
+        await Within(h.Pipeline.ExecuteAsync(request));
+        Assert.Equal(ErrorCode.Cancelled, (await request.Answered).ErrorCode);
+        Assert.Equal(1, request.StatusesSent);
+        await AssertIdle(h, "alice");
+    }
+
+    [Fact]
     public async Task A_caller_that_cancels_gets_one_cancelled_status_and_the_backend_sees_the_cancellation()
     {
         await using var h = PipelineHarness.Create();

@@ -79,6 +79,18 @@ public sealed class DatagramSecurity : IDisposable
         }
     }
 
+    /// <summary>The key prepared by <see cref="PrepareNextSendKey"/> and not active yet, or null.</summary>
+    public SendKey? NextSendKey
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _next;
+            }
+        }
+    }
+
     /// <summary>Bytes sealing adds to a body: the clear header and the tag.</summary>
     public int Overhead => _header.Length + TagBytes;
 
@@ -270,8 +282,10 @@ public sealed class DatagramSecurity : IDisposable
             }
 
             sender.Revoked = false;
-            if (sender.Newest is { } newest && newest.KeyId == keyId && newest.SameKey(key))
+            if ((sender.Newest is { } newest && newest.KeyId == keyId && newest.SameKey(key))
+                || (sender.Previous is { } held && held.KeyId == keyId && held.SameKey(key)))
             {
+                // Held already (a rotation's old and new key arrive in any order): its replay window stays.
                 return;
             }
 

@@ -30,12 +30,15 @@ public sealed class ClusterMembership : IAsyncDisposable
     private readonly ConcurrentDictionary<string, byte> _keying = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _pulling = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _pullFailed = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _needsKey = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _keyFailed = new(StringComparer.Ordinal);
     private readonly RemoteRoutes _remoteRoutes;
     private readonly CancellationTokenSource _stop = new();
     private UdpTransport? _udp;
     private SwimNode? _node;
     private long _advertisedRoutesVersion = -1;
     private int _routesChangeQueued;
+    private int _rotations;
     private int _disposed;
     private bool _selfGranted;
 
@@ -87,6 +90,77 @@ public sealed class ClusterMembership : IAsyncDisposable
         {
             _ = JoinLoopAsync(_stop.Token);
         }
+
+        if (Options.KeyRotation > TimeSpan.Zero)
+        {
+            _ = RotationLoopAsync(Options.KeyRotation, _stop.Token);
+        }
+    }
+
+    /// <summary>The id of the key this member seals its datagrams with now.</summary>
+    internal uint CurrentKeyId => _security.CurrentSendKey.KeyId;
+
+    /// <summary>Datagram key rotations done (for tests and status).</summary>
+    internal int Rotations => Volatile.Read(ref _rotations);
+
+    private async Task RotationLoopAsync(TimeSpan every, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(every);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await RotateKeyAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+    }
+
+    /// <summary>
+    /// Replaces this member's datagram send key: the next key is handed to every live trusted member
+    /// over TLS (an exchange carries it), then used. A member that could not be reached is given the
+    /// key by a direct exchange from the sweep, once a second, until one works; until then it drops
+    /// this member's datagrams as of an unknown key, and the fallback probe over TLS keeps this member
+    /// alive to it.
+    /// </summary>
+    internal async Task RotateKeyAsync(CancellationToken cancellationToken)
+    {
+        if (_node is not { } node)
+        {
+            return;
+        }
+
+        var next = _security.PrepareNextSendKey();
+        var members = node.Members.Where(m => m.Id != _id && m.State is MemberState.Alive or MemberState.Suspect && IsTrusted(m.Id)).ToList();
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(TimeSpan.FromSeconds(10));
+        var handed = await Task.WhenAll(members.Select(async m =>
+        {
+            try
+            {
+                if (Fingerprint.TryParse(m.Id, out var fp))
+                {
+                    node.MergeRemoteState(await _links.ExchangeWithAsync(m.Address, fp, node.LocalState(), limit.Token).ConfigureAwait(false));
+                    return true;
+                }
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                if (_keyFailed.TryAdd(m.Id, 0))
+                {
+                    MembershipLog.KeyExchangeFailed(_logger, m.Id, m.Address.ToString(), ex.Message);
+                }
+            }
+
+            _needsKey.TryAdd(m.Id, 0);
+            return false;
+        })).ConfigureAwait(false);
+        _security.ActivateNextSendKey();
+        Interlocked.Increment(ref _rotations);
+        MembershipLog.KeyRotated(_logger, next.KeyId, handed.Count(h => h), members.Count);
     }
 
     private async Task JoinLoopAsync(CancellationToken cancellationToken)
@@ -168,6 +242,17 @@ public sealed class ClusterMembership : IAsyncDisposable
         return _joinTargets.Values.Contains(fp);
     }
 
+    /// <summary>Installs the keys an exchange message carries (its current and, during a rotation, its next).</summary>
+    /// <exception cref="UnauthorizedAccessException">The member is not trusted here.</exception>
+    internal void InstallKeys(ExchangeMessage message)
+    {
+        InstallKey(message.Id, message.KeyId, message.KeyBytes());
+        if (message.NextKeyBytes() is { } next)
+        {
+            InstallKey(message.Id, message.NextKeyId!.Value, next);
+        }
+    }
+
     /// <summary>Installs a member's datagram key (received over TLS from that member itself).</summary>
     /// <exception cref="UnauthorizedAccessException">The member is not trusted here.</exception>
     internal void InstallKey(string memberId, uint keyId, byte[] key)
@@ -220,8 +305,10 @@ public sealed class ClusterMembership : IAsyncDisposable
     internal ExchangeMessage MessageFor(IReadOnlyList<MemberSnapshot> state)
     {
         var key = _security.CurrentSendKey;
+        var next = _security.NextSendKey;
         string grants = System.Text.Encoding.UTF8.GetString(GrantCodec.WriteUtf8(_grants.Export()));
-        return new ExchangeMessage(_id, key.KeyId, Convert.ToBase64String(key.Key.Span), [.. state.Select(MemberDto.From)], grants);
+        return new ExchangeMessage(_id, key.KeyId, Convert.ToBase64String(key.Key.Span), [.. state.Select(MemberDto.From)], grants,
+            next?.KeyId, next is null ? null : Convert.ToBase64String(next.Key.Span));
     }
 
     /// <summary>Merges a member's grant ledger (received over TLS from that member); applies revocations at once.</summary>
@@ -302,7 +389,7 @@ public sealed class ClusterMembership : IAsyncDisposable
         }
 
         using var admitted = node.TryBeginIncomingExchange() ?? throw new InvalidOperationException("too many exchanges in progress");
-        InstallKey(caller, message.KeyId, message.KeyBytes());
+        InstallKeys(message);
         EnsureSelfGrant();
         node.MergeRemoteState(message.Snapshots());
         MergeGrants(caller, message.Grants);
@@ -336,9 +423,18 @@ public sealed class ClusterMembership : IAsyncDisposable
             _node.UpdateMetadata(Metadata()); // a change whose event was missed (it never should be)
         }
 
-        // Route lists that failed to arrive are asked for again.
+        // Route lists that failed to arrive are asked for again; members that missed a key rotation get the key.
         foreach (var member in _node.Members)
         {
+            if (_needsKey.ContainsKey(member.Id) && (member.State is not (MemberState.Alive or MemberState.Suspect) || !IsTrusted(member.Id)))
+            {
+                _needsKey.TryRemove(member.Id, out _); // gone: it gets the key when it comes back (every join exchanges)
+            }
+            else if (_needsKey.ContainsKey(member.Id))
+            {
+                QueueSync(member);
+            }
+
             if (member.Id != _id && member.State == MemberState.Alive && IsTrusted(member.Id)
                 && MemberMetadata.TryParse(member.Metadata.Span) is { } meta && _remoteRoutes.IsStale(member.Id, meta.RoutesVersion, meta.RoutesHash))
             {
@@ -491,12 +587,18 @@ public sealed class ClusterMembership : IAsyncDisposable
             if (Fingerprint.TryParse(member.Id, out var fp) && _node is { } node)
             {
                 var theirs = await _links.ExchangeWithAsync(member.Address, fp, node.LocalState(), _stop.Token).ConfigureAwait(false);
+                _needsKey.TryRemove(member.Id, out _);
+                _keyFailed.TryRemove(member.Id, out _);
                 node.MergeRemoteState(theirs);
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            MembershipLog.KeyExchangeFailed(_logger, member.Id, member.Address.ToString(), ex.Message);
+            // Said once per member until an exchange with it works (the sweep may retry every second).
+            if (_keyFailed.TryAdd(member.Id, 0))
+            {
+                MembershipLog.KeyExchangeFailed(_logger, member.Id, member.Address.ToString(), ex.Message);
+            }
         }
         finally
         {

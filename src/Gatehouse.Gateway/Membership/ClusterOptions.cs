@@ -57,6 +57,13 @@ public sealed record ClusterOptions
     /// <summary>Most bytes of member state accepted in one exchange over TLS. Default 4 MiB.</summary>
     public int MaxExchangeBytes { get; init; } = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// How often this member replaces its datagram send key (the new key is handed to every member
+    /// over TLS before it is used; the old one is accepted until the rotation after). Default 1 hour;
+    /// <see cref="TimeSpan.Zero"/> never rotates.
+    /// </summary>
+    public TimeSpan KeyRotation { get; init; } = TimeSpan.FromHours(1);
+
     /// <summary>Most bytes of one member's route list accepted (and served) over TLS. Default 4 MiB.</summary>
     public int MaxRouteListBytes { get; init; } = 4 * 1024 * 1024;
 
@@ -72,6 +79,11 @@ public sealed record ClusterOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxRouteListBytes, 64 * 1024, nameof(MaxRouteListBytes));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxRouteListBytes, 256 * 1024 * 1024, nameof(MaxRouteListBytes));
         ArgumentOutOfRangeException.ThrowIfNegative(MaxRemoteRoutes, nameof(MaxRemoteRoutes));
+        if (KeyRotation != TimeSpan.Zero && (KeyRotation < TimeSpan.FromSeconds(1) || KeyRotation > TimeSpan.FromDays(30)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(KeyRotation), KeyRotation, "KeyRotation is 0 (never) or 1 s to 30 days");
+        }
+
         Swim.Validate();
         return this;
     }

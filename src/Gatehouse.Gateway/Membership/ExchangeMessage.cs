@@ -11,9 +11,10 @@ namespace Gatehouse.Gateway.Membership;
 /// cluster-exchange</c>): the sender's id, its current datagram send key (so the receiver can open
 /// its datagrams: keys travel only over TLS, between the two members they belong to) and its full
 /// view of the membership (SWIM's push-pull), and its grant ledger (<see cref="Cluster.GrantCodec"/> text), so a
-/// grant made on any member reaches every member.
+/// grant made on any member reaches every member. During a key rotation it also carries the sender's
+/// next send key (<see cref="NextKeyId"/>, <see cref="NextKey"/>), which the receiver accepts from then on.
 /// </summary>
-internal sealed record ExchangeMessage(string Id, uint KeyId, string Key, IReadOnlyList<MemberDto> Members, string? Grants)
+internal sealed record ExchangeMessage(string Id, uint KeyId, string Key, IReadOnlyList<MemberDto> Members, string? Grants, uint? NextKeyId = null, string? NextKey = null)
 {
     public byte[] ToUtf8() => JsonSerializer.SerializeToUtf8Bytes(this, ExchangeJson.Default.ExchangeMessage);
 
@@ -37,11 +38,16 @@ internal sealed record ExchangeMessage(string Id, uint KeyId, string Key, IReadO
         }
     }
 
-    public byte[] KeyBytes()
+    public byte[] KeyBytes() => Decode(Key);
+
+    /// <summary>The next key's bytes, or null when the message carries none.</summary>
+    public byte[]? NextKeyBytes() => NextKey is null || NextKeyId is null ? null : Decode(NextKey);
+
+    private static byte[] Decode(string text)
     {
         try
         {
-            var key = Convert.FromBase64String(Key);
+            var key = Convert.FromBase64String(text);
             return key.Length == SendKey.KeyBytes ? key : throw new FormatException($"a send key is {SendKey.KeyBytes} bytes, not {key.Length}");
         }
         catch (FormatException ex) when (ex.Message.StartsWith("The input is not", StringComparison.Ordinal))

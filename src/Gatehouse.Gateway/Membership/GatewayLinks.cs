@@ -58,7 +58,7 @@ internal sealed class GatewayLinks : IStateExchange, IAsyncDisposable
             throw new InvalidDataException($"{address} answered as {message.Id}, not {fingerprint}");
         }
 
-        _owner.InstallKey(message.Id, message.KeyId, message.KeyBytes());
+        _owner.InstallKeys(message);
         _owner.MergeGrants(message.Id, message.Grants);
         return message.Snapshots();
     }

@@ -14,7 +14,7 @@ internal static partial class MembershipLog
     [LoggerMessage(2102, LogLevel.Warning, "Member {Member} is no longer authorized in the gateway role: its datagrams are dropped from now on")]
     public static partial void Revoked(ILogger logger, string member);
 
-    [LoggerMessage(2103, LogLevel.Information, "Exchanging keys with member {Member} at {Address} failed (retried on the next change or push-pull): {Reason}")]
+    [LoggerMessage(2103, LogLevel.Information, "Exchanging keys with member {Member} at {Address} failed (retried; said again only after an exchange with it worked): {Reason}")]
     public static partial void KeyExchangeFailed(ILogger logger, string member, string address, string reason);
 
     [LoggerMessage(2104, LogLevel.Information, "Cluster membership on {Address} (UDP and TCP), member id {Member}")]
@@ -31,4 +31,7 @@ internal static partial class MembershipLog
 
     [LoggerMessage(2108, LogLevel.Warning, "Not holding the {Count} routes of member {Member}: more than {Max} routes of other members in all (requests for them are not sent there; said once)")]
     public static partial void RoutesTooMany(ILogger logger, string member, int count, int max);
+
+    [LoggerMessage(2109, LogLevel.Information, "Rotated this member's datagram key to key {KeyId}: handed to {Handed} of {Members} members (the others get it as soon as an exchange with them works)")]
+    public static partial void KeyRotated(ILogger logger, uint keyId, int handed, int members);
 }

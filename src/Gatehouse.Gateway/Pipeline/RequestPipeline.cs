@@ -1,5 +1,6 @@
 using Gatehouse.Gateway.Pipeline.Targets;
 using Gatehouse.Protocol;
+using Gatehouse.Transport.Mux;
 using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Gateway.Pipeline;
@@ -183,6 +184,12 @@ public sealed class RequestPipeline
             return request.Deadline is { } d && DateTimeOffset.UtcNow >= d && !request.Aborted.IsCancellationRequested
                 ? CallStatus.Error(ErrorCode.DeadlineExceeded)
                 : request.CancelledStatus;
+        }
+        catch (ConnectionClosedException) when (request.Aborted.IsCancellationRequested)
+        {
+            // The caller's connection went while the target wrote to it: nobody is left to answer,
+            // and nothing failed inside the gateway.
+            return request.CancelledStatus;
         }
     }
 

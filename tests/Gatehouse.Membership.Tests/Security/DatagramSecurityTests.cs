@@ -146,6 +146,29 @@ public sealed class DatagramSecurityTests : IDisposable
     }
 
     [Fact]
+    public void A_rotations_old_key_installed_again_after_the_new_one_keeps_both_and_their_replay_windows()
+    {
+        // A member hands over its current and its next key together; exchanges may deliver them in
+        // any order and more than once. Installing a key held already must not reset its replay window
+        // (a reset would accept replays) nor treat the member as restarted.
+        byte[] underOld = Seal(_alice, [1]);
+        Assert.Equal(OpenResult.Ok, Open(_bob, underOld, out _, out _));
+        SendKey old = _alice.CurrentSendKey;
+        SendKey next = _alice.PrepareNextSendKey();
+        Assert.Equal(next, _alice.NextSendKey);
+        _bob.InstallKey("alice", next.KeyId, next.Key.Span);
+        _bob.InstallKey("alice", old.KeyId, old.Key.Span); // the old key again, after the new one
+        Assert.Equal(OpenResult.Replayed, Open(_bob, underOld, out _, out _));
+        Assert.Equal(OpenResult.Ok, Open(_bob, Seal(_alice, [2]), out _, out _));
+        _alice.ActivateNextSendKey();
+        Assert.Null(_alice.NextSendKey);
+        byte[] underNew = Seal(_alice, [3]);
+        _bob.InstallKey("alice", next.KeyId, next.Key.Span); // and the new one again
+        Assert.Equal(OpenResult.Ok, Open(_bob, underNew, out _, out _));
+        Assert.Equal(OpenResult.Replayed, Open(_bob, underNew, out _, out _));
+    }
+
+    [Fact]
     public void A_removed_member_is_dropped_as_revoked_until_keys_are_installed_again()
     {
         byte[] d1 = Seal(_alice, [1]);

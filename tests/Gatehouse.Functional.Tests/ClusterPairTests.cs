@@ -12,23 +12,54 @@ namespace Gatehouse.Functional.Tests;
 /// <summary>
 /// Two real gateways (TLS and UDP on loopback) in one cluster: a service attached to one is known
 /// to the other through the route list it pulls over TLS when the gossiped route version changes;
-/// detaching, and the member leaving, take the routes away.
+/// detaching, and the member leaving, take the routes away. Datagram keys rotate on a timer without
+/// a datagram lost to an unknown key.
 /// </summary>
-public sealed class ClusterRoutesTests
+public sealed class ClusterPairTests
 {
+    /// <summary>Gateway a alone, b joining it and admitted on a in the gateway role; returns when each sees the other alive.</summary>
+    private static async Task<(TestGateway A, TestGateway B)> StartPairAsync(Func<ClusterOptions, ClusterOptions>? cluster = null)
+    {
+        var a = await TestGateway.StartAsync(o => o with { Cluster = cluster?.Invoke(o.Cluster) ?? o.Cluster });
+        string aEndpoint = $"127.0.0.1:{a.Endpoint.Port}";
+        var b = await TestGateway.StartAsync(o => o with
+        {
+            Cluster = (cluster?.Invoke(o.Cluster) ?? o.Cluster) with { Join = [JoinTarget.Parse($"{aEndpoint}={a.Server.Fingerprint}")] },
+        });
+        AuthorizedPeers.Upsert(a.Server.Runtime.Options.AuthorizedPath, new PeerGrant(b.Server.Fingerprint, "gw-b", PeerRoles.Gateway, []));
+        await Until(() => Sees(a, b) && Sees(b, a), "a and b never saw each other alive");
+        return (a, b);
+    }
+
+    private static bool Sees(TestGateway observer, TestGateway member) =>
+        observer.Server.Membership!.Members.Any(m => m.Id == member.Server.Fingerprint.ToString() && m.State == Gatehouse.Cluster.Membership.MemberState.Alive);
+
+    [Fact]
+    public async Task Datagram_keys_rotate_on_a_timer_and_the_members_stay_alive_with_no_datagram_of_an_unknown_key()
+    {
+        var (a, b) = await StartPairAsync(c => c with { KeyRotation = TimeSpan.FromSeconds(1) });
+        await using var _a = a;
+        await using var _b = b;
+        uint aKey = a.Server.Membership!.CurrentKeyId;
+        await Until(() => a.Server.Membership!.Rotations >= 3 && b.Server.Membership!.Rotations >= 3, "the keys did not rotate three times");
+        Assert.NotEqual(aKey, a.Server.Membership!.CurrentKeyId);
+
+        // A few probe rounds under the newest keys, then: alive both ways, nothing dropped for a key the receiver did not have.
+        await Task.Delay(2500);
+        Assert.True(Sees(a, b) && Sees(b, a));
+        Assert.Equal(0, a.Server.Membership.SecurityCounters.UnknownKey);
+        Assert.Equal(0, b.Server.Membership!.SecurityCounters.UnknownKey);
+        Assert.True(a.Server.Membership.SecurityCounters.Opened > 0);
+    }
+
     [Fact]
     public async Task A_member_pulls_the_route_list_of_another_when_its_gossiped_version_changes()
     {
-        await using var a = await TestGateway.StartAsync();
-        string aEndpoint = $"127.0.0.1:{a.Endpoint.Port}";
-        await using var b = await TestGateway.StartAsync(o => o with
-        {
-            Cluster = o.Cluster with { Join = [JoinTarget.Parse($"{aEndpoint}={a.Server.Fingerprint}")] },
-        });
-        AuthorizedPeers.Upsert(a.Server.Runtime.Options.AuthorizedPath, new PeerGrant(b.Server.Fingerprint, "gw-b", PeerRoles.Gateway, []));
+        var (a, b) = await StartPairAsync();
+        await using var _a = a;
+        await using var _b = b;
         string bId = b.Server.Fingerprint.ToString();
         var aMembership = a.Server.Membership!;
-        await Until(() => aMembership.Members.Any(m => m.Id == bId && m.State == Gatehouse.Cluster.Membership.MemberState.Alive), "b never became a live member of a");
         await Until(() => aMembership.RemoteRoutes.Of(bId) is { Routes.Count: 0 }, "a never held b's (empty) route list");
 
         // A service attaches to b: a learns its routes without anyone asking.
