@@ -69,6 +69,9 @@ public sealed class ClusterMembership : IAsyncDisposable
     /// <summary>Datagrams dropped by the security layer, by cause.</summary>
     public SecurityCounters SecurityCounters => _security.Counters;
 
+    /// <summary>The links to other members (forwarding dials through them).</summary>
+    internal GatewayLinks Links => _links;
+
     /// <summary>The route lists pulled from the other members (which member serves what).</summary>
     internal RemoteRoutes RemoteRoutes => _remoteRoutes;
 
@@ -501,6 +504,11 @@ public sealed class ClusterMembership : IAsyncDisposable
         {
             _remoteRoutes.Remove(m.Id); // its services are not reachable through it now
             return;
+        }
+
+        if (m.State == MemberState.Alive && change.Previous is not { State: MemberState.Alive })
+        {
+            _links.Schedule.MemberAlive(m.Id); // confirmed alive by gossip: dialling it starts over
         }
 
         if (MemberMetadata.TryParse(m.Metadata.Span) is { } meta && _remoteRoutes.IsStale(m.Id, meta.RoutesVersion, meta.RoutesHash))

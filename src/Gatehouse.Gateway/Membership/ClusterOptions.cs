@@ -64,6 +64,17 @@ public sealed record ClusterOptions
     /// </summary>
     public TimeSpan KeyRotation { get; init; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// How this gateway dials other members (Stalwart's RPC link parameters): connect timeout 1 s,
+    /// at most 5 reconnection attempts after a failure, spaced by a truncated exponential, jittered
+    /// backoff from 100 ms up to 3 min; after that no attempt until gossip reports the member alive
+    /// again. Only <c>ConnectTimeout</c>, <c>MaxRetries</c>, <c>InitialBackoff</c> and <c>MaxBackoff</c> apply.
+    /// </summary>
+    public ConnectionOptions Links { get; init; } = ConnectionOptions.Default;
+
+    /// <summary>A link to another member with no stream for this long is closed. Default 5 min.</summary>
+    public TimeSpan LinkInactivityTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Most bytes of one member's route list accepted (and served) over TLS. Default 4 MiB.</summary>
     public int MaxRouteListBytes { get; init; } = 4 * 1024 * 1024;
 
@@ -84,6 +95,9 @@ public sealed record ClusterOptions
             throw new ArgumentOutOfRangeException(nameof(KeyRotation), KeyRotation, "KeyRotation is 0 (never) or 1 s to 30 days");
         }
 
+        ArgumentNullException.ThrowIfNull(Links, nameof(Links));
+        Links.Validate(nameof(Links));
+        ArgumentOutOfRangeException.ThrowIfLessThan(LinkInactivityTimeout, TimeSpan.FromSeconds(1), nameof(LinkInactivityTimeout));
         Swim.Validate();
         return this;
     }

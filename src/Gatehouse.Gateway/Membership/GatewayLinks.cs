@@ -14,25 +14,34 @@ namespace Gatehouse.Gateway.Membership;
 /// The reliable path between members: TLS connections this gateway dials to other members with
 /// its own identity, pinned to the member's fingerprint (its member id). Carries the SWIM
 /// push-pull (<c>gatehouse cluster-exchange</c>, which also hands over datagram keys) and the
-/// fallback probe when UDP seems blocked (<c>gatehouse cluster-ping</c>). One connection per
-/// member, made on first use and made again when it closed.
+/// fallback probe when UDP seems blocked (<c>gatehouse cluster-ping</c>), route-list pulls
+/// (<c>gatehouse cluster-routes</c>) and forwarded requests. One connection per member, made on first
+/// use and made again when it closed, under <see cref="ClusterOptions.Links"/>: a connect timeout, and
+/// after failures a backoff schedule that gives up until gossip reports the member alive again
+/// (<see cref="LinkSchedule"/>); closed after <see cref="ClusterOptions.LinkInactivityTimeout"/> idle.
 /// </summary>
 internal sealed class GatewayLinks : IStateExchange, IAsyncDisposable
 {
-    private static readonly ConnectionOptions Dial = ConnectionOptions.Default with { ConnectTimeout = TimeSpan.FromSeconds(2), MaxRetries = 0 };
-    private static readonly MuxOptions LinkMux = new() { InactivityTimeout = TimeSpan.FromMinutes(5) };
     private readonly ClusterMembership _owner;
     private readonly PeerIdentity _identity;
     private readonly ILogger _logger;
+    private readonly ConnectionOptions _dial;
+    private readonly MuxOptions _mux;
     private readonly ConcurrentDictionary<string, MuxConnection> _links = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _dialing = new(8, 8);
 
-    public GatewayLinks(ClusterMembership owner, PeerIdentity identity, ILogger logger)
+    public GatewayLinks(ClusterMembership owner, PeerIdentity identity, ILogger logger, TimeProvider? time = null)
     {
         _owner = owner;
         _identity = identity;
         _logger = logger;
+        _dial = owner.Options.Links with { MaxRetries = 0 }; // one attempt per dial; the schedule spaces them
+        _mux = new MuxOptions { InactivityTimeout = owner.Options.LinkInactivityTimeout };
+        Schedule = new LinkSchedule(owner.Options.Links, time ?? TimeProvider.System);
     }
+
+    /// <summary>When each member may be dialled again.</summary>
+    public LinkSchedule Schedule { get; }
 
     public async Task<IReadOnlyList<MemberSnapshot>> ExchangeAsync(IPEndPoint address, IReadOnlyList<MemberSnapshot> mine, CancellationToken cancellationToken)
     {
@@ -133,6 +142,11 @@ internal sealed class GatewayLinks : IStateExchange, IAsyncDisposable
         }
     }
 
+    /// <summary>The link to the member <paramref name="fingerprint"/> at <paramref name="address"/>, made if needed (for forwarding).</summary>
+    /// <exception cref="ConnectException">It cannot be reached, or may not be dialled yet (the message says which).</exception>
+    public Task<MuxConnection> ConnectAsync(IPEndPoint address, Fingerprint fingerprint, CancellationToken cancellationToken) =>
+        LinkAsync(address, fingerprint, cancellationToken);
+
     /// <summary>Closes the link to a member (it was revoked or left).</summary>
     public void Drop(string memberId)
     {
@@ -158,8 +172,24 @@ internal sealed class GatewayLinks : IStateExchange, IAsyncDisposable
                 return existing;
             }
 
-            var connection = await Dialer.ConnectAsync(new Endpoint(address.Address.ToString(), address.Port), _identity, fp => fp == fingerprint,
-                Dial, LinkMux, _logger, onRequest: null, cancellationToken).ConfigureAwait(false);
+            if (Schedule.Refusal(id) is { } refusal)
+            {
+                throw new ConnectException(ConnectFailure.Network, $"member {address} not dialled: {refusal}");
+            }
+
+            MuxConnection connection;
+            try
+            {
+                connection = await Dialer.ConnectAsync(new Endpoint(address.Address.ToString(), address.Port), _identity, fp => fp == fingerprint,
+                    _dial, _mux, _logger, onRequest: null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ConnectException)
+            {
+                Schedule.Failed(id);
+                throw;
+            }
+
+            Schedule.Succeeded(id);
             if (_links.TryGetValue(id, out var stale))
             {
                 await stale.DisposeAsync().ConfigureAwait(false);

@@ -37,6 +37,13 @@ internal sealed class RequestAuthorizer
                 return null;
             }
 
+            if (ForwardedMetadata.IsForwarded(request.Header, caller))
+            {
+                // Another member authorized the original caller (the grants are the same on every
+                // member); its requests are not forwarded again (see RequestPipeline.Resolve).
+                return null;
+            }
+
             if (!grant.Has(PeerRoles.Client))
             {
                 return request.AccessDenied($"{grant.Name} does not have the client role");

@@ -23,17 +23,19 @@ public sealed class RequestPipeline
     private readonly int _maxPerPrincipal;
 
     private readonly MembershipTarget? _membership;
+    private readonly ForwardTarget? _forward;
 
     /// <param name="runtime">The gateway's shared state (routes, backends, limits, counters).</param>
     /// <param name="membership">This gateway's cluster membership, whose commands the control domain serves; null: none.</param>
     public RequestPipeline(GatewayRuntime runtime, Membership.ClusterMembership? membership = null)
     {
         _membership = membership is null ? null : new MembershipTarget(membership);
+        _forward = membership is null ? null : new ForwardTarget(membership);
         ArgumentNullException.ThrowIfNull(runtime);
         _runtime = runtime;
         _logger = runtime.Logger;
         _authorizer = new RequestAuthorizer(runtime.Options.RemctlServiceAcl);
-        _control = new ControlTarget(new ControlCommands(runtime));
+        _control = new ControlTarget(new ControlCommands(runtime, membership));
         _services = new ServiceTarget(runtime.Routes, runtime.Options.QueueTimeout);
         _maxPerPrincipal = runtime.Options.Limits.MaxRequestsPerPrincipal;
     }
@@ -99,9 +101,14 @@ public sealed class RequestPipeline
             && _services.TryStartNow(request, stream);
     }
 
-    /// <summary>Resolves what serves the request: control domain, attached service, then backends in order.</summary>
-    internal IRequestTarget? Resolve(RequestHeader header)
+    /// <summary>
+    /// Resolves what serves the request: control domain, attached service, backends in order, then
+    /// another member that has a route for it, unless the request was forwarded here by a member
+    /// (a forwarded request is never forwarded again: no loops).
+    /// </summary>
+    internal IRequestTarget? Resolve(GatewayRequest request)
     {
+        var header = request.Header;
         if (header.Domain == RequestHeader.ControlDomain)
         {
             return _membership is not null && MembershipTarget.Serves(header.Command) ? _membership : _control;
@@ -120,7 +127,7 @@ public sealed class RequestPipeline
             }
         }
 
-        return null;
+        return _forward is not null && !ForwardedMetadata.IsForwarded(header, request.Caller) && _forward.Serves(header) ? _forward : null;
     }
 
     private async Task RunAsync(GatewayRequest request)
@@ -130,14 +137,16 @@ public sealed class RequestPipeline
         ITimer? deadline = null;
         try
         {
-            var target = Resolve(request.Header);
+            var target = Resolve(request);
             if (_authorizer.Check(request, target?.Kind) is { } denied)
             {
                 status = denied;
             }
             else if (target is null)
             {
-                status = request.UnknownCommand();
+                status = ForwardedMetadata.IsForwarded(request.Header, request.Caller)
+                    ? CallStatus.Error(ErrorCode.UnknownCommand, $"Unknown command: nothing serves {request.Header.Domain}/{request.Header.Command} on this member, and a forwarded request is not forwarded again")
+                    : request.UnknownCommand();
             }
             else
             {

@@ -356,8 +356,11 @@ public sealed class RouteTable
     }
 }
 
-/// <summary>One route as the admin commands show it.</summary>
-public sealed record RouteInfo(string Domain, string Command, int Queued, IReadOnlyList<BindingInfo> Services);
+/// <summary>One route as the admin commands show it; <see cref="Members"/>: the other cluster members hosting it (null: none, or not asked).</summary>
+public sealed record RouteInfo(string Domain, string Command, int Queued, IReadOnlyList<BindingInfo> Services, IReadOnlyList<RouteMemberInfo>? Members = null);
+
+/// <summary>Another member hosting a route: its id (fingerprint), address, host name, how many services and their summed concurrency.</summary>
+public sealed record RouteMemberInfo(string Fingerprint, string Address, string? Host, int Services, int Concurrency);
 
 /// <summary>One service of a route as the admin commands show it.</summary>
 public sealed record BindingInfo(string Service, int Concurrency, int Outstanding, long Served);

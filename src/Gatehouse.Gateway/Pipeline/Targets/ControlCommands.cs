@@ -15,8 +15,15 @@ namespace Gatehouse.Gateway.Pipeline.Targets;
 internal sealed class ControlCommands
 {
     private readonly GatewayRuntime _runtime;
+    private readonly Membership.ClusterMembership? _membership;
 
-    public ControlCommands(GatewayRuntime runtime) => _runtime = runtime;
+    /// <param name="runtime">The gateway's state.</param>
+    /// <param name="membership">Its cluster membership, whose members' routes <c>services</c> lists too; null: none.</param>
+    public ControlCommands(GatewayRuntime runtime, Membership.ClusterMembership? membership = null)
+    {
+        _runtime = runtime;
+        _membership = membership;
+    }
 
     /// <summary>Runs a control command; returns its output (stdout) and status.</summary>
     public (string Output, CallStatus Status) Execute(PeerSession caller, RequestHeader request)
@@ -102,7 +109,7 @@ internal sealed class ControlCommands
 
     private string Services(bool json)
     {
-        var routes = _runtime.Routes.Snapshot();
+        var routes = WithMembers(_runtime.Routes.Snapshot());
         if (json)
         {
             return JsonSerializer.Serialize(routes.ToList(), GatewayJson.Relaxed.ListRouteInfo) + "\n";
@@ -116,9 +123,51 @@ internal sealed class ControlCommands
             {
                 sb.Append(CultureInfo.InvariantCulture, $"  {b.Service}  concurrency={b.Concurrency} outstanding={b.Outstanding} served={b.Served}\n");
             }
+
+            foreach (var m in route.Members ?? [])
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"  on member {m.Address} {m.Host}  services={m.Services} concurrency={m.Concurrency}  {m.Fingerprint}\n");
+            }
         }
 
         return sb.Length == 0 ? "no services registered\n" : sb.ToString();
+    }
+
+    /// <summary>Every route of the cluster: this gateway's, each with the live members also hosting it, then those only other members host.</summary>
+    private List<RouteInfo> WithMembers(IReadOnlyList<RouteInfo> local)
+    {
+        if (_membership is null)
+        {
+            return [.. local];
+        }
+
+        var byRoute = new Dictionary<(string, string), List<RouteMemberInfo>>();
+        var live = _membership.Members.Where(m => m.Id != _membership.Id && m.State is Gatehouse.Cluster.Membership.MemberState.Alive or Gatehouse.Cluster.Membership.MemberState.Suspect)
+            .ToDictionary(m => m.Id, StringComparer.Ordinal);
+        foreach (var (id, list) in _membership.RemoteRoutes.Snapshot)
+        {
+            if (!live.TryGetValue(id, out var member))
+            {
+                continue;
+            }
+
+            string? host = Membership.MemberMetadata.TryParse(member.Metadata.Span)?.Host;
+            foreach (var r in list.Routes)
+            {
+                if (!byRoute.TryGetValue((r.Domain, r.Command), out var members))
+                {
+                    byRoute[(r.Domain, r.Command)] = members = [];
+                }
+
+                members.Add(new RouteMemberInfo(id, member.Address.ToString(), host, r.Services, r.Concurrency));
+            }
+        }
+
+        var all = local.Select(r => r with { Members = byRoute.Remove((r.Domain, r.Command), out var m) ? Sorted(m) : null }).ToList();
+        all.AddRange(byRoute.Select(kv => new RouteInfo(kv.Key.Item1, kv.Key.Item2, 0, [], Sorted(kv.Value))));
+        return [.. all.OrderBy(r => r.Domain, StringComparer.Ordinal).ThenBy(r => r.Command, StringComparer.Ordinal)];
+
+        static List<RouteMemberInfo> Sorted(List<RouteMemberInfo> m) => [.. m.OrderBy(x => x.Address, StringComparer.Ordinal)];
     }
 
     private string Connections(bool json)

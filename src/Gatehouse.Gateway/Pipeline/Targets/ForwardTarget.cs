@@ -1,0 +1,93 @@
+using Gatehouse.Cluster.Membership;
+using Gatehouse.Gateway.Membership;
+using Gatehouse.Protocol;
+using Gatehouse.Transport.Connections;
+using Gatehouse.Transport.Mux;
+using Gatehouse.Transport.Security;
+
+namespace Gatehouse.Gateway.Pipeline.Targets;
+
+/// <summary>
+/// Requests this gateway has no route for, carried to a member that has one (by the route lists
+/// pulled from the members): the caller's identity and the remaining deadline travel in the header
+/// (<see cref="ForwardedMetadata.BuildForward"/>), the streams are spliced over the pooled link to
+/// the member (<see cref="Relay"/>), so input, output, flow control and cancellation work end to
+/// end. Members are tried least loaded first (by their gossiped requests in flight); a member that
+/// cannot be reached (no link, the link refused the stream: it is draining or gone) is passed over
+/// for the next; once a member has the request it is not tried elsewhere, whatever happens (its
+/// backend may have run). An error status names the member.
+/// </summary>
+internal sealed class ForwardTarget(ClusterMembership membership) : IRequestTarget
+{
+    /// <summary>Most members tried for one request.</summary>
+    public const int MaxAttempts = 3;
+
+    public TargetKind Kind => TargetKind.Service;
+
+    /// <summary>True when some live member other than this one serves (domain, command).</summary>
+    public bool Serves(RequestHeader header) => Candidates(header).Count > 0;
+
+    /// <summary>Live members serving the request, least loaded first (alive before suspect; random among equals).</summary>
+    internal List<MemberSnapshot> Candidates(RequestHeader header)
+    {
+        var serving = membership.RemoteRoutes.MembersServing(header.Domain, header.Command);
+        if (serving.Count == 0)
+        {
+            return [];
+        }
+
+        return membership.Members
+            .Where(m => m.Id != membership.Id && m.State is MemberState.Alive or MemberState.Suspect && serving.Contains(m.Id))
+            .Select(m => (Member: m, Load: MemberMetadata.TryParse(m.Metadata.Span)?.InFlight ?? 0, Tie: Random.Shared.Next()))
+            .OrderBy(x => x.Member.State == MemberState.Alive ? 0 : 1).ThenBy(x => x.Load).ThenBy(x => x.Tie)
+            .Select(x => x.Member)
+            .ToList();
+    }
+
+    public async Task<CallStatus> ExecuteAsync(GatewayRequest request, CancellationToken cancellationToken)
+    {
+        var candidates = Candidates(request.Header);
+        if (candidates.Count == 0)
+        {
+            return request.UnknownCommand(); // the member went between resolving and now
+        }
+
+        bool noInput = request.Stream is not { } callerStream || Relay.HasNoInput(callerStream);
+        string? passedOver = null;
+        foreach (var member in candidates.Take(MaxAttempts))
+        {
+            if (!Fingerprint.TryParse(member.Id, out var fingerprint))
+            {
+                continue;
+            }
+
+            MuxStream upstream;
+            try
+            {
+                var link = await membership.Links.ConnectAsync(member.Address, fingerprint, cancellationToken).ConfigureAwait(false);
+                uint remaining = request.Deadline is { } d ? (uint)Math.Max(1, (d - DateTimeOffset.UtcNow).TotalMilliseconds) : 0;
+                var header = ForwardedMetadata.BuildForward(request.Header, request.Caller, remaining, membership.Id);
+                upstream = await link.OpenStreamAsync(header, endStream: noInput, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is ConnectException or ConnectionClosedException or InvalidOperationException or UnauthorizedAccessException)
+            {
+                // The member never saw the request: the next one may serve it.
+                passedOver = $"member {Describe(member)} could not be reached ({ex.Message})";
+                continue;
+            }
+
+            // From here the member has the request: whatever happens, it is not tried elsewhere.
+            var status = request.Stream is { } caller
+                ? await Relay.SpliceAsync(caller, upstream, noInput, cancellationToken).ConfigureAwait(false)
+                : await Relay.PumpAsync(request, upstream, cancellationToken).ConfigureAwait(false);
+            return status.Kind == StatusKind.Error
+                ? CallStatus.Error((ErrorCode)status.Code, $"{status.Message} (forwarded to member {Describe(member)})")
+                : status;
+        }
+
+        return CallStatus.Error(ErrorCode.BackendFailed, $"No member could take {request.Header.Domain}/{request.Header.Command}: {passedOver ?? "none reachable"}");
+    }
+
+    private static string Describe(MemberSnapshot member) =>
+        $"{member.Address} ({(member.Id.Length > 19 ? member.Id[..19] + "..." : member.Id)})";
+}

@@ -1,0 +1,48 @@
+using Gatehouse.Protocol;
+using Gatehouse.Transport.Mux;
+
+namespace Gatehouse.Gateway.Pipeline.Targets;
+
+/// <summary>
+/// Carries a request over a stream opened upstream (to an attached service, or to another
+/// member): a native request is spliced (the two connections' read loops pass frames to each
+/// other, flow control end to end); any other front door's request has upstream's output pumped
+/// back through the request. Either way upstream's status (or its connection's close reason) is
+/// the result, and cancellation (the deadline, the caller going away) cancels upstream.
+/// </summary>
+internal static class Relay
+{
+    /// <summary>True when the caller's stream carries no input (its first event ends it).</summary>
+    public static bool HasNoInput(MuxStream caller) => caller.TryPeek(out var first) && first.Kind == StreamEventKind.EndOfInput;
+
+    /// <summary>A native request: joins its stream to <paramref name="upstream"/> until upstream's status arrives.</summary>
+    public static async Task<CallStatus> SpliceAsync(MuxStream caller, MuxStream upstream, bool noInput, CancellationToken cancellationToken)
+    {
+        var done = new SpliceDone();
+        var splice = MuxSplice.Start(caller, upstream, inputEnded: noInput, done);
+        using var cancel = cancellationToken.Register(static s =>
+        {
+            var (sp, c) = ((MuxSplice, MuxStream))s!;
+            sp.CancelUpstream(c.CancelCode ?? ErrorCode.DeadlineExceeded);
+        }, (splice, caller));
+        return await done.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>Any other front door's request (no input): upstream's output is written through the request.</summary>
+    public static async Task<CallStatus> PumpAsync(GatewayRequest request, MuxStream upstream, CancellationToken cancellationToken)
+    {
+        using var cancel = cancellationToken.Register(static s => ((MuxStream)s!).Cancel(ErrorCode.Cancelled), upstream);
+        return await upstream.ReadToStatusAsync((item, ct) => request.WriteAsync(item.OutStream, item.Data, cancellationToken), CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>Hands the upstream status to the waiting request (which the pipeline then answers).</summary>
+    private sealed class SpliceDone : TaskCompletionSource<CallStatus>, ISpliceCompletion
+    {
+        public SpliceDone()
+            : base(TaskCreationOptions.RunContinuationsAsynchronously)
+        {
+        }
+
+        public void OnSpliceFinished(CallStatus status) => TrySetResult(status);
+    }
+}
