@@ -116,6 +116,32 @@ public sealed class ClusterPairTests
         Assert.Contains("gateway role", result.Status.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_link_to_a_blackholed_member_fails_after_the_one_second_connect_timeout_and_is_then_backed_off()
+    {
+        using var blackhole = new Gatehouse.Fanout.Tests.DroppingNamespace(); // every packet in is dropped: connects time out
+        // A long first backoff, so "not dialled again at once" does not depend on how fast this test runs.
+        await using var gw = await TestGateway.StartAsync(o => o with
+        {
+            Cluster = o.Cluster with { Links = o.Cluster.Links with { InitialBackoff = TimeSpan.FromSeconds(20), MaxBackoff = TimeSpan.FromMinutes(1) } },
+        });
+        var links = gw.Server.Membership!.Links;
+        var member = new System.Net.IPEndPoint(System.Net.IPAddress.Parse(blackhole.InsideAddress), 7340);
+        var someone = PeerIdentity.CreateEphemeral().Fingerprint;
+
+        var clock = Stopwatch.StartNew();
+        var first = await Assert.ThrowsAsync<ConnectException>(() => links.ConnectAsync(member, someone, CancellationToken.None));
+        var took = clock.Elapsed;
+        Assert.InRange(took.TotalSeconds, 0.9, 5); // the configured 1 s, not the OS's minutes of SYN retries
+        Assert.Contains("time", first.Message, StringComparison.OrdinalIgnoreCase);
+
+        // The next attempt waits for the backoff instead of dialling at once.
+        clock.Restart();
+        var second = await Assert.ThrowsAsync<ConnectException>(() => links.ConnectAsync(member, someone, CancellationToken.None));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(0.9), $"dialled again: {clock.Elapsed}");
+        Assert.Contains("not dialled", second.Message, StringComparison.Ordinal);
+    }
+
     private static async Task Until(Func<bool> condition, string failure)
     {
         var deadline = Stopwatch.StartNew();

@@ -72,6 +72,9 @@ public sealed class ClusterMembership : IAsyncDisposable
     /// <summary>The links to other members (forwarding dials through them).</summary>
     internal GatewayLinks Links => _links;
 
+    /// <summary>The other members (ids) whose route lists, as pulled, serve (domain, command).</summary>
+    public IReadOnlyList<string> MembersServing(string domain, string command) => _remoteRoutes.MembersServing(domain, command);
+
     /// <summary>The route lists pulled from the other members (which member serves what).</summary>
     internal RemoteRoutes RemoteRoutes => _remoteRoutes;
 
