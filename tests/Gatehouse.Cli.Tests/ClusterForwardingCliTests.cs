@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Gatehouse.Client;
+using Gatehouse.Protocol;
+using Gatehouse.Transport.Connections;
+using Gatehouse.Transport.Security;
+
+namespace Gatehouse.Cli.Tests;
+
+/// <summary>
+/// Forwarding between real gateway processes: a client of gateway C calls a service attached only
+/// to gateway A; A is killed (SIGKILL) under in-flight forwarded calls; a service on B takes the
+/// later calls; A restarted is used again.
+/// </summary>
+public sealed class ClusterForwardingCliTests : IDisposable
+{
+    private readonly CliProcess[] _gateways = [new(), new(), new()];
+    private readonly int[] _ports = [CliProcess.FreePort(), CliProcess.FreePort(), CliProcess.FreePort()];
+    private readonly string[] _fingerprints = new string[3];
+    private readonly List<Process> _processes = [];
+
+    public void Dispose()
+    {
+        foreach (var p in _processes)
+        {
+            CliProcess.Stop(p);
+        }
+
+        foreach (var g in _gateways)
+        {
+            g.Dispose();
+        }
+    }
+
+    private string Host(int i) => $"127.0.0.1:{_ports[i]}";
+
+    private async Task<Process> StartGatewayAsync(int i)
+    {
+        string[] args = i == 0
+            ? [CliProcess.CliDll, "gateway", "--listen", Host(0)]
+            : [CliProcess.CliDll, "gateway", "--listen", Host(i), "--join", $"{Host(0)}={_fingerprints[0]}"];
+        var (p, output) = await _gateways[i].StartAsync(_gateways[i].StartInfo("dotnet", args), l => l.StartsWith("member", StringComparison.Ordinal));
+        lock (output)
+        {
+            _fingerprints[i] = output.ToString().Split('\n').First(l => l.StartsWith("fingerprint", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+        }
+
+        _processes.Add(p);
+        return p;
+    }
+
+    private async Task<Process> StartServiceAsync(string identityDir, string instance, int gateway)
+    {
+        var psi = _gateways[gateway].StartInfo("dotnet", [CliProcess.DemoDll, "--identity", identityDir, "--instance", instance, "--gateway", $"{Host(gateway)}={_fingerprints[gateway]}"]);
+        var (p, _) = await _gateways[gateway].StartAsync(psi, l => l.StartsWith("attached", StringComparison.Ordinal));
+        _processes.Add(p);
+        return p;
+    }
+
+    private static async Task Until(Func<Task<bool>> condition, string what, double seconds = 40)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(seconds), $"{what} (waited {seconds} s)");
+            await Task.Delay(200);
+        }
+    }
+
+    [Fact]
+    public async Task Forwarded_calls_survive_the_death_of_the_member_that_hosts_the_service_with_one_status_each()
+    {
+        var a = await StartGatewayAsync(0);
+        await StartGatewayAsync(1);
+        await StartGatewayAsync(2);
+        Assert.Equal(0, (await _gateways[0].RunAsync("authorize", _fingerprints[1], "--name", "gw-b", "--role", "gateway")).Exit);
+        Assert.Equal(0, (await _gateways[0].RunAsync("authorize", _fingerprints[2], "--name", "gw-c", "--role", "gateway")).Exit);
+
+        // A client (with the admin role too, to read `services`) and a service, authorized on A only: the grants spread.
+        using var me = PeerIdentity.LoadOrCreate(Path.Combine(_gateways[0].Root, "tester"), "tester", out _);
+        Assert.Equal(0, (await _gateways[0].RunAsync("authorize", me.Fingerprint.ToString(), "--name", "tester", "--role", "admin", "--domain", "demo")).Exit);
+        string serviceDir = Path.Combine(_gateways[0].Root, "svc");
+        using (var id = PeerIdentity.LoadOrCreate(serviceDir, "svc", out _))
+        {
+            Assert.Equal(0, (await _gateways[0].RunAsync("authorize", id.Fingerprint.ToString(), "--name", "demo", "--role", "service", "--domain", "demo")).Exit);
+        }
+
+        await using var client = new GatehouseClient(new Endpoint("127.0.0.1", _ports[2]), new ClientOptions
+        {
+            Identity = me,
+            Pins = ClientOptions.PinTo(Fingerprint.Parse(_fingerprints[2])),
+            Connection = ConnectionOptions.Default with { ConnectTimeout = TimeSpan.FromSeconds(5), MaxRetries = 0 },
+        });
+        await Until(async () => await TryCallAsync(client, "whoami", RequestHeader.ControlDomain) is { Succeeded: true }, "C never accepted the client authorized on A");
+
+        var one = await StartServiceAsync(serviceDir, "one", gateway: 0);
+        await Until(async () => await TryCallAsync(client, "hostname", "demo") is { Succeeded: true } r && r.StdoutText.Contains("instance=one", StringComparison.Ordinal), "C never forwarded to the service on A");
+
+        // Four long calls in flight through C to A; then A dies without a word.
+        var calls = new List<(ActiveCall Call, IAsyncEnumerator<OutputChunk> Output)>();
+        for (int i = 0; i < 4; i++)
+        {
+            var call = await client.StartCallAsync(new CallRequest("sleep", "30") { Domain = "demo" });
+            var output = call.ReadOutputAsync().GetAsyncEnumerator();
+            Assert.True(await output.MoveNextAsync());
+            Assert.Contains("instance=one", Encoding.UTF8.GetString(output.Current.Data.Span), StringComparison.Ordinal);
+            calls.Add((call, output));
+        }
+
+        a.Kill();
+        var statuses = await Task.WhenAll(calls.Select(async c =>
+        {
+            while (await c.Output.MoveNextAsync())
+            {
+                // the dots, until the end
+            }
+
+            await c.Output.DisposeAsync();
+            var status = await c.Call.Completion;
+            await c.Call.DisposeAsync();
+            return status;
+        })).WaitAsync(TimeSpan.FromSeconds(20)); // none hangs
+        Assert.All(statuses, s =>
+        {
+            Assert.Equal(StatusKind.Error, s.Kind);
+            Assert.Contains($"forwarded to member {Host(0)}", s.Message, StringComparison.Ordinal);
+        });
+
+        // The service also attached to B takes the later calls.
+        var two = await StartServiceAsync(serviceDir, "two", gateway: 1);
+        await Until(async () => await TryCallAsync(client, "hostname", "demo") is { Succeeded: true } r && r.StdoutText.Contains("instance=two", StringComparison.Ordinal), "C never forwarded to the service on B");
+
+        // A back (same identity and address): service "one" re-attaches there and C uses it again.
+        _processes.Remove(a);
+        await StartGatewayAsync(0);
+        await Until(async () =>
+        {
+            var r = await TryCallAsync(client, "services", RequestHeader.ControlDomain, "--json");
+            if (r is not { Succeeded: true })
+            {
+                return false;
+            }
+
+            using var doc = JsonDocument.Parse(r.StdoutText);
+            return doc.RootElement.EnumerateArray().Any(route => route.GetProperty("command").GetString() == "hostname"
+                && route.TryGetProperty("members", out var members) && members.ValueKind == JsonValueKind.Array
+                && members.EnumerateArray().Any(m => m.GetProperty("address").GetString() == Host(0)));
+        }, "C never saw A's routes again", 60);
+        await Until(async () => await TryCallAsync(client, "hostname", "demo") is { Succeeded: true } r && r.StdoutText.Contains("instance=one", StringComparison.Ordinal), "C never used A's service again");
+        GC.KeepAlive(two);
+        GC.KeepAlive(one);
+    }
+
+    private static async Task<CallResult?> TryCallAsync(GatehouseClient client, string command, string domain, params string[] args)
+    {
+        try
+        {
+            return await client.CallAsync(new CallRequest(command, args) { Domain = domain });
+        }
+        catch (ConnectException)
+        {
+            return null;
+        }
+    }
+}
