@@ -18,11 +18,18 @@ public sealed class ActiveCall : IAsyncDisposable
     private readonly MuxStream _stream;
     private readonly TaskCompletionSource<CallStatus> _status = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Timer? _deadlineTimer;
+    private readonly Func<string, CancellationToken, Task<ActiveCall>>? _follow;
     private Timer? _graceTimer;
+    private volatile ActiveCall? _redirected;
+    private bool _cancelled;
 
-    internal ActiveCall(MuxStream stream, TimeSpan? deadline)
+    /// <param name="stream">The call's stream.</param>
+    /// <param name="deadline">Its deadline, if any.</param>
+    /// <param name="follow">Follows a see-other-host answer (its message) by making the same call elsewhere; null: redirects end the call.</param>
+    internal ActiveCall(MuxStream stream, TimeSpan? deadline, Func<string, CancellationToken, Task<ActiveCall>>? follow = null)
     {
         _stream = stream;
+        _follow = follow;
         if (deadline is { } d)
         {
             // At the deadline tell the gateway; if no status follows within the grace period, end locally.
@@ -30,8 +37,8 @@ public sealed class ActiveCall : IAsyncDisposable
         }
     }
 
-    /// <summary>The stream id on the connection (for logs).</summary>
-    public uint StreamId => _stream.Id;
+    /// <summary>The stream id on the connection (for logs; after a redirect, on the member's connection).</summary>
+    public uint StreamId => _redirected?.StreamId ?? _stream.Id;
 
     /// <summary>Completes with the final status once it has been read.</summary>
     public Task<CallStatus> Completion => _status.Task;
@@ -46,6 +53,13 @@ public sealed class ActiveCall : IAsyncDisposable
     /// <summary>Asks the backend to stop; the final status (normally CANCELLED) still arrives.</summary>
     public void Cancel()
     {
+        _cancelled = true;
+        if (_redirected is { } other)
+        {
+            other.Cancel();
+            return;
+        }
+
         _stream.Cancel(ErrorCode.Cancelled);
         ArmGrace(CallStatus.Error(ErrorCode.Cancelled, "Cancelled; the gateway did not confirm in time"));
     }
@@ -79,7 +93,20 @@ public sealed class ActiveCall : IAsyncDisposable
             var item = await _stream.ReadAsync(CancellationToken.None).ConfigureAwait(false);
             if (item.Kind == StreamEventKind.Status)
             {
-                Finish(item.Status);
+                var (other, failure) = await FollowAsync(item.Status, cancellationToken).ConfigureAwait(false);
+                if (other is not null)
+                {
+                    // Nothing ran here and no output came: the member gives the call's output and status.
+                    await foreach (var chunk in other.ReadOutputAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        yield return chunk;
+                    }
+
+                    Finish(await other.Completion.ConfigureAwait(false));
+                    yield break;
+                }
+
+                Finish(failure ?? item.Status);
                 yield break;
             }
 
@@ -112,8 +139,48 @@ public sealed class ActiveCall : IAsyncDisposable
             status = await collector.Completion.ConfigureAwait(false);
         }
 
+        var (other, failure) = await FollowAsync(status, cancellationToken).ConfigureAwait(false);
+        if (other is not null)
+        {
+            var result = await other.CollectAsync(cancellationToken).ConfigureAwait(false);
+            Finish(result.Status);
+            return result;
+        }
+
+        status = failure ?? status;
         Finish(status);
         return (status, collector.TakeOutputs());
+    }
+
+    /// <summary>
+    /// A see-other-host answer (it comes before any output: nothing ran) with a way to follow it: the
+    /// same call made at the member it names. Neither when <paramref name="status"/> is not one, or it
+    /// cannot be followed; a failure status when the member cannot be reached (or presents another
+    /// fingerprint): the call ends with it.
+    /// </summary>
+    private async Task<(ActiveCall? Other, CallStatus? Failure)> FollowAsync(CallStatus status, CancellationToken cancellationToken)
+    {
+        if (status.ErrorCode != ErrorCode.SeeOtherHost || status.Kind != StatusKind.Error || _follow is null || _cancelled)
+        {
+            return (null, null);
+        }
+
+        _deadlineTimer?.Dispose(); // the member's call has its own
+        try
+        {
+            var other = await _follow(status.Message, cancellationToken).ConfigureAwait(false);
+            _redirected = other;
+            if (_cancelled)
+            {
+                other.Cancel();
+            }
+
+            return (other, null);
+        }
+        catch (Exception ex) when (ex is Transport.Connections.ConnectException or ConnectionClosedException)
+        {
+            return (null, CallStatus.Error(ErrorCode.BackendFailed, $"Redirected to {status.Message}, which failed: {ex.Message}"));
+        }
     }
 
     private void Finish(CallStatus status)
@@ -124,8 +191,13 @@ public sealed class ActiveCall : IAsyncDisposable
     }
 
     /// <summary>Cancels the call if it is still running.</summary>
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
+        if (_redirected is { } other)
+        {
+            await other.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (!_status.Task.IsCompleted && !_stream.IsFinished)
         {
             _stream.Cancel(ErrorCode.Cancelled);
@@ -133,6 +205,5 @@ public sealed class ActiveCall : IAsyncDisposable
 
         _deadlineTimer?.Dispose();
         _graceTimer?.Dispose();
-        return ValueTask.CompletedTask;
     }
 }

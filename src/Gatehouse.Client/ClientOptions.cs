@@ -56,6 +56,22 @@ public sealed record ClientOptions
         init => field = value ?? throw new ArgumentNullException(nameof(TimeProvider));
     } = TimeProvider.System;
 
+    /// <summary>
+    /// Follow see-other-host redirects: the HELLO says so, and a gateway of a cluster may then answer a
+    /// call for a route another member hosts with that member's address and fingerprint instead of
+    /// forwarding it. The client calls the member directly (pinned to the fingerprint the already
+    /// authenticated gateway gave) and sends later calls for that command there too. Default true.
+    /// </summary>
+    public bool FollowRedirects { get; init; } = true;
+
+    /// <summary>Most redirects followed for one call. Default 3.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Outside 0..10.</exception>
+    public int MaxRedirects
+    {
+        get;
+        init => field = value is >= 0 and <= 10 ? value : throw new ArgumentOutOfRangeException(nameof(MaxRedirects), value, "MaxRedirects is 0 to 10");
+    } = 3;
+
     /// <summary>Pins one fingerprint for every endpoint (the <c>--fingerprint</c> case).</summary>
     public static Func<Endpoint, Fingerprint?> PinTo(Fingerprint fingerprint) => _ => fingerprint;
 

@@ -19,8 +19,13 @@ public sealed class GatehouseClient : IAsyncDisposable
     private readonly ClientOptions _options;
     private readonly ILogger? _logger;
     private readonly SemaphoreSlim _connectLock = new(1, 1);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, GatehouseClient> _members = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Domain, string Command), GatehouseClient> _redirected = new();
     private MuxConnection? _connection;
     private bool _disposed;
+
+    /// <summary>Input from which a call announces its size (so a gateway may redirect large inputs); smaller calls say nothing.</summary>
+    internal const int AnnounceInputFrom = 64 * 1024;
 
     /// <summary>A client of the gateway at <paramref name="endpoint"/>; connects to nothing until the first call.</summary>
     public GatehouseClient(Endpoint endpoint, ClientOptions options, ILogger? logger = null)
@@ -86,21 +91,72 @@ public sealed class GatehouseClient : IAsyncDisposable
         return new CallResult(status, outputs);
     }
 
-    private async Task<ActiveCall> StartCallOnceAsync(CallRequest request, CancellationToken cancellationToken)
+    private Task<ActiveCall> StartCallOnceAsync(CallRequest request, CancellationToken cancellationToken) => StartCallOnceAsync(request, 0, cancellationToken);
+
+    private async Task<ActiveCall> StartCallOnceAsync(CallRequest request, int hops, CancellationToken cancellationToken)
     {
+        // A command this client was redirected for before goes straight to that member (if it still answers).
+        if (_options.FollowRedirects && _redirected.TryGetValue((request.Domain, request.Command), out var member))
+        {
+            try
+            {
+                return await member.StartCallOnceAsync(request, hops + 1, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ConnectException)
+            {
+                _redirected.TryRemove(new((request.Domain, request.Command), member)); // back to this gateway
+            }
+        }
+
         TimeSpan? deadline = request.Deadline ?? _options.Connection.CallDeadline;
         var header = request.ToHeader(deadline);
+        if (_options.FollowRedirects && request.Stdin is { Length: >= AnnounceInputFrom } input)
+        {
+            header = header with { Metadata = [.. header.Metadata, new("GATEHOUSE_INPUT_BYTES", input.Length.ToString(System.Globalization.CultureInfo.InvariantCulture))] };
+        }
+
         var connection = await GetConnectionAsync(cancellationToken).ConfigureAwait(false);
 
         // The REQUEST and as much stdin as the windows take leave together. A ConnectionClosedException
         // here means the connection went away before the request left: safe to retry on a new one.
         var (stream, stdinSent) = await connection.OpenStreamAsync(header, request.Stdin ?? default, endStream: true, cancellationToken).ConfigureAwait(false);
-        var call = new ActiveCall(stream, deadline);
+        Func<string, CancellationToken, Task<ActiveCall>>? follow = _options.FollowRedirects && hops < _options.MaxRedirects
+            ? (target, ct) => FollowAsync(request, target, hops, ct)
+            : null;
+        var call = new ActiveCall(stream, deadline, follow);
         if (request.Stdin is { } stdin && stdinSent < stdin.Length)
         {
             _ = SendStdinAsync(call, stdin[stdinSent..]);
         }
 
+        return call;
+    }
+
+    /// <summary>
+    /// Follows a see-other-host redirect: the member it names, pinned to the fingerprint this
+    /// (authenticated) gateway gave for it, gets the same call; later calls for the command go there too.
+    /// </summary>
+    /// <exception cref="ConnectException">The message is not a redirect, or the member cannot be reached or presents another fingerprint.</exception>
+    private async Task<ActiveCall> FollowAsync(CallRequest request, string target, int hops, CancellationToken cancellationToken)
+    {
+        if (!SeeOtherHost.TryParse(target, out string address, out string fingerprintText) || !Transport.Security.Fingerprint.TryParse(fingerprintText, out var fingerprint))
+        {
+            throw new ConnectException(ConnectFailure.Network, $"{Endpoint} answered see-other-host with an unusable target: {target}");
+        }
+
+        Endpoint endpoint;
+        try
+        {
+            endpoint = Endpoint.Parse(address);
+        }
+        catch (FormatException ex)
+        {
+            throw new ConnectException(ConnectFailure.Network, $"{Endpoint} redirected to an unusable address {address}: {ex.Message}");
+        }
+
+        var member = _members.GetOrAdd(target, _ => new GatehouseClient(endpoint, _options with { Pins = ClientOptions.PinTo(fingerprint) }, _logger, RetryPolicy));
+        var call = await member.StartCallOnceAsync(request, hops + 1, cancellationToken).ConfigureAwait(false);
+        _redirected[(request.Domain, request.Command)] = member;
         return call;
     }
 
@@ -160,7 +216,8 @@ public sealed class GatehouseClient : IAsyncDisposable
         }
 
         var expected = pinned.Value;
-        return Dialer.ConnectAsync(Endpoint, _options.Identity, fp => fp == expected, _options.Connection, _options.Mux, _logger, cancellationToken: cancellationToken);
+        var mux = _options.FollowRedirects ? _options.Mux with { Settings = _options.Mux.Settings with { FollowsRedirects = true } } : _options.Mux;
+        return Dialer.ConnectAsync(Endpoint, _options.Identity, fp => fp == expected, _options.Connection, mux, _logger, cancellationToken: cancellationToken);
     }
 
     /// <summary>Closes the connection; calls still open end with an error status.</summary>
@@ -173,6 +230,11 @@ public sealed class GatehouseClient : IAsyncDisposable
             if (_connection is { } connection)
             {
                 await connection.DisposeAsync().ConfigureAwait(false);
+            }
+
+            foreach (var member in _members.Values)
+            {
+                await member.DisposeAsync().ConfigureAwait(false);
             }
         }
         finally

@@ -32,6 +32,9 @@ public enum ErrorCode
     Timeout = 111,
     HandshakeTimeout = 112,
     IdleTimeout = 113,
+
+    /// <summary>Not run here: send the request to the cluster member the message names (<see cref="SeeOtherHost"/>).</summary>
+    SeeOtherHost = 114,
 }
 
 /// <summary>Human text for error codes.</summary>
@@ -65,6 +68,7 @@ public static class ErrorCodes
         ErrorCode.Timeout => "Command timed out",
         ErrorCode.HandshakeTimeout => "Handshake timed out",
         ErrorCode.IdleTimeout => "Idle timeout",
+        ErrorCode.SeeOtherHost => "See other host",
         _ => "Error " + ((int)code).ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 }

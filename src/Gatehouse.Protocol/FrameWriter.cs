@@ -27,14 +27,14 @@ public static class FrameWriter
     /// <summary>HELLO (section 2.1): version 1 and every setting.</summary>
     public static void WriteHello(IBufferWriter<byte> output, ProtocolSettings settings)
     {
-        const int count = 7;
-        const int length = 4 + (count * 6);
+        int count = settings.FollowsRedirects ? 8 : 7; // setting 8 only when set: older peers' HELLO stays byte for byte
+        int length = 4 + (count * 6);
         Span<byte> span = output.GetSpan(FrameHeader.Size + length);
         WriteHeader(span, length, FrameType.Hello, FrameFlags.None, 0);
         span = span[FrameHeader.Size..];
         span[0] = 1;
         span[1] = 0;
-        BinaryPrimitives.WriteUInt16BigEndian(span[2..], count);
+        BinaryPrimitives.WriteUInt16BigEndian(span[2..], (ushort)count);
         int pos = 4;
         Setting(span, ref pos, ProtocolSettings.Id.MaxFrameSize, settings.MaxFrameSize);
         Setting(span, ref pos, ProtocolSettings.Id.InitialStreamWindow, settings.InitialStreamWindow);
@@ -43,6 +43,11 @@ public static class FrameWriter
         Setting(span, ref pos, ProtocolSettings.Id.MaxHeaderSize, settings.MaxHeaderSize);
         Setting(span, ref pos, ProtocolSettings.Id.MaxArguments, settings.MaxArguments);
         Setting(span, ref pos, ProtocolSettings.Id.KeepAliveIntervalMs, settings.KeepAliveIntervalMs);
+        if (settings.FollowsRedirects)
+        {
+            Setting(span, ref pos, ProtocolSettings.Id.FollowsRedirects, 1);
+        }
+
         output.Advance(FrameHeader.Size + length);
 
         static void Setting(Span<byte> s, ref int pos, ProtocolSettings.Id id, int value)

@@ -31,6 +31,13 @@ public sealed record ProtocolSettings
     /// <summary>Idle time before this side pings; 0 turns keepalive off.</summary>
     public int KeepAliveIntervalMs { get; init; } = 30_000;
 
+    /// <summary>
+    /// This side, as a requester, follows see-other-host redirects (<see cref="ErrorCode.SeeOtherHost"/>):
+    /// a gateway may answer its requests for routes another cluster member hosts with a redirect
+    /// instead of forwarding them. Sent only when true (setting 8, value 1).
+    /// </summary>
+    public bool FollowsRedirects { get; init; }
+
     /// <summary>Setting ids on the wire.</summary>
     public enum Id : ushort
     {
@@ -41,6 +48,7 @@ public sealed record ProtocolSettings
         MaxHeaderSize = 5,
         MaxArguments = 6,
         KeepAliveIntervalMs = 7,
+        FollowsRedirects = 8,
     }
 
     /// <summary>Default settings.</summary>
@@ -80,6 +88,7 @@ public sealed record ProtocolSettings
             Id.MaxHeaderSize => this with { MaxHeaderSize = v },
             Id.MaxArguments => this with { MaxArguments = v },
             Id.KeepAliveIntervalMs => this with { KeepAliveIntervalMs = v },
+            Id.FollowsRedirects => this with { FollowsRedirects = value == 1 },
             _ => this,
         };
     }

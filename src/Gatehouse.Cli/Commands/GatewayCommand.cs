@@ -20,8 +20,9 @@ internal static class GatewayCommand
         var stateDir = CommonOptions.StateDir();
         var join = new Option<string[]>("--join") { Description = "HOST:PORT=SHA256:... of a cluster member to join through (repeatable); that member must have authorized this gateway: gatehouse authorize FINGERPRINT --name NAME --role gateway" };
         var advertise = new Option<string?>("--advertise") { Description = "ADDR[:PORT] other members reach this gateway at (default: the first specific listen address, else this host's first IPv4 address)" };
+        var redirect = new Option<string[]>("--redirect") { Description = "[DOMAIN=]forward|redirect|large-input: for requests only another member serves, from clients that follow redirects, forward them (default) or answer see-other-host (always, or for calls announcing 1 MiB of input or more); repeatable, per domain" };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Minimum log level", DefaultValueFactory = _ => LogLevel.Information };
-        var command = new Command("gateway", "Run a gateway (zero configuration needed)") { listen, stateDir, logLevel, join, advertise };
+        var command = new Command("gateway", "Run a gateway (zero configuration needed)") { listen, stateDir, logLevel, join, advertise, redirect };
         GatewayBackendOptions.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
@@ -37,11 +38,34 @@ internal static class GatewayCommand
                 return ExitCodes.Usage;
             }
 
+            var redirectDefault = Gateway.Membership.RedirectPolicy.Forward;
+            var redirectByDomain = new Dictionary<string, Gateway.Membership.RedirectPolicy>(StringComparer.Ordinal);
+            try
+            {
+                foreach (string r in parse.GetValue(redirect) ?? [])
+                {
+                    int eq = r.IndexOf('=', StringComparison.Ordinal);
+                    if (eq < 0)
+                    {
+                        redirectDefault = Gateway.Membership.RedirectPolicies.Parse(r);
+                    }
+                    else
+                    {
+                        redirectByDomain[r[..eq]] = Gateway.Membership.RedirectPolicies.Parse(r[(eq + 1)..]);
+                    }
+                }
+            }
+            catch (FormatException ex)
+            {
+                Console.Error.WriteLine($"gatehouse gateway: --redirect {ex.Message}");
+                return ExitCodes.Usage;
+            }
+
             var options = GatewayBackendOptions.Apply(parse, new GatewayOptions
             {
                 Listen = given.Length > 0 ? given : ["*:7340"],
                 StateDirectory = parse.GetValue(stateDir) ?? GatewayOptions.DefaultStateDirectory(),
-                Cluster = new Gateway.Membership.ClusterOptions { Join = joinTargets, Advertise = parse.GetValue(advertise) },
+                Cluster = new Gateway.Membership.ClusterOptions { Join = joinTargets, Advertise = parse.GetValue(advertise), Redirect = redirectDefault, RedirectByDomain = redirectByDomain },
             });
             GatewayServer server;
             try

@@ -75,6 +75,18 @@ public sealed record ClusterOptions
     /// <summary>A link to another member with no stream for this long is closed. Default 5 min.</summary>
     public TimeSpan LinkInactivityTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>What to do with requests only other members serve, from clients that follow redirects: default forward.</summary>
+    public RedirectPolicy Redirect { get; init; } = RedirectPolicy.Forward;
+
+    /// <summary>Per-domain exceptions to <see cref="Redirect"/>.</summary>
+    public IReadOnlyDictionary<string, RedirectPolicy> RedirectByDomain { get; init; } = new Dictionary<string, RedirectPolicy>(StringComparer.Ordinal);
+
+    /// <summary>Announced input (metadata <c>GATEHOUSE_INPUT_BYTES</c>) from which <see cref="RedirectPolicy.RedirectLargeInput"/> redirects. Default 1 MiB.</summary>
+    public long LargeInputBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>The policy for <paramref name="domain"/>.</summary>
+    public RedirectPolicy RedirectFor(string domain) => RedirectByDomain.TryGetValue(domain, out var p) ? p : Redirect;
+
     /// <summary>Most bytes of one member's route list accepted (and served) over TLS. Default 4 MiB.</summary>
     public int MaxRouteListBytes { get; init; } = 4 * 1024 * 1024;
 
@@ -96,6 +108,8 @@ public sealed record ClusterOptions
         }
 
         ArgumentNullException.ThrowIfNull(Links, nameof(Links));
+        ArgumentNullException.ThrowIfNull(RedirectByDomain, nameof(RedirectByDomain));
+        ArgumentOutOfRangeException.ThrowIfNegative(LargeInputBytes, nameof(LargeInputBytes));
         Links.Validate(nameof(Links));
         ArgumentOutOfRangeException.ThrowIfLessThan(LinkInactivityTimeout, TimeSpan.FromSeconds(1), nameof(LinkInactivityTimeout));
         Swim.Validate();

@@ -85,7 +85,8 @@ public abstract class GatewayRequest : ICommandOutput, Transport.Mux.ISpliceComp
     internal RequestPipeline? Pipeline { get; set; }
 
     /// <summary>A spliced request's end: the endpoint's status arrived (on the read loop that delivered it).</summary>
-    void Transport.Mux.ISpliceCompletion.OnSpliceFinished(CallStatus status) => Pipeline!.Finish(this, status);
+    /// <remarks>Only the try-now splice to an attached service completes through the request itself.</remarks>
+    void Transport.Mux.ISpliceCompletion.OnSpliceFinished(CallStatus status) => Pipeline!.Finish(this, Targets.Relay.FromService(status));
 
     /// <summary>The service lease this request holds, if it was relayed to one.</summary>
     internal ServiceBinding? Lease { get; set; }

@@ -15,7 +15,8 @@ namespace Gatehouse.Gateway.Pipeline.Targets;
 /// end. Members are tried least loaded first (by their gossiped requests in flight); a member that
 /// cannot be reached (no link, the link refused the stream: it is draining or gone) is passed over
 /// for the next; once a member has the request it is not tried elsewhere, whatever happens (its
-/// backend may have run). An error status names the member.
+/// backend may have run). An error status names the member. A client that follows redirects may be
+/// answered see-other-host instead, naming the member, by the domain's <see cref="RedirectPolicy"/>.
 /// </summary>
 internal sealed class ForwardTarget(ClusterMembership membership) : IRequestTarget
 {
@@ -52,6 +53,12 @@ internal sealed class ForwardTarget(ClusterMembership membership) : IRequestTarg
             return request.UnknownCommand(); // the member went between resolving and now
         }
 
+        if (ShouldRedirect(request) && candidates.FirstOrDefault(m => m.State == MemberState.Alive) is { } target)
+        {
+            // The client follows redirects and this domain's policy says so: nothing runs here.
+            return SeeOtherHost.Status(target.Address.Address.ToString(), target.Address.Port, target.Id);
+        }
+
         bool noInput = request.Stream is not { } callerStream || Relay.HasNoInput(callerStream);
         string? passedOver = null;
         foreach (var member in candidates.Take(MaxAttempts))
@@ -86,6 +93,26 @@ internal sealed class ForwardTarget(ClusterMembership membership) : IRequestTarg
         }
 
         return CallStatus.Error(ErrorCode.BackendFailed, $"No member could take {request.Header.Domain}/{request.Header.Command}: {passedOver ?? "none reachable"}");
+    }
+
+    /// <summary>The metadata a client announces its input size in (for <see cref="RedirectPolicy.RedirectLargeInput"/>).</summary>
+    public const string InputBytes = "GATEHOUSE_INPUT_BYTES";
+
+    /// <summary>A native caller whose HELLO says it follows redirects, and the domain's policy redirects this request.</summary>
+    private bool ShouldRedirect(GatewayRequest request)
+    {
+        if (request.Stream is null || request.Caller.Session is not { } session || !session.Connection.PeerSettings.FollowsRedirects)
+        {
+            return false;
+        }
+
+        var options = membership.Options;
+        return options.RedirectFor(request.Header.Domain) switch
+        {
+            RedirectPolicy.Redirect => true,
+            RedirectPolicy.RedirectLargeInput => long.TryParse(request.Header.GetMetadata(InputBytes), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long n) && n >= options.LargeInputBytes,
+            _ => false,
+        };
     }
 
     private static string Describe(MemberSnapshot member) =>

@@ -35,6 +35,16 @@ internal static class Relay
         return await upstream.ReadToStatusAsync((item, ct) => request.WriteAsync(item.OutStream, item.Data, cancellationToken), CancellationToken.None).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// A service's status as the caller may see it: a see-other-host answer is the gateway's alone
+    /// (its target is pinned by the client on the gateway's word), so from a service it becomes a
+    /// backend failure.
+    /// </summary>
+    public static CallStatus FromService(in CallStatus status) =>
+        status.Kind == StatusKind.Error && status.ErrorCode == ErrorCode.SeeOtherHost
+            ? CallStatus.Error(ErrorCode.BackendFailed, "The service answered see-other-host, which only a gateway may send")
+            : status;
+
     /// <summary>Hands the upstream status to the waiting request (which the pipeline then answers).</summary>
     private sealed class SpliceDone : TaskCompletionSource<CallStatus>, ISpliceCompletion
     {

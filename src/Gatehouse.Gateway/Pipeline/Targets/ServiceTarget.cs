@@ -88,8 +88,8 @@ internal sealed class ServiceTarget(RouteTable routes, TimeSpan queueTimeout) : 
             return CallStatus.Error(ErrorCode.BackendFailed, "Backend went away: " + ex.Message);
         }
 
-        return request.Stream is { } caller
+        return Relay.FromService(request.Stream is { } caller
             ? await Relay.SpliceAsync(caller, upstream, noInput, cancellationToken).ConfigureAwait(false)
-            : await Relay.PumpAsync(request, upstream, cancellationToken).ConfigureAwait(false);
+            : await Relay.PumpAsync(request, upstream, cancellationToken).ConfigureAwait(false));
     }
 }
