@@ -142,6 +142,22 @@ public sealed class ClusterPairTests
         Assert.Contains("not dialled", second.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_route_change_that_races_the_members_disposal_is_ignored_without_an_unobserved_exception()
+    {
+        // Seen in CI: services detaching while a gateway stopped raised RouteTable.Changed after the
+        // membership was disposed; the queued work read a disposed CancellationTokenSource and its
+        // exception went unobserved.
+        await using var gw = await TestGateway.StartAsync();
+        var membership = gw.Server.Membership!;
+        await membership.DisposeAsync();
+        membership.OnRoutesChanged(); // what a change raised just before the unsubscription does
+        await Task.Delay(200);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        // TestGateway's disposal fails the test on any unobserved task exception.
+    }
+
     private static async Task Until(Func<bool> condition, string failure)
     {
         var deadline = Stopwatch.StartNew();

@@ -468,7 +468,7 @@ public sealed class ClusterMembership : IAsyncDisposable
     /// The route table changed: gossip its new version soon. Changes coalesce for 20 ms (a service
     /// registering its commands one by one causes one update, not one per command).
     /// </summary>
-    private void OnRoutesChanged()
+    internal void OnRoutesChanged()
     {
         if (Interlocked.Exchange(ref _routesChangeQueued, 1) == 0)
         {
@@ -476,9 +476,15 @@ public sealed class ClusterMembership : IAsyncDisposable
             {
                 try
                 {
+                    // Services detach while the gateway stops, after this member may be disposed.
                     await Task.Delay(20, _stop.Token).ConfigureAwait(false);
                 }
-                catch (OperationCanceledException)
+                catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+                {
+                    return;
+                }
+
+                if (Volatile.Read(ref _disposed) != 0)
                 {
                     return;
                 }
