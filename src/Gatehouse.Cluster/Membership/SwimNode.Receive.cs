@@ -30,6 +30,11 @@ public sealed partial class SwimNode
             if (opened != OpenResult.Ok)
             {
                 Log.DatagramDropped(_logger, source, opened);
+                if (opened == OpenResult.UnknownKey && sender is not null)
+                {
+                    KeyMissing?.Invoke(sender);
+                }
+
                 return;
             }
 

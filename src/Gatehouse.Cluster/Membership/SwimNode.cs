@@ -91,6 +91,14 @@ public sealed partial class SwimNode : IDisposable
     /// <summary>Raised (under the node's lock) when another member is learned of or its state, address or metadata changes.</summary>
     public event EventHandler<MemberChange>? MemberChanged;
 
+    /// <summary>
+    /// Raised (under the node's lock: handlers only note it) with the claimed sender of a datagram
+    /// sealed under a key this node does not hold for a sender it knows: that member rotated (or
+    /// restarted) and its new key has not reached this node. The integration layer fetches it over
+    /// TLS. The claim is not authenticated: rate-limit what it triggers.
+    /// </summary>
+    public event Action<string>? KeyMissing;
+
     /// <summary>This member's id.</summary>
     public string Id => _self.Id;
 

@@ -281,6 +281,13 @@ public sealed class DatagramSecurity : IDisposable
                 _senders.Add(memberId, sender);
             }
 
+            if (!sender.Revoked && sender.Newest is not null && sender.Retired.Contains(keyId))
+            {
+                // A key this member rotated away from, delivered late (an exchange message overtaken
+                // by a newer one): installing it would push out a key in use.
+                return;
+            }
+
             sender.Revoked = false;
             if ((sender.Newest is { } newest && newest.KeyId == keyId && newest.SameKey(key))
                 || (sender.Previous is { } held && held.KeyId == keyId && held.SameKey(key)))

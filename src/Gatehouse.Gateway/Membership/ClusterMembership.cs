@@ -90,6 +90,7 @@ public sealed class ClusterMembership : IAsyncDisposable
         Address = address;
         _node = new SwimNode(_id, address, Options.Swim, _security, _udp, _links, TimeProvider.System, _logger, metadata: Metadata());
         _node.MemberChanged += OnMemberChanged;
+        _node.KeyMissing += OnKeyMissing;
         _runtime.Routes.Changed += OnRoutesChanged;
         _node.Start();
         if (Options.Join.Count > 0)
@@ -499,6 +500,19 @@ public sealed class ClusterMembership : IAsyncDisposable
     }
 
     private string GrantsTag() => _grants.Digest.Hash[..16];
+
+    /// <summary>
+    /// A datagram claimed to come from a member under a key we do not hold (it rotated while an
+    /// exchange carried its old key, or it restarted): the sweep syncs with it directly over TLS,
+    /// at most once a second per member however many such datagrams arrive. Under the node's lock.
+    /// </summary>
+    private void OnKeyMissing(string memberId)
+    {
+        if (memberId != _id && IsTrusted(memberId))
+        {
+            _needsKey.TryAdd(memberId, 0);
+        }
+    }
 
     /// <summary>Raised under the node's lock: only queues work.</summary>
     private void OnMemberChanged(object? sender, MemberChange change)

@@ -169,6 +169,22 @@ public sealed class DatagramSecurityTests : IDisposable
     }
 
     [Fact]
+    public void A_retired_key_delivered_late_does_not_push_out_the_keys_in_use()
+    {
+        // Seen with one-second rotations: an exchange reply carrying an old key arrived after two
+        // rotations had been installed; the old key became the newest and the key in use was dropped.
+        SendKey k1 = _alice.CurrentSendKey;
+        SendKey k2 = _alice.ActivateNextSendKey();
+        _bob.InstallKey("alice", k2.KeyId, k2.Key.Span);
+        SendKey k3 = _alice.ActivateNextSendKey();
+        _bob.InstallKey("alice", k3.KeyId, k3.Key.Span); // k1 retired now
+        _bob.InstallKey("alice", k1.KeyId, k1.Key.Span); // the late delivery
+        Assert.Equal(OpenResult.Ok, Open(_bob, Seal(_alice, [1]), out _, out _));
+        _bob.InstallKey("alice", k2.KeyId, k2.Key.Span); // held as previous: nothing changes
+        Assert.Equal(OpenResult.Ok, Open(_bob, Seal(_alice, [2]), out _, out _));
+    }
+
+    [Fact]
     public void A_removed_member_is_dropped_as_revoked_until_keys_are_installed_again()
     {
         byte[] d1 = Seal(_alice, [1]);
