@@ -22,6 +22,7 @@ public sealed class GatehouseClient : IAsyncDisposable
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, GatehouseClient> _members = new(StringComparer.Ordinal);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Domain, string Command), GatehouseClient> _redirected = new();
     private MuxConnection? _connection;
+    private (Endpoint Endpoint, Transport.Security.Fingerprint Fingerprint)? _movedTo;
     private bool _disposed;
 
     /// <summary>Input from which a call announces its size (so a gateway may redirect large inputs); smaller calls say nothing.</summary>
@@ -195,6 +196,35 @@ public sealed class GatehouseClient : IAsyncDisposable
                 return current;
             }
 
+            // A gateway that went away naming another member (it is draining): reconnect there.
+            if (_options.FollowRedirects && current is { IsGoingAway: true }
+                && SeeOtherHost.TryParseTrailing(current.CloseReason.Message, out string address, out string fpText)
+                && Transport.Security.Fingerprint.TryParse(fpText, out var fp))
+            {
+                try
+                {
+                    _movedTo = (Endpoint.Parse(address), fp);
+                }
+                catch (FormatException)
+                {
+                    // Not an address: stay with this gateway.
+                }
+            }
+
+            if (_movedTo is { } moved)
+            {
+                try
+                {
+                    var elsewhere = await Dialer.ConnectAsync(moved.Endpoint, _options.Identity, f => f == moved.Fingerprint, _options.Connection with { MaxRetries = 0 }, Mux(), _logger, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    Volatile.Write(ref _connection, elsewhere);
+                    return elsewhere;
+                }
+                catch (ConnectException)
+                {
+                    _movedTo = null; // back to the gateway this client was made for
+                }
+            }
+
             // One connect attempt; the retry policy decides whether to wait and try again.
             var connection = await ConnectOnceAsync(cancellationToken).ConfigureAwait(false);
             Volatile.Write(ref _connection, connection);
@@ -216,9 +246,11 @@ public sealed class GatehouseClient : IAsyncDisposable
         }
 
         var expected = pinned.Value;
-        var mux = _options.FollowRedirects ? _options.Mux with { Settings = _options.Mux.Settings with { FollowsRedirects = true } } : _options.Mux;
-        return Dialer.ConnectAsync(Endpoint, _options.Identity, fp => fp == expected, _options.Connection, mux, _logger, cancellationToken: cancellationToken);
+        return Dialer.ConnectAsync(Endpoint, _options.Identity, fp => fp == expected, _options.Connection, Mux(), _logger, cancellationToken: cancellationToken);
     }
+
+    /// <summary>The protocol options announced: the client's, saying it follows redirects when it does.</summary>
+    private MuxOptions Mux() => _options.FollowRedirects ? _options.Mux with { Settings = _options.Mux.Settings with { FollowsRedirects = true } } : _options.Mux;
 
     /// <summary>Closes the connection; calls still open end with an error status.</summary>
     public async ValueTask DisposeAsync()

@@ -47,4 +47,20 @@ public static class SeeOtherHost
         fingerprint = message[(eq + 1)..];
         return true;
     }
+
+    /// <summary>A GOAWAY message that names a member to reconnect to: <paramref name="text"/>, then <c>; see HOST:PORT=SHA256:...</c>.</summary>
+    public static string GoAwayMessage(string text, string host, int port, string fingerprint) => $"{text}; see {Format(host, port, fingerprint)}";
+
+    /// <summary>The member a message names in its last word (<c>... see HOST:PORT=SHA256:...</c>); false when it names none.</summary>
+    public static bool TryParseTrailing(string? message, out string address, out string fingerprint)
+    {
+        address = fingerprint = string.Empty;
+        if (string.IsNullOrEmpty(message))
+        {
+            return false;
+        }
+
+        int space = message.LastIndexOf(' ');
+        return space > 0 && message.AsSpan(0, space).EndsWith("see", StringComparison.Ordinal) && TryParse(message[(space + 1)..], out address, out fingerprint);
+    }
 }

@@ -172,6 +172,35 @@ public sealed class RedirectTests
         Assert.Contains("only a gateway may send", result.Status.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_client_of_a_draining_gateway_reconnects_to_the_member_its_goaway_names()
+    {
+        var (a, b) = await StartPairAsync(RedirectPolicy.Forward);
+        await using var _a = a;
+        var frank = b.Authorize("frank", PeerRoles.Client, "test");
+        AuthorizedPeers.Upsert(a.Server.Runtime.Options.AuthorizedPath, new PeerGrant(frank.Fingerprint, "frank", PeerRoles.Client, ["test"]));
+        a.Server.Runtime.Authorized.Reload();
+        await using var client = ClientOf(b, frank);
+        await using var stubborn = ClientOf(b, frank, follow: false);
+        Assert.Equal($"frank|via={b.Server.Fingerprint}", (await client.CallAsync(new CallRequest("who") { Domain = "test" })).StdoutText);
+        Assert.True((await stubborn.CallAsync(new CallRequest("who") { Domain = "test" })).Succeeded);
+
+        await b.DisposeAsync(); // drains: GOAWAY to every client, naming a to those that follow redirects
+        var after = await client.CallAsync(new CallRequest("who") { Domain = "test" });
+        Assert.Equal("frank|via=", after.StdoutText); // now straight at a
+        await Assert.ThrowsAsync<ConnectException>(() => stubborn.CallAsync(new CallRequest("who") { Domain = "test" }));
+    }
+
+    [Theory]
+    [InlineData("Gateway shutting down; see 10.0.0.5:7340=SHA256:abc", true)]
+    [InlineData("Gateway shutting down; see [::1]:7340=SHA256:abc", true)]
+    [InlineData("Gateway shutting down", false)]
+    [InlineData("see 10.0.0.5:7340", false)]
+    [InlineData("Gateway shutting down; see 10.0.0.5:99999=SHA256:abc", false)]
+    [InlineData("shutting down; seen 10.0.0.5:7340=SHA256:abc", false)]
+    public void A_goaway_names_a_member_only_in_the_exact_form(string message, bool names) =>
+        Assert.Equal(names, SeeOtherHost.TryParseTrailing(message, out _, out _));
+
     /// <summary>A TLS endpoint speaking the protocol that answers every request with one status.</summary>
     private sealed class FakeGateway : IAsyncDisposable
     {

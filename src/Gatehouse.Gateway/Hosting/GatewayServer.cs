@@ -241,7 +241,18 @@ public sealed class GatewayServer : IAsyncDisposable
         // Tell the other members first (best effort, bounded), then the connections.
         _ = Membership?.LeaveAsync(TimeSpan.FromSeconds(1));
         Runtime.BeginDraining();
-        int count = Runtime.Sessions.GoAwayAll(Protocol.ErrorCode.NoError, "Gateway shutting down");
+        // Clients that follow redirects are told another live member to reconnect to (spread by session).
+        var others = Membership?.Members.Where(m => m.Id != Membership.Id && m.State == global::Gatehouse.Cluster.Membership.MemberState.Alive).OrderBy(m => m.Id, StringComparer.Ordinal).ToList() ?? [];
+        int count = Runtime.Sessions.GoAwayAll(Protocol.ErrorCode.NoError, session =>
+        {
+            if (others.Count == 0 || !session.Connection.PeerSettings.FollowsRedirects)
+            {
+                return "Gateway shutting down";
+            }
+
+            var member = others[(int)(session.Id % others.Count)];
+            return Protocol.SeeOtherHost.GoAwayMessage("Gateway shutting down", member.Address.Address.ToString(), member.Address.Port, member.Id);
+        });
         Log.Draining(Runtime.Logger, count);
     }
 

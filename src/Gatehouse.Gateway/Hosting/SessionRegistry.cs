@@ -28,12 +28,15 @@ public sealed class SessionRegistry
     internal bool Remove(PeerSession session) => _sessions.TryRemove(new KeyValuePair<long, PeerSession>(session.Id, session));
 
     /// <summary>Sends GOAWAY with <paramref name="code"/> to every live session; returns how many.</summary>
-    internal int GoAwayAll(Protocol.ErrorCode code, string message)
+    internal int GoAwayAll(Protocol.ErrorCode code, string message) => GoAwayAll(code, _ => message);
+
+    /// <summary>GOAWAY to every session, each with its own message (e.g. naming a member to reconnect to).</summary>
+    internal int GoAwayAll(Protocol.ErrorCode code, Func<PeerSession, string> message)
     {
         int n = 0;
         foreach (var session in _sessions.Values)
         {
-            session.Connection.GoAway(code, message);
+            session.Connection.GoAway(code, message(session));
             n++;
         }
 
