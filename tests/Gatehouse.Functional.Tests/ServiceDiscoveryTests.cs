@@ -41,7 +41,7 @@ public sealed class ServiceDiscoveryTests
         var identity = a.Authorize("svc", PeerRoles.Service, Domain);
         await using var service = RunningService.Start(identity, [Seed(a)], Fast, log, a.Errors);
 
-        await Until(() => cluster.All(g => Serves(g, "svc")), "the service never attached to all three members");
+        await Until(() => cluster.All(g => Serves(g, "svc")), "the service never attached to all three members", log: log);
         Assert.Equal(3, service.Service.ConnectedGateways);
         var gateways = service.Service.Gateways;
         Assert.Equal(3, gateways.Count);
@@ -304,7 +304,7 @@ public sealed class ServiceDiscoveryTests
 
     /// <summary>True when <paramref name="gateway"/>'s route table holds the service named <paramref name="name"/> (its grant's name) in the test domain.</summary>
     private static bool Serves(TestGateway gateway, string name) =>
-        gateway.Server.Runtime.Routes.Snapshot().Any(r => r.Domain == Domain && r.Services.Any(b => b.Service == name));
+        gateway.Server.Runtime.Routes.Snapshot().Any(r => r.Domain == Domain && r.Services.Any(b => b.Service.StartsWith(name + "@", StringComparison.Ordinal)));
 
     /// <summary>A fixed fingerprint for number <paramref name="i"/>.</summary>
     private static Fingerprint Print(int i) => Fingerprint.Parse(Convert.ToHexString(SHA256.HashData(BitConverter.GetBytes(i))));
@@ -313,12 +313,12 @@ public sealed class ServiceDiscoveryTests
 
     private static ClusterMember Member(int i, string state, bool self = false) => new(Print(i), state, new Endpoint($"10.0.0.{i}", 7340), self);
 
-    private static async Task Until(Func<bool> condition, string failure, int seconds = 30)
+    private static async Task Until(Func<bool> condition, string failure, int seconds = 30, EventLog? log = null)
     {
         var deadline = Stopwatch.StartNew();
         while (!condition())
         {
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(seconds), failure);
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(seconds), log is null ? failure : failure + "; the service's log:\n  " + string.Join("\n  ", log.Entries.Select(e => $"{e.Level} {e.Id} {e.Message}")));
             await Task.Delay(25);
         }
     }
