@@ -505,6 +505,7 @@ public sealed class ServiceDiscoveryTests
         private readonly CallStatus _refusal;
         private readonly ConcurrentDictionary<MuxConnection, bool> _connections = new();
         private readonly CancellationTokenSource _stop = new();
+        private readonly ConcurrentDictionary<Task, bool> _serving = new();
         private Fingerprint _allowed;
         private Task _accept = Task.CompletedTask;
         private int _membersAsked;
@@ -556,17 +557,19 @@ public sealed class ServiceDiscoveryTests
                     return;
                 }
 
-                _ = ServeConnectionAsync(socket);
+                var serving = ServeConnectionAsync(socket, _stop.Token);
+                _serving[serving] = true;
+                _ = serving.ContinueWith(t => _serving.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
         }
 
-        private async Task ServeConnectionAsync(Socket socket)
+        private async Task ServeConnectionAsync(Socket socket, CancellationToken stop)
         {
             var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true));
             MuxConnection? connection = null;
             try
             {
-                await ssl.AuthenticateAsServerAsync(TlsSettings.ServerOptions(_identity), _stop.Token);
+                await ssl.AuthenticateAsServerAsync(TlsSettings.ServerOptions(_identity), stop);
                 if (ssl.RemoteCertificate is not X509Certificate2 certificate || Fingerprint.Of(certificate) != _allowed)
                 {
                     await ssl.DisposeAsync();
@@ -575,10 +578,10 @@ public sealed class ServiceDiscoveryTests
 
                 connection = new MuxConnection(MuxTransport.FromStream(ssl), isDialer: false, onRequest: Answer);
                 _connections[connection] = true;
-                await connection.StartAsync(_stop.Token);
-                await connection.Completion;
+                await connection.StartAsync(stop);
+                await connection.Completion.WaitAsync(stop);
             }
-            catch (Exception ex) when (ex is IOException or AuthenticationException or OperationCanceledException or ConnectionClosedException)
+            catch (Exception ex) when (ex is IOException or AuthenticationException or OperationCanceledException or ConnectionClosedException or TimeoutException)
             {
                 // The service went away or the test ended: this connection is over.
             }
@@ -624,6 +627,7 @@ public sealed class ServiceDiscoveryTests
                 await connection.DisposeAsync();
             }
 
+            await Task.WhenAll(_serving.Keys).WaitAsync(TimeSpan.FromSeconds(10));
             _identity.Dispose();
             _stop.Dispose();
         }
