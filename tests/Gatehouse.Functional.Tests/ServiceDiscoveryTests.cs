@@ -17,6 +17,7 @@ using Gatehouse.Transport.Connections;
 using Gatehouse.Transport.Mux;
 using Gatehouse.Transport.Security;
 using Microsoft.Extensions.Logging;
+using Xunit.Abstractions;
 
 namespace Gatehouse.Functional.Tests;
 
@@ -25,7 +26,7 @@ namespace Gatehouse.Functional.Tests;
 /// loopback (TLS and UDP), a real service given one of them. Also the pure parts (the member list
 /// parser, the choice of members) and an older gateway that will not list members.
 /// </summary>
-public sealed class ServiceDiscoveryTests
+public sealed class ServiceDiscoveryTests(ITestOutputHelper output)
 {
     private const string Domain = "inventory";
 
@@ -33,15 +34,17 @@ public sealed class ServiceDiscoveryTests
     private static readonly DiscoveryOptions Fast = new() { Interval = TimeSpan.FromSeconds(1) };
 
     [Fact]
-    public async Task A_service_given_one_member_attaches_to_all_three_drops_one_that_stops_and_attaches_to_one_that_joins_later()
+    public async Task A_service_given_one_member_attaches_to_all_three_detaches_from_one_that_leaves_and_attaches_to_one_that_joins_later()
     {
         await using var cluster = await Cluster.StartAsync(3);
         var (a, b, c) = (cluster[0], cluster[1], cluster[2]);
         var log = new EventLog();
         var identity = a.Authorize("svc", PeerRoles.Service, Domain);
-        await using var service = RunningService.Start(identity, [Seed(a)], Fast, log, a.Errors);
+        var clock = Stopwatch.StartNew();
+        await using var service = RunningService.Start(identity, "svc", [Seed(a)], Fast, log, a.Errors, () => cluster.Members);
 
         await Until(() => cluster.All(g => Serves(g, "svc")), "the service never attached to all three members", log: log);
+        output.WriteLine($"attached to all three members {clock.Elapsed.TotalSeconds:0.00} s after start");
         Assert.Equal(3, service.Service.ConnectedGateways);
         var gateways = service.Service.Gateways;
         Assert.Equal(3, gateways.Count);
@@ -58,16 +61,22 @@ public sealed class ServiceDiscoveryTests
         Assert.Equal(0, result.ExitCode);
         Assert.Equal(1, c.Server.Runtime.Routes.Snapshot().Single(r => r.Domain == Domain).Services.Single().Served);
 
-        // c stops (it leaves the cluster): the service detaches and stops dialling it.
+        // c leaves the cluster (as at its shutdown): the service detaches from it, gracefully (its
+        // route goes from c's table while c still runs) and stops dialling it.
         var cPrint = c.Server.Fingerprint;
-        await cluster.StopAsync(c);
-        await Until(() => service.Service.Gateways.All(g => g.Target.Fingerprint != cPrint), "the service kept a member that left");
+        await cluster.LeaveAsync(c);
+        clock.Restart();
+        await Until(() => service.Service.Gateways.All(g => g.Target.Fingerprint != cPrint) && !Serves(c, "svc"), "the service kept a member that left");
+        output.WriteLine($"detached from the member that left {clock.Elapsed.TotalSeconds:0.00} s after it left");
         Assert.Equal(2, service.Service.ConnectedGateways);
-        Assert.Contains(log.Entries, e => e.Id == 3005 && e.Message.Contains("left", StringComparison.Ordinal));
+        Assert.Contains(log.Entries, e => e.Id == 3005 && e.Message.Contains("the member is left", StringComparison.Ordinal));
+        Assert.Contains(log.Entries, e => e.Id == 3009 && e.Message.Contains("Service detaching", StringComparison.Ordinal));
 
         // d joins later: the service attaches to it too.
         var d = await cluster.JoinAsync();
+        clock.Restart();
         await Until(() => Serves(d, "svc"), "the service never attached to the member that joined later");
+        output.WriteLine($"attached to the member that joined {clock.Elapsed.TotalSeconds:0.00} s after every member saw it alive");
         Assert.Equal(3, service.Service.ConnectedGateways);
         Assert.True(Serves(a, "svc") && Serves(b, "svc"));
     }
@@ -79,7 +88,7 @@ public sealed class ServiceDiscoveryTests
         var seed = cluster[1];
         var log = new EventLog();
         var identity = seed.Authorize("svc", PeerRoles.Service, Domain);
-        await using var service = RunningService.Start(identity, [Seed(seed)], Fast with { MaxGateways = 2 }, log, seed.Errors);
+        await using var service = RunningService.Start(identity, "svc", [Seed(seed)], Fast with { MaxGateways = 2 }, log, seed.Errors, () => cluster.Members);
 
         await Until(() => cluster.Count(g => Serves(g, "svc")) == 2, "the service did not attach to two members");
         var expected = cluster.Members.Where(g => g != seed)
@@ -100,7 +109,7 @@ public sealed class ServiceDiscoveryTests
         await using var gw = await TestGateway.StartAsync();
         var log = new EventLog();
         var identity = gw.Authorize("svc", PeerRoles.Service, Domain);
-        await using var service = RunningService.Start(identity, [Seed(gw)], Fast, log, gw.Errors);
+        await using var service = RunningService.Start(identity, "svc", [Seed(gw)], Fast, log, gw.Errors, () => [gw]);
         var clock = Stopwatch.StartNew();
         await Until(() => log.Count(3008) >= 3, "the member list was not read three times");
         var elapsed = clock.Elapsed;
@@ -124,8 +133,8 @@ public sealed class ServiceDiscoveryTests
         var (a, b) = (cluster[0], cluster[1]);
         var offLog = new EventLog();
         var onLog = new EventLog();
-        await using var off = RunningService.Start(a.Authorize("off", PeerRoles.Service, Domain), [Seed(a)], DiscoveryOptions.Off, offLog, a.Errors);
-        await using var on = RunningService.Start(a.Authorize("on", PeerRoles.Service, Domain), [Seed(a)], Fast, onLog, a.Errors);
+        await using var off = RunningService.Start(a.Authorize("off", PeerRoles.Service, Domain), "off", [Seed(a)], DiscoveryOptions.Off, offLog, a.Errors, () => cluster.Members);
+        await using var on = RunningService.Start(a.Authorize("on", PeerRoles.Service, Domain), "on", [Seed(a)], Fast, onLog, a.Errors, () => cluster.Members);
 
         // The service with discovery on is the clock: by the time it is on both members and has read
         // the list three more times, the one with discovery off would have asked too.
@@ -148,7 +157,7 @@ public sealed class ServiceDiscoveryTests
         var log = new EventLog();
         var identity = gw.Authorize("svc", PeerRoles.Service, Domain);
         old.Authorize(identity.Fingerprint);
-        await using var service = RunningService.Start(identity, [old.Target, Seed(gw)], Fast, log, gw.Errors);
+        await using var service = RunningService.Start(identity, "svc", [old.Target, Seed(gw)], Fast, log, gw.Errors, () => [gw]);
 
         await Until(() => old.MembersAsked == 1 && service.Service.ConnectedGateways == 2, "the older gateway was not asked");
         int reads = log.Count(3008);
@@ -368,12 +377,11 @@ public sealed class ServiceDiscoveryTests
             return gateway;
         }
 
-        /// <summary>Stops <paramref name="gateway"/> (it leaves the cluster) and checks it logged no error.</summary>
-        public async Task StopAsync(TestGateway gateway)
+        /// <summary><paramref name="gateway"/> leaves the cluster (it keeps running until the cluster is disposed).</summary>
+        public async Task LeaveAsync(TestGateway gateway)
         {
             _members.Remove(gateway);
-            _all.Remove(gateway);
-            await gateway.DisposeAsync();
+            await gateway.Server.Membership!.LeaveAsync(TimeSpan.FromSeconds(2));
         }
 
         private async Task<TestGateway> AddAsync()
@@ -416,17 +424,30 @@ public sealed class ServiceDiscoveryTests
         }
     }
 
-    /// <summary>A <see cref="GatehouseService"/> running until disposed; its log goes to an <see cref="EventLog"/> and the errors of a test gateway.</summary>
+    /// <summary>
+    /// A <see cref="GatehouseService"/> running until disposed; its log goes to an <see cref="EventLog"/>
+    /// and the errors of a test gateway. Disposing stops it and waits until no gateway of the test lists it
+    /// any more, so that the gateways are not disposed while they are still removing its routes.
+    /// </summary>
     private sealed class RunningService : IAsyncDisposable
     {
         private readonly CancellationTokenSource _stop = new();
+        private readonly string _name;
+        private readonly Func<IEnumerable<TestGateway>> _watched;
         private Task _run = Task.CompletedTask;
 
-        private RunningService(GatehouseService service) => Service = service;
+        private RunningService(GatehouseService service, string name, Func<IEnumerable<TestGateway>> watched)
+        {
+            Service = service;
+            _name = name;
+            _watched = watched;
+        }
 
         public GatehouseService Service { get; }
 
-        public static RunningService Start(PeerIdentity identity, IReadOnlyList<GatewayTarget> gateways, DiscoveryOptions discovery, EventLog log, ErrorLog errors)
+        /// <param name="name">The name of the service's grant (how route tables show it).</param>
+        /// <param name="watched">The gateways of the test, checked at dispose.</param>
+        public static RunningService Start(PeerIdentity identity, string name, IReadOnlyList<GatewayTarget> gateways, DiscoveryOptions discovery, EventLog log, ErrorLog errors, Func<IEnumerable<TestGateway>> watched)
         {
             var logger = new FanOutLogger(log.CreateLogger("service"), errors.CreateLogger("service " + identity.Fingerprint));
             var service = new GatehouseService(new ServiceOptions
@@ -441,7 +462,7 @@ public sealed class ServiceDiscoveryTests
                 await ctx.WriteAsync("ok\n");
                 return 0;
             });
-            var running = new RunningService(service);
+            var running = new RunningService(service, name, watched);
             running._run = service.RunAsync(running._stop.Token);
             return running;
         }
@@ -451,6 +472,7 @@ public sealed class ServiceDiscoveryTests
             await _stop.CancelAsync();
             await _run.WaitAsync(TimeSpan.FromSeconds(30));
             _stop.Dispose();
+            await Until(() => !_watched().Any(g => Serves(g, _name)), $"a gateway still lists {_name} after it stopped");
         }
     }
 
