@@ -78,8 +78,7 @@ public sealed partial class GatehouseService
                 bool attached = false;
                 try
                 {
-                    connection = await Dialer.ConnectAsync(target.Endpoint, _options.Identity, fp => fp == target.Fingerprint,
-                        _options.Connection, _options.Mux, _logger, onRequest: stream => _ = ServeAsync(stream), cancellationToken).ConfigureAwait(false);
+                    connection = await DialAsync(target, cancellationToken).ConfigureAwait(false);
                     await RegisterAllAsync(connection, cancellationToken).ConfigureAwait(false);
                     attempt = 0;
                     attachment.Connection = connection;
@@ -144,6 +143,42 @@ public sealed partial class GatehouseService
         {
             _attachments.TryRemove(KeyValuePair.Create(target.Fingerprint, attachment));
             attachment.Stop.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Dials <paramref name="target"/>. The dial itself is not cancelled (it is bounded by the connect
+    /// timeout): a connection cancelled while it waits for the gateway's HELLO would be left open
+    /// with a HELLO that fails later, unobserved. When <paramref name="cancellationToken"/> fires
+    /// first, this returns at once and the dial's connection, if any, is closed when it completes.
+    /// </summary>
+    /// <exception cref="ConnectException">The dial failed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired (stopping or detaching).</exception>
+    private async Task<MuxConnection> DialAsync(GatewayTarget target, CancellationToken cancellationToken)
+    {
+        var dial = Dialer.ConnectAsync(target.Endpoint, _options.Identity, fp => fp == target.Fingerprint,
+            _options.Connection, _options.Mux, _logger, onRequest: stream => _ = ServeAsync(stream), CancellationToken.None);
+        try
+        {
+            return await dial.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            _ = CloseWhenDialledAsync(dial);
+            throw;
+        }
+
+        static async Task CloseWhenDialledAsync(Task<MuxConnection> dial)
+        {
+            try
+            {
+                var late = await dial.ConfigureAwait(false);
+                await late.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is ConnectException or ConnectionClosedException or IOException or ObjectDisposedException)
+            {
+                // The service no longer wants this connection: how the dial ended does not matter.
+            }
         }
     }
 
