@@ -6,6 +6,9 @@
 //
 // Usage: dotnet run --project samples/Gatehouse.Samples.Demo -- \
 //          --gateway HOST:PORT=FINGERPRINT [--gateway ...] [--identity DIR] [--instance NAME]
+//          [--no-discover] [--max-gateways N]
+// Given one gateway of a cluster it attaches to every member (docs/services.md); --no-discover
+// attaches to the --gateway ones only, --max-gateways N to N gateways at most (the given ones included).
 // On first start it makes its identity in DIR (default ~/.config/gatehouse/demo-service) and
 // prints the fingerprint to authorize on each gateway:
 //   gatehouse authorize FINGERPRINT --name demo --role service --domain demo
@@ -19,6 +22,8 @@ using Microsoft.Extensions.Logging;
 var gateways = new List<GatewayTarget>();
 string identityDir = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config", "gatehouse", "demo-service");
 string instance = Environment.MachineName;
+var discovery = DiscoveryOptions.Default;
+const string Usage = "usage: --gateway HOST:PORT=FINGERPRINT [--identity DIR] [--instance NAME] [--no-discover] [--max-gateways N]";
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -39,8 +44,20 @@ for (int i = 0; i < args.Length; i++)
         case "--instance" when i + 1 < args.Length:
             instance = args[++i];
             break;
+        case "--no-discover":
+            discovery = discovery with { Enabled = false };
+            break;
+        case "--max-gateways" when i + 1 < args.Length:
+            if (!int.TryParse(args[++i], NumberStyles.None, CultureInfo.InvariantCulture, out int max) || max is < 1 or > DiscoveryOptions.MaxGatewaysLimit)
+            {
+                Console.Error.WriteLine($"--max-gateways wants a number from 1 to {DiscoveryOptions.MaxGatewaysLimit}");
+                return 2;
+            }
+
+            discovery = discovery with { MaxGateways = max };
+            break;
         default:
-            Console.Error.WriteLine($"unknown argument {args[i]}; usage: --gateway HOST:PORT=FINGERPRINT [--identity DIR] [--instance NAME]");
+            Console.Error.WriteLine($"unknown argument {args[i]}; {Usage}");
             return 2;
     }
 }
@@ -55,7 +72,7 @@ if (gateways.Count == 0)
 }
 
 using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
-var service = new GatehouseService(new ServiceOptions { Identity = identity, Gateways = gateways }, loggerFactory.CreateLogger("demo"))
+var service = new GatehouseService(new ServiceOptions { Identity = identity, Gateways = gateways, Discovery = discovery }, loggerFactory.CreateLogger("demo"))
     .Map("demo", "echo", async ctx =>
     {
         await ctx.WriteAsync(string.Join(' ', ctx.Args) + "\n");
@@ -101,5 +118,6 @@ Console.CancelKeyPress += (_, e) =>
 };
 AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
 service.Attached += g => Console.WriteLine($"attached to {g.Endpoint}");
+service.Detached += g => Console.WriteLine($"detached from {g.Endpoint}");
 await service.RunAsync(stop.Token);
 return 0;

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using Gatehouse.Protocol;
@@ -13,7 +12,9 @@ namespace Gatehouse.Service;
 /// A long-running backend service. Map handlers to (domain, command) pairs, then
 /// <see cref="RunAsync"/>: the service dials every configured gateway, registers its commands, and
 /// serves the requests the gateways send it, reconnecting with truncated exponential backoff and
-/// jitter whenever a gateway goes away.
+/// jitter whenever a gateway goes away. With <see cref="ServiceOptions.Discovery"/> on (the default)
+/// it also attaches to the other members of the gateways' cluster and follows membership changes
+/// (<c>GatehouseService.Discovery.cs</c>; docs/services.md).
 /// <code>
 /// var service = new GatehouseService(options)
 ///     .Map("mail", "queue-size", async ctx => { await ctx.WriteAsync("42\n"); return 0; });
@@ -25,19 +26,35 @@ public sealed partial class GatehouseService
     private readonly ServiceOptions _options;
     private readonly ILogger _logger;
     private readonly Dictionary<(string Domain, string Command), (CommandHandler Handler, int Concurrency)> _handlers = [];
-    private readonly ConcurrentDictionary<GatewayTarget, MuxConnection> _live = new();
+    private int _running;
 
+    /// <exception cref="ArgumentException">An option is missing or out of range (<see cref="ServiceOptions.Validate"/>).</exception>
     public GatehouseService(ServiceOptions options, ILogger? logger = null)
     {
-        _options = options;
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Validate();
         _logger = logger ?? NullLogger.Instance;
     }
 
-    /// <summary>Gateways this service is attached to right now.</summary>
-    public int ConnectedGateways => _live.Count;
+    /// <summary>Gateways this service is attached to right now (connected, every command registered).</summary>
+    public int ConnectedGateways => _attachments.Values.Count(a => a.Connection is not null);
+
+    /// <summary>
+    /// Every gateway this service attaches to or is trying to: the configured ones and, with
+    /// discovery, the cluster members it found; each with whether it is attached right now.
+    /// Configured gateways first (in their order), then discovered ones by address.
+    /// </summary>
+    public IReadOnlyList<GatewayAttachment> Gateways =>
+        [.. _attachments.Values
+            .OrderBy(a => a.SeedIndex)
+            .ThenBy(a => a.Target.Endpoint.ToString(), StringComparer.Ordinal)
+            .Select(a => new GatewayAttachment(a.Target, a.SeedIndex == int.MaxValue, a.Connection is not null))];
 
     /// <summary>Raised each time a gateway connection is up and every command is registered.</summary>
     public event Action<GatewayTarget>? Attached;
+
+    /// <summary>Raised each time an attached gateway connection ends (the gateway went away, or the service detached or stopped).</summary>
+    public event Action<GatewayTarget>? Detached;
 
     /// <summary>
     /// Handles <paramref name="command"/> in <paramref name="domain"/> (<c>*</c>: every command of the
@@ -49,7 +66,12 @@ public sealed partial class GatehouseService
         return this;
     }
 
-    /// <summary>Attaches to every gateway and serves until <paramref name="cancellationToken"/> fires; then drains.</summary>
+    /// <summary>
+    /// Attaches to every configured gateway (and, with discovery, to the other members of their
+    /// cluster) and serves until <paramref name="cancellationToken"/> fires; then drains every
+    /// connection (up to 10 s each) and returns.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No command is mapped, or the service is running already.</exception>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         if (_handlers.Count == 0)
@@ -57,63 +79,24 @@ public sealed partial class GatehouseService
             throw new InvalidOperationException("Map at least one command before RunAsync");
         }
 
-        var loops = _options.Gateways.Select(g => AttachLoopAsync(g, cancellationToken)).ToArray();
-        await Task.WhenAll(loops).ConfigureAwait(false);
-    }
-
-    private async Task AttachLoopAsync(GatewayTarget target, CancellationToken cancellationToken)
-    {
-        var backoff = new Backoff(_options.Connection);
-        int attempt = 0;
-        while (!cancellationToken.IsCancellationRequested)
+        if (Interlocked.Exchange(ref _running, 1) != 0)
         {
-            MuxConnection? connection = null;
-            try
-            {
-                connection = await Dialer.ConnectAsync(target.Endpoint, _options.Identity, fp => fp == target.Fingerprint,
-                    _options.Connection, _options.Mux, _logger, onRequest: stream => _ = ServeAsync(stream), cancellationToken).ConfigureAwait(false);
-                await RegisterAllAsync(connection, cancellationToken).ConfigureAwait(false);
-                attempt = 0;
-                _live[target] = connection;
-                LogAttached(_logger, target.Endpoint.ToString(), _handlers.Count);
-                Attached?.Invoke(target);
-                using (cancellationToken.Register(static c => ((MuxConnection)c!).GoAway(ErrorCode.NoError, "Service stopping"), connection))
-                {
-                    await connection.Completion.ConfigureAwait(false);
-                }
+            throw new InvalidOperationException("This service is running already");
+        }
 
-                LogDetached(_logger, target.Endpoint.ToString(), connection.CloseReason.Message);
-            }
-            catch (Exception ex) when (ex is ConnectException or ConnectionClosedException or ServiceRegistrationException)
-            {
-                LogAttachFailed(_logger, target.Endpoint.ToString(), ex.Message);
-                if (ex is ServiceRegistrationException)
-                {
-                    // Authorization problems do not fix themselves quickly; back off as for a failure.
-                    attempt = Math.Max(attempt, 3);
-                }
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-            finally
-            {
-                _live.TryRemove(target, out _);
-                if (connection is not null && cancellationToken.IsCancellationRequested)
-                {
-                    await connection.DrainAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
-                }
-            }
+        try
+        {
+            var seeds = _options.Gateways.Select((g, i) => Start(g, i, cancellationToken).Loop).ToList();
+            var discovery = _options.Discovery.Enabled ? DiscoverLoopAsync(cancellationToken) : Task.CompletedTask;
+            await Task.WhenAll([.. seeds, discovery]).ConfigureAwait(false);
 
-            try
-            {
-                await Task.Delay(backoff.Delay(attempt++), cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+            // Discovered members' loops (no more start once discovery has ended).
+            await Task.WhenAll(TakeLoops()).ConfigureAwait(false);
+        }
+        finally
+        {
+            _attachments.Clear();
+            Volatile.Write(ref _running, 0);
         }
     }
 
@@ -181,24 +164,12 @@ public sealed partial class GatehouseService
         }
         catch (Exception ex)
         {
-            LogHandlerFailed(_logger, ex, header.Domain, header.Command);
+            Log.HandlerFailed(_logger, ex, header.Domain, header.Command);
             status = CallStatus.Error(ErrorCode.Internal, $"The service's handler failed ({ex.GetType().Name})");
         }
 
         stream.Complete(status);
     }
-
-    [LoggerMessage(3000, LogLevel.Information, "Attached to gateway {Gateway} with {Commands} commands")]
-    private static partial void LogAttached(ILogger logger, string gateway, int commands);
-
-    [LoggerMessage(3001, LogLevel.Warning, "Detached from gateway {Gateway}: {Reason}")]
-    private static partial void LogDetached(ILogger logger, string gateway, string reason);
-
-    [LoggerMessage(3002, LogLevel.Warning, "Could not attach to gateway {Gateway}: {Reason}")]
-    private static partial void LogAttachFailed(ILogger logger, string gateway, string reason);
-
-    [LoggerMessage(3003, LogLevel.Error, "Handler for {Domain}/{Command} threw")]
-    private static partial void LogHandlerFailed(ILogger logger, Exception exception, string domain, string command);
 }
 
 /// <summary>A gateway refused a registration (for example: the domain is not authorized).</summary>

@@ -108,13 +108,17 @@ public sealed class TestGateway : IAsyncDisposable
     /// <summary>A new authorized client.</summary>
     public GatehouseClient NewClient(string name = "alice", PeerRoles roles = PeerRoles.Client) => Client(Authorize(name, roles));
 
-    /// <summary>Starts <paramref name="service"/> against this gateway and waits until it has registered.</summary>
+    /// <summary>
+    /// Starts <paramref name="service"/> against this gateway only (discovery off: in a cluster it
+    /// does not attach to the other members) and waits until it has registered.
+    /// </summary>
     public async Task<GatehouseService> RunServiceAsync(PeerIdentity identity, Action<GatehouseService> map)
     {
         var service = new GatehouseService(new ServiceOptions
         {
             Identity = identity,
             Gateways = [new GatewayTarget(Endpoint, Server.Fingerprint)],
+            Discovery = DiscoveryOptions.Off,
             Connection = ConnectionOptions.Default with { ConnectTimeout = TimeSpan.FromSeconds(5), MaxBackoff = TimeSpan.FromMilliseconds(500) },
         }, Errors.CreateLogger("service " + identity.Fingerprint));
         map(service);

@@ -31,9 +31,9 @@ internal sealed class MembershipTarget(ClusterMembership membership) : IRequestT
         bool member = grant.Has(PeerRoles.Gateway);
         if (command == "members")
         {
-            if (!member && !grant.Has(PeerRoles.Admin))
+            if (!member && !grant.Has(PeerRoles.Admin) && !grant.Has(PeerRoles.Service))
             {
-                return request.AccessDenied($"gatehouse members needs the admin or gateway role; {grant.Name} has {grant.RolesText}");
+                return request.AccessDenied($"gatehouse members needs the admin, service or gateway role; {grant.Name} has {grant.RolesText}");
             }
 
             bool json = request.Header.Arguments.Any(a => a.Span.SequenceEqual("--json"u8));
