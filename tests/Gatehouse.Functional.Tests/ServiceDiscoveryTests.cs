@@ -353,7 +353,6 @@ public sealed class ServiceDiscoveryTests(ITestOutputHelper output)
             try
             {
                 var first = await TestGateway.StartAsync();
-                ExpectKnownIssues(first);
                 cluster._members.Add(first);
                 cluster._all.Add(first);
                 for (int i = 1; i < size; i++)
@@ -370,19 +369,6 @@ public sealed class ServiceDiscoveryTests(ITestOutputHelper output)
                 throw;
             }
         }
-
-        /// <summary>
-        /// Known gateway bug, not of this feature (reported to the lead; remove once fixed):
-        /// <c>ClusterMembership.OnRoutesChanged</c> reads <c>_stop.Token</c> on the thread pool, so a
-        /// route change during a member's shutdown (a service's route removed as its connection
-        /// drains) can end in an unobserved <see cref="ObjectDisposedException"/> when the pool is
-        /// slow. Unobserved exceptions are recorded in every running test gateway, hence on each.
-        /// </summary>
-        private static void ExpectKnownIssues(TestGateway gateway) => gateway.ExpectErrors(e =>
-            e.Category == UnobservedTaskExceptions.Category
-            && e.Exception?.InnerException is ObjectDisposedException disposed
-            && disposed.StackTrace?.Contains("ClusterMembership", StringComparison.Ordinal) == true
-            && disposed.StackTrace.Contains("OnRoutesChanged", StringComparison.Ordinal));
 
         /// <summary>A new gateway joins the first; returns once every member sees every other alive.</summary>
         public async Task<TestGateway> JoinAsync()
@@ -409,7 +395,6 @@ public sealed class ServiceDiscoveryTests(ITestOutputHelper output)
             });
             _members.Add(gateway);
             _all.Add(gateway);
-            ExpectKnownIssues(gateway);
             AuthorizedPeers.Upsert(first.Server.Runtime.Options.AuthorizedPath, new PeerGrant(gateway.Server.Fingerprint, $"gw-{_members.Count}", PeerRoles.Gateway, []));
             return gateway;
         }

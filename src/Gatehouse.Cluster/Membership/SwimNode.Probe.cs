@@ -167,6 +167,7 @@ public sealed partial class SwimNode
             static (t, s) =>
             {
                 var p = (Probe)s!;
+                _ = t.Exception; // a timed-out or failed ping is a failed ping: observed here, never unobserved
                 lock (p.Node._lock)
                 {
                     if (t.IsCompletedSuccessfully && t.Result && !p.Finished)

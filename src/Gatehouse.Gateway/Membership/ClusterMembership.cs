@@ -595,6 +595,11 @@ public sealed class ClusterMembership : IAsyncDisposable
                 }
 
                 _pullFailed.TryRemove(member.Id, out _);
+                if (_node?.Members.FirstOrDefault(x => x.Id == member.Id) is not { State: MemberState.Alive or MemberState.Suspect })
+                {
+                    _remoteRoutes.Remove(member.Id); // it died or left while its list was on the way
+                    return;
+                }
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)

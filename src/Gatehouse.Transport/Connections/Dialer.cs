@@ -63,6 +63,13 @@ public static class Dialer
                 await mux.DisposeAsync().ConfigureAwait(false);
                 throw new ConnectException(ConnectFailure.Rejected, $"{where} refused this identity ({identity.Fingerprint}): {ex.Message}", ex, seen.Value);
             }
+            catch (OperationCanceledException)
+            {
+                // The caller's token or the connect timeout fired while waiting for the HELLO: the
+                // connection is closed and awaited here, so nothing of it is left running (or faulting unobserved).
+                await mux.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
             catch (Exception ex) when (ex is TimeoutException or ConnectionClosedException or ProtocolException)
             {
                 await mux.DisposeAsync().ConfigureAwait(false);

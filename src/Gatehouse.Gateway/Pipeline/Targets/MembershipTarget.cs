@@ -11,7 +11,7 @@ namespace Gatehouse.Gateway.Pipeline.Targets;
 /// <summary>
 /// The cluster commands of the reserved domain: <c>cluster-exchange</c>, <c>cluster-ping</c> and
 /// <c>cluster-routes</c> (for members: callers authorized in the gateway role) and <c>members</c>
-/// (admins and members), which lists every member with its state, address, fingerprint and routes.
+/// (admins, services and members), which lists every member with its state, address, fingerprint and routes.
 /// </summary>
 internal sealed class MembershipTarget(ClusterMembership membership) : IRequestTarget
 {
