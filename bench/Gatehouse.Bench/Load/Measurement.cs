@@ -12,8 +12,12 @@ namespace Gatehouse.Bench.Load;
 /// Stalled-stream scenario: the forwarding gateway's resident memory (MiB) at rest just before the
 /// call; <paramref name="ServerMemoryMb"/> is then the most it reached while the call was stalled.
 /// </param>
+/// <param name="HeldBytes">
+/// Stalled-stream scenario: bytes the forwarding gateway read from its link to the service's member
+/// and had not written to the caller at the end of the stall (from the sockets' tcp_info counters).
+/// </param>
 public sealed record Measurement(long Operations, long Bytes, TimeSpan Elapsed, double[]? LatenciesUs = null, double? ClientCpuSeconds = null,
-    double? ServerMemoryMb = null, double? ServerMemoryPerConnectionKb = null, double? BaselineMemoryMb = null)
+    double? ServerMemoryMb = null, double? ServerMemoryPerConnectionKb = null, double? BaselineMemoryMb = null, long? HeldBytes = null)
 {
     /// <summary>Stalled-stream scenario: <see cref="ServerMemoryMb"/> over <see cref="BaselineMemoryMb"/> (MiB), else NaN.</summary>
     public double ServerMemoryGrowthMb => ServerMemoryMb is { } peak && BaselineMemoryMb is { } idle ? peak - idle : double.NaN;

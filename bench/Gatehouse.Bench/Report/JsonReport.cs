@@ -10,7 +10,7 @@ namespace Gatehouse.Bench.Report;
 /// ratios: {peer: number|null}, cpu: {system: [{role, seconds, percentOfCore}]}, direct,
 /// vsDirect: {system: number|null}|null, goal: {of, limit, atMost, text, met}|null}], scenarios:
 /// {system: {scenario: {error, repetitions: [{operations, bytes, seconds, samples,
-/// serverMemoryMb, baselineMemoryMb}]}}}, table, forwardingTable }</c>. <c>direct</c> names the row
+/// serverMemoryMb, baselineMemoryMb, heldBytes}]}}}, table, forwardingTable }</c>. <c>direct</c> names the row
 /// a forwarded row is compared with (null for the others); <c>vsDirect</c> is forwarded / direct.
 /// </summary>
 public static class JsonReport
@@ -109,6 +109,7 @@ public static class JsonReport
                         ["samples"] = m.LatenciesUs?.Length,
                         ["serverMemoryMb"] = m.ServerMemoryMb is { } rss ? Number(rss) : null,
                         ["baselineMemoryMb"] = m.BaselineMemoryMb is { } idle ? Number(idle) : null,
+                        ["heldBytes"] = m.HeldBytes,
                     })]),
                 };
             }

@@ -64,6 +64,9 @@ public sealed record Row(string Id, string Title, string ScenarioId, string Unit
         new("fwd_stall_rss_mb", "forwarded stream stalled: fwd gw RSS growth", "fwd_stall", "MiB", false, m => m.ServerMemoryGrowthMb,
             Goal: new(GoalOf.Value, StallBoundBytes / 1048576.0, AtMost: true,
                 string.Create(CultureInfo.InvariantCulture, $"≤ {StallBoundBytes:N0} B (2 stream windows)"))),
+        new("fwd_stall_held_mb", "forwarded stream stalled: bytes held by fwd gw", "fwd_stall", "MiB", false, m => m.HeldBytes is { } b ? b / 1048576.0 : double.NaN,
+            Goal: new(GoalOf.Value, StallBoundBytes / 1048576.0, AtMost: true,
+                string.Create(CultureInfo.InvariantCulture, $"≤ {StallBoundBytes:N0} B (2 stream windows)"))),
         new("idle_rss_mb", "idle TLS connections: gw RSS", "idle", "MiB", false, m => m.ServerMemoryMb ?? double.NaN),
         new("idle_kb_per_conn", "idle TLS connections: per connection", "idle", "KiB", false, m => m.ServerMemoryPerConnectionKb ?? double.NaN),
     ];

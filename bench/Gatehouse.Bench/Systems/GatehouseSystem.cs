@@ -27,6 +27,7 @@ public sealed class GatehouseSystem : DriverSystem
     private BenchEnvironment? _environment;
     private PeerIdentity? _clientIdentity;
     private Endpoint? _endpoint;
+    private Endpoint? _forwardEndpoint;
     private Fingerprint _gatewayFingerprint;
 
     public override string Id => "gatehouse";
@@ -89,6 +90,7 @@ public sealed class GatehouseSystem : DriverSystem
         string[] ready = (await _forwarder.WaitReadyAsync(TimeSpan.FromSeconds(60))).Split(' ');
         var endpoint = new Endpoint("127.0.0.1", int.Parse(ready[0], CultureInfo.InvariantCulture));
         var fingerprint = Fingerprint.Parse(ready[1]);
+        _forwardEndpoint = endpoint;
         AuthorizedPeers.Upsert(Path.Combine(_stateDir!, "authorized_peers"), new PeerGrant(fingerprint, "bench-gw-b", PeerRoles.Gateway, []));
         _forwardClient = new GatehouseClient(endpoint, new ClientOptions
         {
@@ -161,6 +163,8 @@ public sealed class GatehouseSystem : DriverSystem
     /// five samples 50 ms apart), then the call through B, its first chunk read, and nothing more
     /// read for <paramref name="hold"/> while B's RSS is sampled every 50 ms (the highest kept).
     /// Before cancelling, the call must still be running (the service was held back, not done).
+    /// Also the bytes B holds at the end: what it read from its sockets to A less what it wrote to
+    /// the runner's connection, over the call (<see cref="SocketCounters"/>).
     /// </summary>
     protected override async Task<Measurement> StallAsync(long bytes, TimeSpan hold, CancellationToken cancellationToken)
     {
@@ -173,6 +177,7 @@ public sealed class GatehouseSystem : DriverSystem
         }
 
         double idle = Report.Stats.Median(resting);
+        var socketsBefore = await SocketCounters.SnapshotAsync();
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
         await using var call = await _forwardClient!.StartCallAsync(new CallRequest("stream", bytes.ToString(CultureInfo.InvariantCulture)) { Domain = ServiceRole.Domain }, cancellationToken);
         await using var output = call.ReadOutputAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
@@ -196,9 +201,22 @@ public sealed class GatehouseSystem : DriverSystem
             throw new InvalidOperationException("gatehouse stall: the call finished while its caller read nothing: " + await call.Completion);
         }
 
+        var socketsAfter = await SocketCounters.SnapshotAsync();
         var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(start);
         call.Cancel();
-        return new Measurement(1, received, elapsed, ServerMemoryMb: peak, BaselineMemoryMb: idle);
+
+        // B reads the stream from its link to A (peer port A's) and writes it to the runner's
+        // connection (local port B's, peer one of this process's sockets to B).
+        long? held = null;
+        if (socketsBefore is not null && socketsAfter is not null)
+        {
+            var runnerToB = socketsAfter.Where(x => x.Pid == Environment.ProcessId && TcpSocket.Port(x.Peer) == _forwardEndpoint!.Port).Select(x => x.Local).ToHashSet();
+            held = SocketCounters.Held(socketsBefore, socketsAfter, pid,
+                from: x => TcpSocket.Port(x.Peer) == _endpoint!.Port,
+                to: x => runnerToB.Contains(x.Peer));
+        }
+
+        return new Measurement(1, received, elapsed, ServerMemoryMb: peak, BaselineMemoryMb: idle, HeldBytes: held);
     }
 
     /// <summary>
