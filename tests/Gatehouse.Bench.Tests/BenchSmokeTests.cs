@@ -14,7 +14,8 @@ public class BenchSmokeTests
     private static readonly string[] RowIds =
     [
         "seq_p50_us", "seq_p99_us", "seq_p999_us", "c1_rps", "c16_rps", "c128_rps", "mib_mbps", "true_rps", "stream_mbps",
-        "fwd_seq_p50_us", "fwd_seq_p99_us", "fwd_c128_rps", "fwd_stream_mbps", "fwd_stall_rss_mb", "idle_rss_mb", "idle_kb_per_conn",
+        "fwd_seq_p50_us", "fwd_seq_p99_us", "fwd_c128_rps", "fwd_stream_mbps", "fwd_stall_rss_mb", "fwd_stall_held_mb",
+        "idle_rss_mb", "idle_kb_per_conn",
     ];
 
     private static readonly string[] RowTitles =
@@ -22,7 +23,7 @@ public class BenchSmokeTests
         "sequential 64 B echo p50", "sequential 64 B echo p99", "sequential 64 B echo p99.9", "64 B echo, 1 in flight",
         "64 B echo, 16 in flight", "64 B echo, 128 in flight", "1 MiB echo, 8 in flight", "no-output command, 1 in flight",
         "1 GiB streamed output", "forwarded sequential 64 B echo p50", "forwarded sequential 64 B echo p99",
-        "forwarded 64 B echo, 128 in flight", "forwarded 1 GiB streamed output", "forwarded stream stalled: fwd gw RSS growth",
+        "forwarded 64 B echo, 128 in flight", "forwarded 1 GiB streamed output", "forwarded stream stalled: fwd gw RSS growth", "forwarded stream stalled: bytes held by fwd gw",
         "idle TLS connections: gw RSS", "idle TLS connections: per connection",
     ];
 
@@ -53,7 +54,7 @@ public class BenchSmokeTests
             int forwarding = tableLines.FindIndex(l => l.StartsWith("| forwarded ", StringComparison.Ordinal) && l.Contains("Gatehouse fwd/direct", StringComparison.Ordinal));
             Assert.True(forwarding > 0, stdout);
             Assert.Contains("redirected", tableLines[forwarding]);
-            Assert.Equal(5, tableLines.Skip(forwarding + 2).TakeWhile(l => l.StartsWith("| forwarded", StringComparison.Ordinal)).Count());
+            Assert.Equal(6, tableLines.Skip(forwarding + 2).TakeWhile(l => l.StartsWith("| forwarded", StringComparison.Ordinal)).Count());
 
             using var doc = JsonDocument.Parse(await File.ReadAllTextAsync(json));
             var root = doc.RootElement;
@@ -93,6 +94,14 @@ public class BenchSmokeTests
             Assert.Equal(JsonValueKind.Null, stall.GetProperty("error").ValueKind);
             Assert.True(stall.GetProperty("repetitions")[0].GetProperty("baselineMemoryMb").GetDouble() > 10);
             Assert.True(stall.GetProperty("repetitions")[0].GetProperty("bytes").GetInt64() > 0);
+
+            // What the forwarding gateway held (read from A, not passed on) is a flow-control
+            // property, not a timing: something, and never more than the two windows. (Null only
+            // where `ss` is missing.)
+            if (stall.GetProperty("repetitions")[0].GetProperty("heldBytes") is { ValueKind: JsonValueKind.Number } held)
+            {
+                Assert.InRange(held.GetInt64(), 1, 2 * 1_048_576);
+            }
 
             // The idle-connections row measured a real, positive resident size of the gateway.
             Assert.True(Row("idle_rss_mb").GetProperty("values").GetProperty("gatehouse").GetDouble() > 10);
