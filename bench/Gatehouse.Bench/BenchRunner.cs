@@ -98,7 +98,7 @@ public static class BenchRunner
             using (var prepare = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
                 prepare.CancelAfter(TimeSpan.FromSeconds(120));
-                await system.PrepareAsync(scenario, prepare.Token).WaitAsync(prepare.Token);
+                await system.PrepareAsync(scenario, settings, prepare.Token).WaitAsync(prepare.Token);
             }
 
             // Idle connections: one round with no warm-up (memory a previous round freed is not

@@ -44,9 +44,10 @@ public interface IBenchSystem : IAsyncDisposable
 
     /// <summary>
     /// Called once before <paramref name="scenario"/>'s first run: a forwarded scenario starts the
-    /// second member (the first time) and returns once a call through it reaches the service.
+    /// second member (the first time), returns once a call through it reaches the service, and
+    /// warms it up.
     /// </summary>
-    Task PrepareAsync(Scenario scenario, CancellationToken cancellationToken) => Task.CompletedTask;
+    Task PrepareAsync(Scenario scenario, LoadSettings settings, CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>Runs <paramref name="scenario"/> once, as warm-up (short, result ignored) or measured.</summary>
     Task<Measurement> RunAsync(Scenario scenario, LoadSettings settings, bool warmup, CancellationToken cancellationToken);
