@@ -25,7 +25,7 @@ public sealed record BenchOptions
 
     public const string Usage = """
         usage: Gatehouse.Bench [--smoke] [--json FILE] [--systems gatehouse,nats,grpc,remctld] [--remctl-realm PATH]
-                                 [--scenarios seq,c1,c16,c128,mib,true,stream] [--duration SECONDS] [--reps N]
+                                 [--scenarios seq,c1,c16,c128,mib,true,stream,fwd_seq,fwd_c128,fwd_stall,fwd_stream,idle] [--duration SECONDS] [--reps N]
                Gatehouse.Bench gateway|service|grpc-server|nats-service ...   (child roles, started by the runner)
         """;
 

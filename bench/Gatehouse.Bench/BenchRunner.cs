@@ -33,14 +33,19 @@ public static class BenchRunner
         }
 
         string table = TableWriter.Write(results);
+        string forwarding = TableWriter.WriteForwarding(results);
         Console.Out.WriteLine();
         Console.Out.WriteLine(TableWriter.Legend);
         Console.Out.WriteLine();
         Console.Out.Write(table);
+        Console.Out.WriteLine();
+        Console.Out.WriteLine(TableWriter.ForwardingLegend);
+        Console.Out.WriteLine();
+        Console.Out.Write(forwarding);
         Console.Out.Flush();
         if (options.JsonPath is { } path)
         {
-            await File.WriteAllTextAsync(path, JsonReport.Write(options.Smoke ? "smoke" : "full", settings, results, table, Machine()), cancellationToken);
+            await File.WriteAllTextAsync(path, JsonReport.Write(options.Smoke ? "smoke" : "full", settings, results, table, forwarding, Machine()), cancellationToken);
             Progress($"wrote {path}");
         }
 
@@ -89,19 +94,28 @@ public static class BenchRunner
         var limit = settings.Warmup + (settings.Duration * 3) + TimeSpan.FromSeconds(scenario.Kind == ScenarioKind.Stream ? 180 : 60);
         try
         {
-            // Idle connections: one round with no warm-up (memory a previous round
-            // freed is not given back to the system, so later rounds would measure the history).
-            bool once = scenario.Kind == ScenarioKind.IdleConnections;
+            // A forwarded scenario's second member is started (once) here, outside the measurement.
+            using (var prepare = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                prepare.CancelAfter(TimeSpan.FromSeconds(120));
+                await system.PrepareAsync(scenario, settings, prepare.Token).WaitAsync(prepare.Token);
+            }
+
+            // Idle connections: one round with no warm-up (memory a previous round freed is not
+            // given back to the system, so later rounds would measure the history). The stalled
+            // stream: one round too, for the same reason, after its small warm-up.
+            bool once = scenario.Kind is ScenarioKind.IdleConnections or ScenarioKind.StalledStream;
+            bool warm = scenario.Kind != ScenarioKind.IdleConnections;
             for (int rep = 0; rep < (once ? 1 : settings.Repetitions); rep++)
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 timeout.CancelAfter(limit);
-                if (!once)
+                if (warm)
                 {
                     await system.RunAsync(scenario, settings, warmup: true, timeout.Token).WaitAsync(timeout.Token);
                 }
 
-                var processes = system.Processes;
+                var processes = system.ProcessesFor(scenario);
                 var before = processes.Select(Cpu).ToArray();
                 long start = Stopwatch.GetTimestamp();
                 var m = await system.RunAsync(scenario, settings, warmup: false, timeout.Token).WaitAsync(timeout.Token);
@@ -119,7 +133,7 @@ public static class BenchRunner
             return new ScenarioResult(reps, [], ex.GetType().Name + ": " + ex.Message);
         }
 
-        var roles = system.Processes.Select(p => p.Role).ToArray();
+        var roles = system.ProcessesFor(scenario).Select(p => p.Role).ToArray();
         var figures = roles.Select((role, i) =>
         {
             double seconds = Stats.Median(cpu.Select(c => c[i]));
@@ -132,7 +146,9 @@ public static class BenchRunner
     private static double Cpu(MeasuredProcess process) =>
         process.Pid is { } pid && ProcStat.Read(pid, process.IncludeChildren) is { } sample ? sample.Seconds : double.NaN;
 
-    private static string Describe(Measurement m) => m.ServerMemoryMb is { } rss
+    private static string Describe(Measurement m) => m.BaselineMemoryMb is { } resting
+        ? string.Create(CultureInfo.InvariantCulture, $"stalled after {m.Bytes} bytes: forwarding gateway RSS {resting:0.0} MiB at rest, at most {m.ServerMemoryMb:0.0} MiB while stalled (+{m.ServerMemoryGrowthMb:0.00} MiB); bytes it read from A and had not passed on: {(m.HeldBytes is { } h ? h.ToString("N0", CultureInfo.InvariantCulture) : "n/a")}")
+        : m.ServerMemoryMb is { } rss
         ? string.Create(CultureInfo.InvariantCulture, $"{m.Operations} idle connections in {m.Elapsed.TotalSeconds:0.0} s, server RSS {rss:0.0} MiB, {m.ServerMemoryPerConnectionKb:0.0} KiB per connection")
         : m.LatenciesUs is { Length: > 0 }
         ? string.Create(CultureInfo.InvariantCulture, $"{m.Operations} calls, p50 {m.Percentile(0.5):0.0} µs, p99 {m.Percentile(0.99):0.0} µs")

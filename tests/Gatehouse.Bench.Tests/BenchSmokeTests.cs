@@ -12,14 +12,24 @@ namespace Gatehouse.Bench.Tests;
 public class BenchSmokeTests
 {
     private static readonly string[] RowIds =
-        ["seq_p50_us", "seq_p99_us", "seq_p999_us", "c1_rps", "c16_rps", "c128_rps", "mib_mbps", "true_rps", "stream_mbps", "idle_rss_mb", "idle_kb_per_conn"];
+    [
+        "seq_p50_us", "seq_p99_us", "seq_p999_us", "c1_rps", "c16_rps", "c128_rps", "mib_mbps", "true_rps", "stream_mbps",
+        "fwd_seq_p50_us", "fwd_seq_p99_us", "fwd_c128_rps", "fwd_stream_mbps", "fwd_stall_rss_mb", "fwd_stall_held_mb",
+        "idle_rss_mb", "idle_kb_per_conn",
+    ];
 
     private static readonly string[] RowTitles =
     [
         "sequential 64 B echo p50", "sequential 64 B echo p99", "sequential 64 B echo p99.9", "64 B echo, 1 in flight",
         "64 B echo, 16 in flight", "64 B echo, 128 in flight", "1 MiB echo, 8 in flight", "no-output command, 1 in flight",
-        "1 GiB streamed output", "idle TLS connections: gw RSS", "idle TLS connections: per connection",
+        "1 GiB streamed output", "forwarded sequential 64 B echo p50", "forwarded sequential 64 B echo p99",
+        "forwarded 64 B echo, 128 in flight", "forwarded 1 GiB streamed output", "forwarded stream stalled: fwd gw RSS growth", "forwarded stream stalled: bytes held by fwd gw",
+        "idle TLS connections: gw RSS", "idle TLS connections: per connection",
     ];
+
+    /// <summary>Forwarded rows and the direct rows they are compared with.</summary>
+    private static readonly (string Forwarded, string Direct)[] Pairs =
+        [("fwd_seq_p50_us", "seq_p50_us"), ("fwd_seq_p99_us", "seq_p99_us"), ("fwd_c128_rps", "c128_rps"), ("fwd_stream_mbps", "stream_mbps")];
 
     [Fact]
     public async Task Smoke_run_prints_the_table_and_writes_valid_json()
@@ -40,6 +50,12 @@ public class BenchSmokeTests
                 Assert.Contains(tableLines, l => l.StartsWith("| " + title + " ", StringComparison.Ordinal));
             }
 
+            // The forwarding table: a line per forwarded row, with the redirected column (n/a for now).
+            int forwarding = tableLines.FindIndex(l => l.StartsWith("| forwarded ", StringComparison.Ordinal) && l.Contains("Gatehouse fwd/direct", StringComparison.Ordinal));
+            Assert.True(forwarding > 0, stdout);
+            Assert.Contains("redirected", tableLines[forwarding]);
+            Assert.Equal(6, tableLines.Skip(forwarding + 2).TakeWhile(l => l.StartsWith("| forwarded", StringComparison.Ordinal)).Count());
+
             using var doc = JsonDocument.Parse(await File.ReadAllTextAsync(json));
             var root = doc.RootElement;
             Assert.Equal("smoke", root.GetProperty("mode").GetString());
@@ -54,13 +70,43 @@ public class BenchSmokeTests
                 Assert.Equal(JsonValueKind.Object, row.GetProperty("ratios").ValueKind);
                 Assert.False(string.IsNullOrEmpty(row.GetProperty("unit").GetString()));
                 var cpu = row.GetProperty("cpu").GetProperty("gatehouse").EnumerateArray().Select(c => c.GetProperty("role").GetString()).ToList();
-                Assert.Equal(["cl", "gw", "svc"], cpu);
+
+                // Forwarded rows also measure the forwarding gateway (B), last.
+                bool forwarded = row.GetProperty("id").GetString()!.StartsWith("fwd_", StringComparison.Ordinal);
+                Assert.Equal(forwarded ? ["cl", "gw", "svc", "fwd"] : ["cl", "gw", "svc"], cpu);
+            }
+
+            JsonElement Row(string id) => rows.Single(r => r.GetProperty("id").GetString() == id);
+            foreach (var (fwd, direct) in Pairs)
+            {
+                Assert.Equal(direct, Row(fwd).GetProperty("direct").GetString());
+                Assert.Equal(JsonValueKind.Number, Row(fwd).GetProperty("vsDirect").GetProperty("gatehouse").ValueKind);
+            }
+
+            Assert.Equal(JsonValueKind.Null, Row("seq_p50_us").GetProperty("direct").ValueKind);
+            Assert.Equal(1.5, Row("fwd_seq_p50_us").GetProperty("goal").GetProperty("limit").GetDouble());
+            Assert.Equal(0.6, Row("fwd_c128_rps").GetProperty("goal").GetProperty("limit").GetDouble());
+
+            // The stalled stream was measured on the real forwarding gateway: its resting RSS is a
+            // real process size, and the bound is two 1 MiB stream windows.
+            Assert.Equal(2 * 1_048_576, root.GetProperty("settings").GetProperty("stallBoundBytes").GetInt64());
+            var stall = root.GetProperty("scenarios").GetProperty("gatehouse").GetProperty("fwd_stall");
+            Assert.Equal(JsonValueKind.Null, stall.GetProperty("error").ValueKind);
+            Assert.True(stall.GetProperty("repetitions")[0].GetProperty("baselineMemoryMb").GetDouble() > 10);
+            Assert.True(stall.GetProperty("repetitions")[0].GetProperty("bytes").GetInt64() > 0);
+
+            // What the forwarding gateway held (read from A, not passed on) is a flow-control
+            // property, not a timing: something, and never more than the two windows. (Null only
+            // where `ss` is missing.)
+            if (stall.GetProperty("repetitions")[0].GetProperty("heldBytes") is { ValueKind: JsonValueKind.Number } held)
+            {
+                Assert.InRange(held.GetInt64(), 1, 2 * 1_048_576);
             }
 
             // The idle-connections row measured a real, positive resident size of the gateway.
-            var idle = rows.Single(r => r.GetProperty("id").GetString() == "idle_rss_mb");
-            Assert.True(idle.GetProperty("values").GetProperty("gatehouse").GetDouble() > 10);
+            Assert.True(Row("idle_rss_mb").GetProperty("values").GetProperty("gatehouse").GetDouble() > 10);
             Assert.Contains("| scenario", root.GetProperty("table").GetString());
+            Assert.Contains("| forwarded", root.GetProperty("forwardingTable").GetString());
         }
         finally
         {

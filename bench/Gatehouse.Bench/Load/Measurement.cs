@@ -8,9 +8,20 @@ namespace Gatehouse.Bench.Load;
 /// <param name="ClientCpuSeconds">CPU of an external load generator, when it measures itself.</param>
 /// <param name="ServerMemoryMb">Idle-connections scenario: the server's resident memory (MiB) with the connections open.</param>
 /// <param name="ServerMemoryPerConnectionKb">Idle-connections scenario: its growth per connection (KiB).</param>
+/// <param name="BaselineMemoryMb">
+/// Stalled-stream scenario: the forwarding gateway's resident memory (MiB) at rest just before the
+/// call; <paramref name="ServerMemoryMb"/> is then the most it reached while the call was stalled.
+/// </param>
+/// <param name="HeldBytes">
+/// Stalled-stream scenario: bytes the forwarding gateway read from its link to the service's member
+/// and had not written to the caller at the end of the stall (from the sockets' tcp_info counters).
+/// </param>
 public sealed record Measurement(long Operations, long Bytes, TimeSpan Elapsed, double[]? LatenciesUs = null, double? ClientCpuSeconds = null,
-    double? ServerMemoryMb = null, double? ServerMemoryPerConnectionKb = null)
+    double? ServerMemoryMb = null, double? ServerMemoryPerConnectionKb = null, double? BaselineMemoryMb = null, long? HeldBytes = null)
 {
+    /// <summary>Stalled-stream scenario: <see cref="ServerMemoryMb"/> over <see cref="BaselineMemoryMb"/> (MiB), else NaN.</summary>
+    public double ServerMemoryGrowthMb => ServerMemoryMb is { } peak && BaselineMemoryMb is { } idle ? peak - idle : double.NaN;
+
     public double OpsPerSecond => Operations / Elapsed.TotalSeconds;
 
     /// <summary>Megabytes (10^6 bytes) per second of payload received.</summary>

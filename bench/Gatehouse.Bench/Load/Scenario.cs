@@ -20,6 +20,12 @@ public enum ScenarioKind
 
     /// <summary>Many authenticated connections held open and idle: the server's memory.</summary>
     IdleConnections,
+
+    /// <summary>
+    /// One call streaming a large output whose caller stops reading after the first chunk: the
+    /// resident memory of the gateway in the middle (the forwarding member) while it is held.
+    /// </summary>
+    StalledStream,
 }
 
 /// <summary>One measured workload.</summary>
@@ -27,7 +33,12 @@ public enum ScenarioKind
 /// <param name="Kind">What runs.</param>
 /// <param name="InFlight">Requests kept in flight.</param>
 /// <param name="PayloadBytes">Request payload (echoed back).</param>
-public sealed record Scenario(string Id, ScenarioKind Kind, int InFlight, int PayloadBytes)
+/// <param name="Forwarded">
+/// The client talks to a second member of a cluster that has no local route and passes the
+/// request on to the member the service is attached to (Gatehouse: gateway B forwards to gateway
+/// A; NATS: server B routes to server A), instead of to that member directly.
+/// </param>
+public sealed record Scenario(string Id, ScenarioKind Kind, int InFlight, int PayloadBytes, bool Forwarded = false)
 {
     /// <summary>The workloads, in the order they run.</summary>
     public static IReadOnlyList<Scenario> All { get; } =
@@ -39,6 +50,12 @@ public sealed record Scenario(string Id, ScenarioKind Kind, int InFlight, int Pa
         new("mib", ScenarioKind.LargeEcho, 8, 1_048_576),
         new("true", ScenarioKind.Empty, 1, 0),
         new("stream", ScenarioKind.Stream, 1, 0),
+        new("fwd_seq", ScenarioKind.Sequential, 1, 64, Forwarded: true),
+        new("fwd_c128", ScenarioKind.Throughput, 128, 64, Forwarded: true),
+        // Before fwd_stream: the forwarding member's memory has not yet been grown by a gigabyte
+        // passing through it, so what the stalled stream holds shows in its RSS.
+        new("fwd_stall", ScenarioKind.StalledStream, 1, 0, Forwarded: true),
+        new("fwd_stream", ScenarioKind.Stream, 1, 0, Forwarded: true),
         new("idle", ScenarioKind.IdleConnections, 0, 0),
     ];
 }
@@ -64,6 +81,9 @@ public sealed record LoadSettings
     /// <summary>Connections opened in the idle-connections scenario.</summary>
     public required int IdleConnections { get; init; }
 
+    /// <summary>How long the stalled stream is held (the forwarding member's RSS sampled throughout).</summary>
+    public required TimeSpan StallHold { get; init; }
+
     /// <summary>Tiny counts; finishes the whole run in well under a minute.</summary>
     public static LoadSettings Smoke { get; } = new()
     {
@@ -74,6 +94,7 @@ public sealed record LoadSettings
         StreamWarmupBytes = 1L << 20,
         Repetitions = 1,
         IdleConnections = 200,
+        StallHold = TimeSpan.FromMilliseconds(600),
     };
 
     /// <summary>The real run: 1 s warm-up, 3 s measurements, 3 repetitions, 1 GiB stream.</summary>
@@ -86,5 +107,6 @@ public sealed record LoadSettings
         StreamWarmupBytes = 64L << 20,
         Repetitions = 3,
         IdleConnections = 10_000,
+        StallHold = TimeSpan.FromSeconds(3),
     };
 }

@@ -7,12 +7,15 @@ namespace Gatehouse.Bench.Report;
 /// <summary>
 /// The same results as JSON. Shape: <c>{ mode, machine, settings, systems: [{id, title, roles,
 /// available, reason}], rows: [{id, title, unit, higherIsBetter, values: {system: number|null},
-/// ratios: {peer: number|null}, cpu: {system: [{role, seconds, percentOfCore}]}}], scenarios:
-/// {system: {scenario: {error, repetitions: [{operations, bytes, seconds}]}}}, table }</c>.
+/// ratios: {peer: number|null}, cpu: {system: [{role, seconds, percentOfCore}]}, direct,
+/// vsDirect: {system: number|null}|null, goal: {of, limit, atMost, text, met}|null}], scenarios:
+/// {system: {scenario: {error, repetitions: [{operations, bytes, seconds, samples,
+/// serverMemoryMb, baselineMemoryMb, heldBytes}]}}}, table, forwardingTable }</c>. <c>direct</c> names the row
+/// a forwarded row is compared with (null for the others); <c>vsDirect</c> is forwarded / direct.
 /// </summary>
 public static class JsonReport
 {
-    public static string Write(string mode, LoadSettings settings, IReadOnlyList<SystemResult> systems, string table, IReadOnlyDictionary<string, string> machine)
+    public static string Write(string mode, LoadSettings settings, IReadOnlyList<SystemResult> systems, string table, string forwardingTable, IReadOnlyDictionary<string, string> machine)
     {
         var gh = systems.First(s => s.Id == "gatehouse");
         var root = new JsonObject
@@ -26,6 +29,8 @@ public static class JsonReport
                 ["sequentialCount"] = settings.SequentialCount,
                 ["streamBytes"] = settings.StreamBytes,
                 ["repetitions"] = settings.Repetitions,
+                ["stallHoldSeconds"] = settings.StallHold.TotalSeconds,
+                ["stallBoundBytes"] = Row.StallBoundBytes,
                 ["loadGenerator"] = "runner process (in-process closed loop) for Gatehouse, NATS and gRPC; separate python3 process for remctld",
             },
             ["systems"] = new JsonArray([.. systems.Select(s => (JsonNode)new JsonObject
@@ -73,6 +78,16 @@ public static class JsonReport
                 ["values"] = values,
                 ["ratios"] = ratios,
                 ["cpu"] = cpu,
+                ["direct"] = row.DirectId,
+                ["vsDirect"] = row.DirectId is null ? null : new JsonObject(systems.Select(s => KeyValuePair.Create(s.Id, (JsonNode?)Number(TableWriter.VersusDirect(s, row))))),
+                ["goal"] = row.Goal is not { } goal ? null : new JsonObject
+                {
+                    ["of"] = goal.Of == GoalOf.RatioToDirect ? "vsDirect" : "value",
+                    ["limit"] = goal.Limit,
+                    ["atMost"] = goal.AtMost,
+                    ["text"] = goal.Text,
+                    ["met"] = goal.IsMet(TableWriter.GoalFigure(gh, row)),
+                },
             });
         }
 
@@ -92,6 +107,9 @@ public static class JsonReport
                         ["bytes"] = m.Bytes,
                         ["seconds"] = m.Elapsed.TotalSeconds,
                         ["samples"] = m.LatenciesUs?.Length,
+                        ["serverMemoryMb"] = m.ServerMemoryMb is { } rss ? Number(rss) : null,
+                        ["baselineMemoryMb"] = m.BaselineMemoryMb is { } idle ? Number(idle) : null,
+                        ["heldBytes"] = m.HeldBytes,
                     })]),
                 };
             }
@@ -101,6 +119,7 @@ public static class JsonReport
 
         root["scenarios"] = scenarios;
         root["table"] = table;
+        root["forwardingTable"] = forwardingTable;
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 

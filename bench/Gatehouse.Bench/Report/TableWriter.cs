@@ -27,7 +27,7 @@ public static class TableWriter
 
         foreach (var s in systems)
         {
-            header.Add($"CPU% {s.Title} {string.Join('/', s.Roles)}");
+            header.Add($"CPU% {s.Title} {RoleHeader(s)}");
         }
 
         var rows = new List<List<string>>();
@@ -40,8 +40,7 @@ public static class TableWriter
             {
                 double v = Value(p, row);
                 cells.Add(Format(v, row.Unit, Error(p, row)));
-                double ratio = row.HigherIsBetter ? ghValue / v : v / ghValue;
-                cells.Add(double.IsFinite(ratio) ? ratio.ToString("0.00", CultureInfo.InvariantCulture) + "x" : "n/a");
+                cells.Add(FormatRatio(row.HigherIsBetter ? ghValue / v : v / ghValue));
             }
 
             foreach (var s in systems)
@@ -53,6 +52,71 @@ public static class TableWriter
         }
 
         return Render(header, rows);
+    }
+
+    /// <summary>The legend printed above the forwarding table.</summary>
+    public const string ForwardingLegend =
+        "Forwarding between members: each forwarded row next to the same figure with the client on the service's own member (direct), " +
+        "and fwd/direct = forwarded value / direct value (for latency, lower is better; for throughput, higher). " +
+        "Redirected (the client told to reconnect to the member with the route): not measured yet. Target met: Gatehouse only.";
+
+    /// <summary>
+    /// The forwarding table: per forwarded row (<see cref="Row.DirectId"/> or a <see cref="Goal"/>),
+    /// for each system that forwards, the direct figure, the forwarded figure and their ratio; then
+    /// the redirected column (not measured yet) and Gatehouse's target.
+    /// </summary>
+    public static string WriteForwarding(IReadOnlyList<SystemResult> systems)
+    {
+        var gh = systems.First(s => s.Id == "gatehouse");
+        var forwarders = systems.Where(s => s.Id == "gatehouse" || Row.All.Any(r => r.DirectId is not null && s.Scenarios.ContainsKey(r.ScenarioId))).ToList();
+        var header = new List<string> { "forwarded", "unit" };
+        foreach (var s in forwarders)
+        {
+            header.AddRange([$"{s.Title} direct", $"{s.Title} forwarded", $"{s.Title} fwd/direct"]);
+        }
+
+        header.AddRange(["redirected", "target", "met"]);
+        var rows = new List<List<string>>();
+        foreach (var row in Row.All.Where(r => r.DirectId is not null || r.Goal is not null))
+        {
+            var cells = new List<string> { row.Title, row.Unit };
+            foreach (var s in forwarders)
+            {
+                double direct = row.DirectId is { } id ? Value(s, Row.Find(id)) : double.NaN;
+                cells.Add(row.DirectId is { } d ? Format(direct, row.Unit, Error(s, Row.Find(d))) : "n/a");
+                cells.Add(Format(Value(s, row), row.Unit, Error(s, row)));
+                cells.Add(FormatRatio(VersusDirect(s, row)));
+            }
+
+            cells.Add("n/a");
+            cells.Add(row.Goal?.Text ?? string.Empty);
+            cells.Add(row.Goal is { } goal ? goal.IsMet(GoalFigure(gh, row)) switch { true => "yes", false => "no", null => "n/a" } : string.Empty);
+            rows.Add(cells);
+        }
+
+        return Render(header, rows);
+    }
+
+    /// <summary>A forwarded row's figure over the same figure measured directly (NaN when either is missing).</summary>
+    public static double VersusDirect(SystemResult system, Row row) =>
+        row.DirectId is { } id ? Value(system, row) / Value(system, Row.Find(id)) : double.NaN;
+
+    /// <summary>What <paramref name="row"/>'s goal is checked against for <paramref name="system"/>.</summary>
+    public static double GoalFigure(SystemResult system, Row row) =>
+        row.Goal?.Of == GoalOf.RatioToDirect ? VersusDirect(system, row) : Value(system, row);
+
+    private static string FormatRatio(double ratio) =>
+        double.IsFinite(ratio) ? ratio.ToString("0.00", CultureInfo.InvariantCulture) + "x" : "n/a";
+
+    /// <summary>
+    /// The system's roles as the CPU column lists them; roles that only some scenarios measure (the
+    /// forwarding member, <c>fwd</c>) follow in parentheses: <c>cl/gw/svc(/fwd)</c>.
+    /// </summary>
+    private static string RoleHeader(SystemResult system)
+    {
+        var extra = system.Scenarios.Values.SelectMany(r => r.Cpu.Select(c => c.Role)).Where(role => !system.Roles.Contains(role)).Distinct().ToList();
+        string roles = string.Join('/', system.Roles);
+        return extra.Count == 0 ? roles : $"{roles}(/{string.Join('/', extra)})";
     }
 
     /// <summary>The row's figure for one system (median over repetitions), NaN when absent.</summary>
@@ -88,6 +152,7 @@ public static class TableWriter
         {
             "µs" => value.ToString(value >= 100 ? "N0" : "0.0", CultureInfo.InvariantCulture),
             "MB/s" => value.ToString("N1", CultureInfo.InvariantCulture),
+            "MiB" when Math.Abs(value) < 10 => value.ToString("0.00", CultureInfo.InvariantCulture),
             _ => value.ToString("N0", CultureInfo.InvariantCulture),
         };
     }

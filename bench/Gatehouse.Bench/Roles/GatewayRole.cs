@@ -1,19 +1,23 @@
 using Gatehouse.Bench.Processes;
 using Gatehouse.Gateway.Hosting;
 using Gatehouse.Gateway;
+using Gatehouse.Gateway.Membership;
 using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Bench.Roles;
 
 /// <summary>
-/// <c>gateway --state DIR</c>: a real Gatehouse gateway on 127.0.0.1 (free port). The runner wrote
-/// the authorized peers file in DIR beforehand. Prints <c>READY port fingerprint</c>.
+/// <c>gateway --state DIR [--join HOST:PORT=FINGERPRINT]</c>: a real Gatehouse gateway on
+/// 127.0.0.1 (free port). The runner wrote the authorized peers file in DIR beforehand; with
+/// <c>--join</c> it joins that member's cluster (the runner authorizes it there in the gateway role,
+/// and the grants and routes it needs then come from that member). Prints <c>READY port fingerprint</c>.
 /// </summary>
 internal static class GatewayRole
 {
     public static async Task<int> RunAsync(string[] args)
     {
         var stop = RoleHost.StopToken();
+        var cluster = Array.IndexOf(args, "--join") >= 0 ? new ClusterOptions { Join = [JoinTarget.Parse(RoleHost.Arg(args, "--join"))] } : new ClusterOptions();
         var options = new GatewayOptions
         {
             Listen = ["127.0.0.1:0"],
@@ -22,6 +26,7 @@ internal static class GatewayRole
             // The idle scenario holds 10,000 connections of one identity from one address on purpose;
             // every other limit keeps its default.
             Limits = new GatewayLimits { MaxConnectionsPerPeer = 0, MaxConnectionsPerAddress = 0 },
+            Cluster = cluster,
         };
         await using var server = await GatewayServer.StartAsync(options, logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
         RoleHost.Ready($"{server.Port} {server.Fingerprint}");

@@ -11,15 +11,23 @@ namespace Gatehouse.Bench.Systems;
 
 /// <summary>
 /// Gatehouse: runner (client) -> gateway process -> service process, TLS 1.3 with mutual pinned
-/// certificates on both hops. Payloads travel as stdin and come back as stdout.
+/// certificates on both hops. Payloads travel as stdin and come back as stdout. Forwarded
+/// scenarios: a second gateway process (B) joins the first (A) as a cluster member, authorized on A
+/// in the gateway role; the runner's client talks to B, which has no route of its own and forwards
+/// over its pooled mutual-TLS link to A: runner -> B -> A -> service, three TLS hops.
 /// </summary>
 public sealed class GatehouseSystem : DriverSystem
 {
     private ChildProcess? _gateway;
     private ChildProcess? _service;
+    private ChildProcess? _forwarder;
     private GatehouseClient? _client;
+    private GatehouseClient? _forwardClient;
+    private string? _stateDir;
+    private BenchEnvironment? _environment;
     private PeerIdentity? _clientIdentity;
     private Endpoint? _endpoint;
+    private Endpoint? _forwardEndpoint;
     private Fingerprint _gatewayFingerprint;
 
     public override string Id => "gatehouse";
@@ -29,9 +37,15 @@ public sealed class GatehouseSystem : DriverSystem
     public override IReadOnlyList<MeasuredProcess> Processes =>
         [new("cl", Environment.ProcessId), new("gw", _gateway?.Pid), new("svc", _service?.Pid)];
 
+    protected override MeasuredProcess? Forwarder => _forwarder is { } b ? new("fwd", b.Pid) : null;
+
     protected override bool CanStream => true;
 
     protected override bool CanHoldIdle => true;
+
+    protected override bool CanForward => true;
+
+    protected override bool CanStall => true;
 
     public override async Task StartAsync(BenchEnvironment environment, CancellationToken cancellationToken)
     {
@@ -56,15 +70,69 @@ public sealed class GatehouseSystem : DriverSystem
         await _service.WaitReadyAsync(TimeSpan.FromSeconds(60));
 
         _clientIdentity = clientIdentity;
+        _environment = environment;
+        _stateDir = stateDir;
         _endpoint = endpoint;
         _gatewayFingerprint = fingerprint;
         _client = new GatehouseClient(endpoint, new ClientOptions { Identity = clientIdentity, Pins = ClientOptions.PinTo(fingerprint) });
         await _client.ConnectAsync(cancellationToken);
     }
 
-    protected override async Task<int> EchoAsync(byte[] payload)
+    /// <summary>
+    /// Starts gateway B joined to A, authorizes it on A in the gateway role (A's authorized file,
+    /// as <c>gatehouse authorize</c> does), and waits until an echo through B succeeds: B has then
+    /// the client's grant (spread from A) and A's routes (pulled over TLS).
+    /// </summary>
+    protected override async Task StartForwardingAsync(CancellationToken cancellationToken)
     {
-        var result = await _client!.CallAsync(new CallRequest("echo") { Domain = ServiceRole.Domain, Stdin = payload });
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        _forwarder = ChildProcess.StartRole("gateway", "--state", _environment!.Sub("gatehouse-gateway-b"), "--join", $"{_endpoint}={_gatewayFingerprint}");
+        string[] ready = (await _forwarder.WaitReadyAsync(TimeSpan.FromSeconds(60))).Split(' ');
+        var endpoint = new Endpoint("127.0.0.1", int.Parse(ready[0], CultureInfo.InvariantCulture));
+        var fingerprint = Fingerprint.Parse(ready[1]);
+        _forwardEndpoint = endpoint;
+        AuthorizedPeers.Upsert(Path.Combine(_stateDir!, "authorized_peers"), new PeerGrant(fingerprint, "bench-gw-b", PeerRoles.Gateway, []));
+        _forwardClient = new GatehouseClient(endpoint, new ClientOptions
+        {
+            Identity = _clientIdentity!,
+            Pins = ClientOptions.PinTo(fingerprint),
+            Connection = ConnectionOptions.Default with { ConnectTimeout = TimeSpan.FromSeconds(5), MaxRetries = 0 },
+        });
+        string last = "no attempt";
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                var result = await _forwardClient.CallAsync(new CallRequest("echo") { Domain = ServiceRole.Domain, Stdin = "x"u8.ToArray() }, cancellationToken);
+                if (result.Status.IsSuccess && result.StdoutText == "x")
+                {
+                    break;
+                }
+
+                last = result.Status.ToString();
+            }
+            catch (ConnectException ex)
+            {
+                last = ex.Message;
+            }
+
+            if (clock.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                throw new TimeoutException($"gateway B never forwarded to A within 60 s (last: {last})");
+            }
+
+            await Task.Delay(50, cancellationToken);
+        }
+
+        BenchRunner.Progress(string.Create(CultureInfo.InvariantCulture, $"Gatehouse: gateway B forwards to A ({clock.Elapsed.TotalSeconds:0.0} s after it started)"));
+    }
+
+    private GatehouseClient Client(bool forwarded) => forwarded ? _forwardClient! : _client!;
+
+    protected override async Task<int> EchoAsync(byte[] payload, bool forwarded)
+    {
+        var result = await Client(forwarded).CallAsync(new CallRequest("echo") { Domain = ServiceRole.Domain, Stdin = payload });
         return result.Status.IsSuccess ? result.Stdout.Length : throw new InvalidOperationException("gatehouse echo: " + result.Status);
     }
 
@@ -77,9 +145,9 @@ public sealed class GatehouseSystem : DriverSystem
         }
     }
 
-    protected override async Task<long> StreamAsync(long bytes)
+    protected override async Task<long> StreamAsync(long bytes, bool forwarded)
     {
-        await using var call = await _client!.StartCallAsync(new CallRequest("stream", bytes.ToString(CultureInfo.InvariantCulture)) { Domain = ServiceRole.Domain });
+        await using var call = await Client(forwarded).StartCallAsync(new CallRequest("stream", bytes.ToString(CultureInfo.InvariantCulture)) { Domain = ServiceRole.Domain });
         long received = 0;
         await foreach (var chunk in call.ReadOutputAsync())
         {
@@ -88,6 +156,67 @@ public sealed class GatehouseSystem : DriverSystem
 
         var status = await call.Completion;
         return status.IsSuccess ? received : throw new InvalidOperationException("gatehouse stream: " + status);
+    }
+
+    /// <summary>
+    /// The forwarded stream whose caller stops reading: B's resident memory at rest (the median of
+    /// five samples 50 ms apart), then the call through B, its first chunk read, and nothing more
+    /// read for <paramref name="hold"/> while B's RSS is sampled every 50 ms (the highest kept).
+    /// Before cancelling, the call must still be running (the service was held back, not done).
+    /// Also the bytes B holds at the end: what it read from its sockets to A less what it wrote to
+    /// the runner's connection, over the call (<see cref="SocketCounters"/>).
+    /// </summary>
+    protected override async Task<Measurement> StallAsync(long bytes, TimeSpan hold, CancellationToken cancellationToken)
+    {
+        int pid = _forwarder!.Pid;
+        var resting = new List<double>();
+        for (int i = 0; i < 5; i++)
+        {
+            resting.Add(ProcStat.ResidentMegabytes(pid));
+            await Task.Delay(50, cancellationToken);
+        }
+
+        double idle = Report.Stats.Median(resting);
+        var socketsBefore = await SocketCounters.SnapshotAsync();
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        await using var call = await _forwardClient!.StartCallAsync(new CallRequest("stream", bytes.ToString(CultureInfo.InvariantCulture)) { Domain = ServiceRole.Domain }, cancellationToken);
+        await using var output = call.ReadOutputAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+        if (!await output.MoveNextAsync())
+        {
+            throw new InvalidOperationException("gatehouse stall: the stream ended before its first chunk: " + await call.Completion);
+        }
+
+        long received = output.Current.Data.Length;
+        double peak = double.NaN;
+        long stopAt = System.Diagnostics.Stopwatch.GetTimestamp() + (long)(hold.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+        while (System.Diagnostics.Stopwatch.GetTimestamp() < stopAt)
+        {
+            await Task.Delay(50, cancellationToken);
+            double rss = ProcStat.ResidentMegabytes(pid);
+            peak = double.IsNaN(peak) ? rss : Math.Max(peak, rss);
+        }
+
+        if (call.Completion.IsCompleted)
+        {
+            throw new InvalidOperationException("gatehouse stall: the call finished while its caller read nothing: " + await call.Completion);
+        }
+
+        var socketsAfter = await SocketCounters.SnapshotAsync();
+        var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(start);
+        call.Cancel();
+
+        // B reads the stream from its link to A (peer port A's) and writes it to the runner's
+        // connection (local port B's, peer one of this process's sockets to B).
+        long? held = null;
+        if (socketsBefore is not null && socketsAfter is not null)
+        {
+            var runnerToB = socketsAfter.Where(x => x.Pid == Environment.ProcessId && TcpSocket.Port(x.Peer) == _forwardEndpoint!.Port).Select(x => x.Local).ToHashSet();
+            held = SocketCounters.Held(socketsBefore, socketsAfter, pid,
+                from: x => TcpSocket.Port(x.Peer) == _endpoint!.Port,
+                to: x => runnerToB.Contains(x.Peer));
+        }
+
+        return new Measurement(1, received, elapsed, ServerMemoryMb: peak, BaselineMemoryMb: idle, HeldBytes: held);
     }
 
     /// <summary>
@@ -126,7 +255,13 @@ public sealed class GatehouseSystem : DriverSystem
             await _client.DisposeAsync();
         }
 
+        if (_forwardClient is not null)
+        {
+            await _forwardClient.DisposeAsync();
+        }
+
         _service?.Stop();
+        _forwarder?.Stop();
         _gateway?.Stop();
     }
 }

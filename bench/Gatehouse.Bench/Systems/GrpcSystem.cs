@@ -12,7 +12,7 @@ namespace Gatehouse.Bench.Systems;
 /// <summary>
 /// grpc-dotnet, no gateway: runner (GrpcChannel, one HTTP/2 connection) -> Kestrel gRPC server
 /// process. TLS with mutual certificates pinned by thumbprint. Streaming uses a server-streaming call
-/// of 64 KiB messages.
+/// of 64 KiB messages. No forwarded rows: a gRPC server has no cluster to forward through.
 /// </summary>
 public sealed class GrpcSystem : DriverSystem
 {
@@ -57,12 +57,12 @@ public sealed class GrpcSystem : DriverSystem
         await EmptyAsync();
     }
 
-    protected override async Task<int> EchoAsync(byte[] payload) =>
+    protected override async Task<int> EchoAsync(byte[] payload, bool forwarded) =>
         (await _invoker!.AsyncUnaryCall(EchoMethods.Echo, null, default, payload)).Length;
 
     protected override async Task EmptyAsync() => await _invoker!.AsyncUnaryCall(EchoMethods.True, null, default, []);
 
-    protected override async Task<long> StreamAsync(long bytes)
+    protected override async Task<long> StreamAsync(long bytes, bool forwarded)
     {
         var request = new byte[8];
         BinaryPrimitives.WriteInt64LittleEndian(request, bytes);
