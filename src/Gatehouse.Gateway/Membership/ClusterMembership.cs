@@ -72,6 +72,21 @@ public sealed class ClusterMembership : IAsyncDisposable
     /// <summary>The links to other members (forwarding dials through them).</summary>
     internal GatewayLinks Links => _links;
 
+    private System.Collections.Immutable.ImmutableDictionary<string, LiveMember> _live = System.Collections.Immutable.ImmutableDictionary.Create<string, LiveMember>(StringComparer.Ordinal);
+
+    private readonly object _liveLock = new();
+
+    private void SetLive(string id, LiveMember? member)
+    {
+        lock (_liveLock)
+        {
+            Volatile.Write(ref _live, member is null ? _live.Remove(id) : _live.SetItem(id, member));
+        }
+    }
+
+    /// <summary>The other members alive or suspect and trusted, with their gossiped load (updated on every change; read lock-free).</summary>
+    internal System.Collections.Immutable.ImmutableDictionary<string, LiveMember> LiveMembers => Volatile.Read(ref _live);
+
     /// <summary>The other members (ids) whose route lists, as pulled, serve (domain, command).</summary>
     public IReadOnlyList<string> MembersServing(string domain, string command) => _remoteRoutes.MembersServing(domain, command);
 
@@ -361,6 +376,8 @@ public sealed class ClusterMembership : IAsyncDisposable
                 MembershipLog.Revoked(_logger, id);
             }
 
+            SetLive(id, null);
+            _remoteRoutes.Remove(id);
             _links.Drop(id);
         }
 
@@ -422,6 +439,12 @@ public sealed class ClusterMembership : IAsyncDisposable
                 _security.RemoveMember(member.Id);
                 _links.Drop(member.Id);
                 MembershipLog.Revoked(_logger, member.Id);
+            }
+
+            if (member.Id != _id && LiveMembers.ContainsKey(member.Id) && !IsTrusted(member.Id))
+            {
+                SetLive(member.Id, null); // no longer a member: nothing is forwarded to it
+                _remoteRoutes.Remove(member.Id);
             }
         }
 
@@ -526,8 +549,13 @@ public sealed class ClusterMembership : IAsyncDisposable
         if (m.State is not (MemberState.Alive or MemberState.Suspect) || !IsTrusted(m.Id))
         {
             _remoteRoutes.Remove(m.Id); // its services are not reachable through it now
+            SetLive(m.Id, null);
             return;
         }
+
+        // What forwarding reads per request, parsed once per change rather than per request.
+        var parsed = MemberMetadata.TryParse(m.Metadata.Span);
+        SetLive(m.Id, new LiveMember(m.Id, m.Address, m.State, parsed?.InFlight ?? 0));
 
         if (m.State == MemberState.Alive && change.Previous is not { State: MemberState.Alive })
         {

@@ -26,23 +26,46 @@ internal sealed class ForwardTarget(ClusterMembership membership) : IRequestTarg
     public TargetKind Kind => TargetKind.Service;
 
     /// <summary>True when some live member other than this one serves (domain, command).</summary>
-    public bool Serves(RequestHeader header) => Candidates(header).Count > 0;
-
-    /// <summary>Live members serving the request, least loaded first (alive before suspect; random among equals).</summary>
-    internal List<MemberSnapshot> Candidates(RequestHeader header)
+    public bool Serves(RequestHeader header)
     {
-        var serving = membership.RemoteRoutes.MembersServing(header.Domain, header.Command);
-        if (serving.Count == 0)
+        var live = membership.LiveMembers;
+        if (live.IsEmpty)
         {
-            return [];
+            return false;
         }
 
-        return membership.Members
-            .Where(m => m.Id != membership.Id && m.State is MemberState.Alive or MemberState.Suspect && serving.Contains(m.Id))
-            .Select(m => (Member: m, Load: MemberMetadata.TryParse(m.Metadata.Span)?.InFlight ?? 0, Tie: Random.Shared.Next()))
-            .OrderBy(x => x.Member.State == MemberState.Alive ? 0 : 1).ThenBy(x => x.Load).ThenBy(x => x.Tie)
-            .Select(x => x.Member)
-            .ToList();
+        foreach (string id in membership.RemoteRoutes.MembersServing(header.Domain, header.Command))
+        {
+            if (live.ContainsKey(id))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Live members serving the request, least loaded first (alive before suspect; random among equals).</summary>
+    internal List<LiveMember> Candidates(RequestHeader header)
+    {
+        var live = membership.LiveMembers;
+        var found = new List<LiveMember>();
+        foreach (string id in membership.RemoteRoutes.MembersServing(header.Domain, header.Command))
+        {
+            if (live.TryGetValue(id, out var m))
+            {
+                found.Add(m);
+            }
+        }
+
+        if (found.Count > 1)
+        {
+            // Shuffle, then a stable sort: random among equals.
+            Random.Shared.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(found));
+            found = [.. found.OrderBy(m => m.State == MemberState.Alive ? 0 : 1).ThenBy(m => m.Load)];
+        }
+
+        return found;
     }
 
     public async Task<CallStatus> ExecuteAsync(GatewayRequest request, CancellationToken cancellationToken)
@@ -115,6 +138,6 @@ internal sealed class ForwardTarget(ClusterMembership membership) : IRequestTarg
         };
     }
 
-    private static string Describe(MemberSnapshot member) =>
+    private static string Describe(LiveMember member) =>
         $"{member.Address} ({(member.Id.Length > 19 ? member.Id[..19] + "..." : member.Id)})";
 }
