@@ -24,7 +24,7 @@ internal static class LossPhase
         double start = c.Now;
         x.Say($"loss: {x.Options.Loss:P0} random UDP loss on every member for {x.Options.LossDuration.TotalMinutes:0.##} min");
         c.Network.SetLoss(x.Options.Loss);
-        double? settled;
+        TrafficCounters[] after;
         try
         {
             double end = start + x.Options.LossDuration.TotalSeconds;
@@ -40,15 +40,16 @@ internal static class LossPhase
                     x.Say($"loss: {c.Now - start:0} s: {sofar.Count(e => e.Kind == MemberEventKind.Dead)} deaths, {sofar.Count(e => e.Kind == MemberEventKind.Suspect)} suspicions, {sofar.Count(e => e.Kind == MemberEventKind.Refuted)} refutations");
                 }
             }
+
+            after = [.. c.Members.Select(c.Network.ReadCounters)]; // before the rule goes (the flush resets its counter)
         }
         finally
         {
             c.Network.SetLoss(0);
         }
 
-        var after = c.Members.Select(c.Network.ReadCounters).ToArray();
         double lifted = c.Now;
-        settled = await c.UntilAllAliveAsync(x.Options.ConvergeTimeout, x.Cancel);
+        double? settled = await c.UntilAllAliveAsync(x.Options.ConvergeTimeout, x.Cancel);
         var events = c.Events.Between(start, c.Now);
         int deaths = events.Count(e => e.Kind == MemberEventKind.Dead);
         int suspicions = events.Count(e => e.Kind == MemberEventKind.Suspect);
