@@ -107,10 +107,11 @@ internal sealed class SoakNetwork : IDisposable
             Shell.InNamespace(ns, "ip", "link", "set", inner, "up");
             Shell.InNamespace(ns, "ip", "link", "set", "lo", "up");
 
-            // Counting rules (no target): OUTPUT 1 = UDP, 2 = TCP from the port, 3 = TCP to the port; INPUT 1 = UDP.
+            // Counting rules (no target): OUTPUT 1 = UDP, 2 = TCP from the port, 3 = TCP to the port, 4 = connections opened to the port; INPUT 1 = UDP.
             Shell.InNamespace(ns, "iptables", "-A", "OUTPUT", "-p", "udp");
             Shell.InNamespace(ns, "iptables", "-A", "OUTPUT", "-p", "tcp", "--sport", port);
             Shell.InNamespace(ns, "iptables", "-A", "OUTPUT", "-p", "tcp", "--dport", port);
+            Shell.InNamespace(ns, "iptables", "-A", "OUTPUT", "-p", "tcp", "--dport", port, "--syn");
             Shell.InNamespace(ns, "iptables", "-A", "INPUT", "-p", "udp");
             Shell.InNamespace(ns, "iptables", "-N", LossChain);
             Shell.InNamespace(ns, "iptables", "-A", "INPUT", "-p", "udp", "-j", LossChain);
@@ -139,7 +140,7 @@ internal sealed class SoakNetwork : IDisposable
         var input = Rules(Shell.InNamespace(ns, "iptables", "-nvxL", "INPUT"));
         var loss = Rules(Shell.InNamespace(ns, "iptables", "-nvxL", LossChain));
         return new TrafficCounters(
-            UdpSent: output[0], TcpFromPort: output[1], TcpToPort: output[2],
+            UdpSent: output[0], TcpFromPort: output[1], TcpToPort: output[2], Connects: output[3],
             UdpReceived: input[0], UdpDropped: loss.Count > 0 ? loss[0] : default);
     }
 
@@ -217,8 +218,8 @@ internal readonly record struct PacketCount(long Packets, long Bytes)
 }
 
 /// <summary>One namespace's counters: what its gateway sent (UDP; TCP on the gateway port either way), UDP received and dropped by the loss rule.</summary>
-internal readonly record struct TrafficCounters(PacketCount UdpSent, PacketCount TcpFromPort, PacketCount TcpToPort, PacketCount UdpReceived, PacketCount UdpDropped)
+internal readonly record struct TrafficCounters(PacketCount UdpSent, PacketCount TcpFromPort, PacketCount TcpToPort, PacketCount Connects, PacketCount UdpReceived, PacketCount UdpDropped)
 {
     public static TrafficCounters operator -(TrafficCounters a, TrafficCounters b) =>
-        new(a.UdpSent - b.UdpSent, a.TcpFromPort - b.TcpFromPort, a.TcpToPort - b.TcpToPort, a.UdpReceived - b.UdpReceived, a.UdpDropped - b.UdpDropped);
+        new(a.UdpSent - b.UdpSent, a.TcpFromPort - b.TcpFromPort, a.TcpToPort - b.TcpToPort, a.Connects - b.Connects, a.UdpReceived - b.UdpReceived, a.UdpDropped - b.UdpDropped);
 }

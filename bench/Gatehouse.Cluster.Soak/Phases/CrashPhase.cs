@@ -13,6 +13,8 @@ internal static class CrashPhase
 {
     public const double TargetP99 = 8;
 
+    private static readonly TimeSpan QuietBeforeKill = TimeSpan.FromSeconds(5);
+
     public static async Task RunAsync(PhaseContext x)
     {
         var c = x.Cluster;
@@ -26,6 +28,7 @@ internal static class CrashPhase
         {
             int victim = ((k + 1) % c.Count) + 1; // 2, 3, ..., N, 1, 2, ...
             await x.SettleAsync($"kill {k + 1}");
+            await Task.Delay(QuietBeforeKill, x.Cancel); // the previous victim's start-up (JIT) is over: a kill in a steady cluster
             string fp = c.Fingerprints[victim];
             victims.Add(fp);
             double killedAt = c.Kill(victim);

@@ -27,6 +27,7 @@ internal static class IdlePhase
         var udpPackets = new List<double>();
         var tcp = new List<double>();
         var total = new List<double>();
+        long connects = 0;
         var perMember = new JsonArray();
         for (int k = 0; k < c.Count; k++)
         {
@@ -38,6 +39,7 @@ internal static class IdlePhase
             udpPackets.Add(d.UdpSent.Packets / seconds);
             tcp.Add(t);
             total.Add(u + t);
+            connects += d.Connects.Packets;
             perMember.Add(new JsonObject
             {
                 ["member"] = k + 1,
@@ -46,13 +48,14 @@ internal static class IdlePhase
                 ["udpPackets"] = d.UdpSent.Packets,
                 ["tcpBytes"] = d.TcpFromPort.Bytes + d.TcpToPort.Bytes,
                 ["tcpPackets"] = d.TcpFromPort.Packets + d.TcpToPort.Packets,
+                ["tcpConnectionsOpened"] = d.Connects.Packets,
             });
         }
 
         x.Report.Details["idle"] = new JsonObject { ["windowSeconds"] = x.Options.IdleWindow.TotalSeconds, ["perMember"] = perMember };
         string mean(List<double> l, string unit) => $"mean {l.Average():0} {unit}";
         x.Report.Add(new Figure("idle_udp_bps", "idle UDP sent per member (max)", udp.Max(), "B/s", null, null, $"{mean(udp, "B/s")}, {udpPackets.Average():0.0} datagrams/s"));
-        x.Report.Add(new Figure("idle_tcp_bps", "idle TCP on port 7340 per member (max)", tcp.Max(), "B/s", null, null, mean(tcp, "B/s")));
+        x.Report.Add(new Figure("idle_tcp_bps", "idle TCP on port 7340 per member (max)", tcp.Max(), "B/s", null, null, $"{mean(tcp, "B/s")}; {connects} connections opened in all"));
         x.Report.Add(new Figure("idle_total_bps", "idle traffic per member, UDP + TCP (max)", total.Max(), "B/s", TargetBytesPerSecond, "≤ 1 KB/s", mean(total, "B/s")));
     }
 }

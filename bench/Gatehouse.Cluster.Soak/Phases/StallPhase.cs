@@ -21,16 +21,20 @@ internal static class StallPhase
         int stalls = 0;
         x.Say($"stall: gw{victim} stopped {x.Options.StallFor.TotalSeconds:0.#} s of every {x.Options.StallEvery.TotalSeconds:0} s for {x.Options.StallDuration.TotalMinutes:0.##} min");
         var process = c.Process(victim)!;
+        // On a fixed schedule: stall k from start + k x every + (every - for) to start + (k + 1) x every.
+        int count = Math.Max(1, (int)Math.Floor(x.Options.StallDuration / x.Options.StallEvery));
+        double every = x.Options.StallEvery.TotalSeconds;
+        double stallFor = x.Options.StallFor.TotalSeconds;
         try
         {
-            while (c.Now - start + x.Options.StallEvery.TotalSeconds <= x.Options.StallDuration.TotalSeconds + 0.001)
+            for (int k = 0; k < count; k++)
             {
-                await Task.Delay(x.Options.StallEvery - x.Options.StallFor, x.Cancel);
+                await UntilAsync(c, start + (k * every) + (every - stallFor), x.Cancel);
                 process.Signal(Signals.Stop);
                 stalls++;
                 try
                 {
-                    await Task.Delay(x.Options.StallFor, x.Cancel);
+                    await UntilAsync(c, start + ((k + 1) * every), x.Cancel);
                 }
                 finally
                 {
@@ -64,5 +68,14 @@ internal static class StallPhase
         };
         x.Report.Add(new Figure("stall_false_deaths", "deaths of healthy members while one stalls 2 s of 10 s", healthyDeaths.Count, "count", 0, "0", $"{stalls} stalls in {(ended - start) / 60:0.#} min"));
         x.Report.Add(new Figure("stall_victim_deaths", "the stalled member declared dead (lines, all observers)", victimDeaths, "count", null, null, $"suspected {victimSuspicions}, refuted {victimRefutations}"));
+    }
+
+    private static async Task UntilAsync(Cluster.SoakCluster c, double at, CancellationToken cancel)
+    {
+        double wait = at - c.Now;
+        if (wait > 0)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(wait), cancel);
+        }
     }
 }
