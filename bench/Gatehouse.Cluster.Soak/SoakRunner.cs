@@ -88,10 +88,11 @@ internal static class SoakRunner
 
                 x.Crashes.AddRange(await cluster.ReviveCrashedAsync(cancel));
             }
-            catch (Exception ex) when (ex is TimeoutException or InvalidOperationException)
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancel.IsCancellationRequested)
             {
-                failure = ex.Message;
-                Say("the run stopped early: " + ex.Message);
+                // Whatever stopped a phase: said in one line, and the figures so far are still reported.
+                failure = ex is TimeoutException or InvalidOperationException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}";
+                Say("the run stopped early: " + failure);
             }
             finally
             {

@@ -53,6 +53,24 @@ internal sealed class MembersClient(Endpoint endpoint, Fingerprint fingerprint, 
         }
     }
 
+    /// <summary>Closes the connection (a later call makes a new one): nothing of ours on the wire.</summary>
+    public async Task CloseAsync()
+    {
+        await _lock.WaitAsync();
+        try
+        {
+            if (_client is { } c)
+            {
+                _client = null;
+                await c.DisposeAsync();
+            }
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_client is { } c)

@@ -213,6 +213,9 @@ internal sealed class SoakCluster : IAsyncDisposable
         return [null, .. views];
     }
 
+    /// <summary>Closes the admin connections to every member (they keep no keepalive traffic going while idle).</summary>
+    public Task CloseViewConnectionsAsync() => Task.WhenAll(Members.Select(i => _clients[i].CloseAsync()));
+
     public Task<List<MemberView>?> ViewAsync(int i, CancellationToken cancel) => _clients[i].TryGetAsync(cancel);
 
     /// <summary>True when <paramref name="view"/> lists every member alive.</summary>

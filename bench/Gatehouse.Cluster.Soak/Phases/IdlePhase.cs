@@ -7,7 +7,8 @@ namespace Gatehouse.Cluster.Soak.Phases;
 /// <summary>
 /// Figure 4: what each member sends while nothing happens and nothing is lost, from the iptables
 /// OUTPUT counters in its namespace (whole IP packets): UDP (probes, acks, gossip) and TCP on the
-/// gateway port either way (push-pull and key exchange over TLS). Nobody polls during the window.
+/// gateway port either way (push-pull, key exchange and keepalives over TLS). The soak's own
+/// connections are closed first and nobody polls during the window.
 /// </summary>
 internal static class IdlePhase
 {
@@ -17,7 +18,8 @@ internal static class IdlePhase
     {
         var c = x.Cluster;
         await x.SettleAsync("idle");
-        await Task.Delay(TimeSpan.FromSeconds(5), x.Cancel); // let the last polls' connections go quiet
+        await c.CloseViewConnectionsAsync(); // the soak's own connections would add keepalives
+        await Task.Delay(TimeSpan.FromSeconds(5), x.Cancel);
         x.Say($"idle: counting traffic for {x.Options.IdleWindow.TotalSeconds:0} s");
         var before = c.Members.Select(i => (At: c.Now, Counters: c.Network.ReadCounters(i))).ToArray();
         await Task.Delay(x.Options.IdleWindow, x.Cancel);
