@@ -23,7 +23,7 @@ internal sealed record MemberEvent(double At, int Observer, string Member, Membe
     /// <summary>Parses a gateway log line (simple console format); null when it is not a membership event.</summary>
     public static (string Member, MemberEventKind Kind)? Parse(string line, string self)
     {
-        var m = StateLine().Match(line);
+        var m = StateLine.Match(line);
         if (m.Success && Enum.TryParse<MemberEventKind>(m.Groups[2].Value, ignoreCase: false, out var kind) && kind != MemberEventKind.Refuted)
         {
             return (m.Groups[1].Value, kind);
@@ -39,9 +39,7 @@ internal sealed record MemberEvent(double At, int Observer, string Member, Membe
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{At:0.000}s gw{Observer}: {Member} {Kind}");
 
-    private static Regex StateLine() => StateLineRegex;
-
-    private static readonly Regex StateLineRegex = new(@"\[4002\] Cluster member (\S+) is now (\w+) \(incarnation \d+, ", RegexOptions.CultureInvariant | RegexOptions.Compiled);
+    private static readonly Regex StateLine = new(@"\[4002\] Cluster member (\S+) is now (\w+) \(incarnation \d+, ", RegexOptions.CultureInvariant | RegexOptions.Compiled);
 }
 
 /// <summary>Every membership event of every gateway, in arrival order (thread-safe).</summary>

@@ -51,6 +51,6 @@ internal static class RestartAllPhase
         x.Report.Details["restartAll"] = new JsonObject { ["seconds"] = results, ["failed"] = failed };
         double? worst = failed > 0 ? null : Stats.Max(times);
         x.Report.Add(new Figure("restart_all_s", "all members killed and restarted at once: all alive everywhere (worst)", worst, "s", Target, "≤ 60 s",
-            failed > 0 ? $"{failed} of {x.Options.RestartAlls} not converged within {Limit.TotalSeconds:0} s" : $"{times.Count} restarts"));
+            failed > 0 ? $"{failed} of {x.Options.RestartAlls} not converged within {Limit.TotalSeconds:0} s" : $"{times.Count} of {x.Options.RestartAlls} restarts"));
     }
 }
