@@ -63,14 +63,15 @@ public sealed partial class SwimNode
 
     /// <summary>
     /// The next member to probe: first any member this node heard suspected by others (so that its own
-    /// probe confirms or clears the suspicion soon, instead of up to a full round later), then the next
-    /// live member in the shuffled order, reshuffled after each full pass.
+    /// probe confirms or clears the suspicion soon, instead of up to a full round later) or was told to
+    /// probe soon (<see cref="ProbeSoon"/>), then the next live member in the shuffled order, reshuffled
+    /// after each full pass.
     /// </summary>
     private MemberRecord? NextProbeTarget()
     {
         while (_probeSoon.TryDequeue(out string? soon))
         {
-            if (_members.TryGetValue(soon, out MemberRecord? s) && s.State == MemberState.Suspect)
+            if (_members.TryGetValue(soon, out MemberRecord? s) && s.IsLive && soon != _self.Id)
             {
                 return s;
             }
@@ -92,6 +93,23 @@ public sealed partial class SwimNode
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Probes <paramref name="memberId"/> next, ahead of the shuffled order: a hint from outside SWIM
+    /// (the gateway's TLS link to it was closed by its kernel: the process may have died). A hint, not
+    /// a verdict: the member is only suspected if that probe fails. At most 16 hints are queued.
+    /// </summary>
+    public void ProbeSoon(string memberId)
+    {
+        lock (_lock)
+        {
+            if (!_stopped && memberId != _self.Id && _members.TryGetValue(memberId, out MemberRecord? m) && m.IsLive
+                && _probeSoon.Count < 16 && !_probeSoon.Contains(memberId))
+            {
+                _probeSoon.Enqueue(memberId);
+            }
+        }
     }
 
     private void StartProbe(MemberRecord target, TimeSpan interval)

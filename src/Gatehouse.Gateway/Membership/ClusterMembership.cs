@@ -69,6 +69,15 @@ public sealed class ClusterMembership : IAsyncDisposable
     /// <summary>Datagrams dropped by the security layer, by cause.</summary>
     public SecurityCounters SecurityCounters => _security.Counters;
 
+    /// <summary>The TLS link to a member closed without a word from it: probe it next (a hint to SWIM, not a verdict).</summary>
+    internal void LinkLost(string memberId)
+    {
+        if (Volatile.Read(ref _disposed) == 0)
+        {
+            _node?.ProbeSoon(memberId);
+        }
+    }
+
     /// <summary>The links to other members (forwarding dials through them).</summary>
     internal GatewayLinks Links => _links;
 

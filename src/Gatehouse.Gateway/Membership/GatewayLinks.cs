@@ -29,6 +29,7 @@ internal sealed class GatewayLinks : IStateExchange, IAsyncDisposable
     private readonly MuxOptions _mux;
     private readonly ConcurrentDictionary<string, MuxConnection> _links = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _dialing = new(8, 8);
+    private volatile bool _disposed;
 
     public GatewayLinks(ClusterMembership owner, PeerIdentity identity, ILogger logger, TimeProvider? time = null)
     {
@@ -147,6 +148,21 @@ internal sealed class GatewayLinks : IStateExchange, IAsyncDisposable
     public Task<MuxConnection> ConnectAsync(IPEndPoint address, Fingerprint fingerprint, CancellationToken cancellationToken) =>
         LinkAsync(address, fingerprint, cancellationToken);
 
+    /// <summary>
+    /// A link closed. If the member closed it without a word (no GOAWAY: its process died and its
+    /// kernel closed the socket, or the network broke), membership probes it next instead of up to a
+    /// whole round later. Links this side closed (dropped, idle, stopping) say nothing.
+    /// </summary>
+    private void OnLinkClosed(string memberId, MuxConnection link)
+    {
+        var reason = link.CloseReason;
+        bool dropped = !_links.TryGetValue(memberId, out var current) || !ReferenceEquals(current, link);
+        if (!dropped && !_disposed && reason.ErrorCode is not (ErrorCode.IdleTimeout or ErrorCode.ShuttingDown or ErrorCode.NoError or ErrorCode.UnauthorizedPeer))
+        {
+            _owner.LinkLost(memberId);
+        }
+    }
+
     /// <summary>Closes the link to a member (it was revoked or left).</summary>
     public void Drop(string memberId)
     {
@@ -190,6 +206,16 @@ internal sealed class GatewayLinks : IStateExchange, IAsyncDisposable
             }
 
             Schedule.Succeeded(id);
+            _ = connection.Completion.ContinueWith(
+                static (_, state) =>
+                {
+                    var (links, memberId, link) = ((GatewayLinks, string, MuxConnection))state!;
+                    links.OnLinkClosed(memberId, link);
+                },
+                (this, id, connection),
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
             if (_links.TryGetValue(id, out var stale))
             {
                 await stale.DisposeAsync().ConfigureAwait(false);
@@ -206,6 +232,7 @@ internal sealed class GatewayLinks : IStateExchange, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _disposed = true;
         foreach (var connection in _links.Values)
         {
             await connection.DisposeAsync().ConfigureAwait(false);

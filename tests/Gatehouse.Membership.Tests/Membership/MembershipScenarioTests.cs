@@ -30,6 +30,20 @@ public class MembershipScenarioTests
     }
 
     [Fact]
+    public void A_probe_soon_hint_makes_a_member_probe_that_one_next_instead_of_in_its_turn()
+    {
+        // 50 members: in its own shuffled round, member 0 reaches any one member about every 50 s.
+        // Member 0 and member 7 are cut off from the rest (so nothing about 7 is heard from others),
+        // 7 dies, and member 0 is told its link to 7 closed: its next probe goes to 7 and fails.
+        using SimCluster c = Converged(50, 11);
+        c.Partition(i => i is 0 or 7 ? 0 : 1);
+        c.Kill(7);
+        c.Members[0].Node!.ProbeSoon(c.Members[7].Id);
+        c.Clock.RunFor(TimeSpan.FromSeconds(2.2)); // at most one probe interval to the next tick, one for the probe
+        Assert.True(c.StateSeenBy(0, 7) is MemberState.Suspect or MemberState.Dead, $"member 0 sees member 7 as {c.StateSeenBy(0, 7)}");
+    }
+
+    [Fact]
     public void Joining_through_one_member_gives_everyone_the_full_view()
     {
         using var c = new SimCluster(new SimClusterOptions { Size = 20, Seed = 5 });
