@@ -50,9 +50,10 @@ public sealed class ClusterForwardingCliTests : IDisposable
         return p;
     }
 
+    /// <summary>A demo service attached to one gateway only (no discovery: the point is that the others forward to it).</summary>
     private async Task<Process> StartServiceAsync(string identityDir, string instance, int gateway)
     {
-        var psi = _gateways[gateway].StartInfo("dotnet", [CliProcess.DemoDll, "--identity", identityDir, "--instance", instance, "--gateway", $"{Host(gateway)}={_fingerprints[gateway]}"]);
+        var psi = _gateways[gateway].StartInfo("dotnet", [CliProcess.DemoDll, "--identity", identityDir, "--instance", instance, "--no-discover", "--gateway", $"{Host(gateway)}={_fingerprints[gateway]}"]);
         var (p, _) = await _gateways[gateway].StartAsync(psi, l => l.StartsWith("attached", StringComparison.Ordinal));
         _processes.Add(p);
         return p;

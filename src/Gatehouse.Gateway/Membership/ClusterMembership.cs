@@ -332,12 +332,17 @@ public sealed class ClusterMembership : IAsyncDisposable
         }
     }
 
-    /// <summary>What this member sends in an exchange: its id, current send key and view.</summary>
-    internal ExchangeMessage MessageFor(IReadOnlyList<MemberSnapshot> state)
+    /// <summary>
+    /// What this member sends in an exchange with <paramref name="peer"/>: its id, current (and next)
+    /// send key, its view, and its grant ledger unless the peer gossips the same ledger hash (the
+    /// ledger is most of an exchange's bytes, and exchanges are most of a member's idle traffic).
+    /// </summary>
+    internal ExchangeMessage MessageFor(IReadOnlyList<MemberSnapshot> state, string? peer)
     {
         var key = _security.CurrentSendKey;
         var next = _security.NextSendKey;
-        string grants = System.Text.Encoding.UTF8.GetString(GrantCodec.WriteUtf8(_grants.Export()));
+        bool same = peer is not null && _node?.Find(peer) is { } p && MemberMetadata.TryParse(p.Metadata.Span)?.Grants == GrantsTag();
+        string? grants = same ? null : System.Text.Encoding.UTF8.GetString(GrantCodec.WriteUtf8(_grants.Export()));
         return new ExchangeMessage(_id, key.KeyId, Convert.ToBase64String(key.Key.Span), [.. state.Select(MemberDto.From)], grants,
             next?.KeyId, next is null ? null : Convert.ToBase64String(next.Key.Span));
     }
@@ -426,7 +431,7 @@ public sealed class ClusterMembership : IAsyncDisposable
         EnsureSelfGrant();
         node.MergeRemoteState(message.Snapshots());
         MergeGrants(caller, message.Grants);
-        return MessageFor(node.LocalState());
+        return MessageFor(node.LocalState(), caller);
     }
 
     /// <summary>

@@ -61,7 +61,7 @@ internal sealed class GatewayLinks : IStateExchange, IAsyncDisposable
 
         _owner.EnsureSelfGrant();
         var connection = await LinkAsync(address, fingerprint, cancellationToken).ConfigureAwait(false);
-        var output = await CallAsync(connection, "cluster-exchange", _owner.MessageFor(mine).ToUtf8(), _owner.Options.MaxExchangeBytes, fingerprint, cancellationToken).ConfigureAwait(false);
+        var output = await CallAsync(connection, "cluster-exchange", _owner.MessageFor(mine, fingerprint.ToString()).ToUtf8(), _owner.Options.MaxExchangeBytes, fingerprint, cancellationToken).ConfigureAwait(false);
         var message = ExchangeMessage.Parse(output.Span);
         if (message.Id != fingerprint.ToString())
         {

@@ -107,7 +107,12 @@ public sealed class SimCluster : IDisposable
         }
     }
 
-    /// <summary>Crashes member <paramref name="index"/> (kill -9: no leave; datagrams to it are lost).</summary>
+    /// <summary>
+    /// Crashes member <paramref name="index"/> (kill -9: no leave; datagrams to it are lost). Its kernel
+    /// closes its TCP connections: each member holding an open link to it (one it dialed for a push-pull
+    /// or a fallback ping within the link inactivity timeout) sees the link close one network delay later
+    /// and, as the gateway does, probes it next (<see cref="SwimNode.ProbeSoon"/>).
+    /// </summary>
     public void Kill(int index)
     {
         SimMember m = Members[index];
@@ -115,6 +120,13 @@ public sealed class SimCluster : IDisposable
         m.Host.Up = false;
         m.Node?.Stop();
         m.Running = false;
+        foreach (SimMember other in Members)
+        {
+            if (other.Running && other.Exchange is { } exchange && exchange.HasLinkTo(m.Address) && Network.SameSide(other.Endpoint, m.Address))
+            {
+                Clock.Schedule(Network.NextDelay(), other.Host, () => other.Node?.ProbeSoon(m.Id));
+            }
+        }
     }
 
     /// <summary>Restarts member <paramref name="index"/>: a new send key (delivered to all), a new incarnation, and a join through <paramref name="seeds"/>, retried every second until it works.</summary>
@@ -222,6 +234,7 @@ public sealed class SimCluster : IDisposable
     private SwimNode NewNode(SimMember m)
     {
         var exchange = new SimStateExchange(Clock, Network, m.Endpoint, a => _byAddress.TryGetValue(a, out SimMember? x) && x.Host.Up ? x.Node : null);
+        m.Exchange = exchange;
         var node = new SwimNode(m.Id, m.Address, _options.Swim, m.Security!, m.Endpoint, exchange, Clock.For(m.Host), random: new Random(_random.Next()));
         int observer = m.Index;
         node.MemberChanged += (_, change) =>
@@ -270,6 +283,9 @@ public sealed class SimMember(int index, string id, IPEndPoint address, SimHost 
     public DatagramSecurity? Security { get; set; }
 
     public SwimNode? Node { get; set; }
+
+    /// <summary>The current node's reliable path (its open links).</summary>
+    public SimStateExchange? Exchange { get; set; }
 
     /// <summary>The most full-state exchanges in progress at once on any run of this member.</summary>
     public int MaxPushPulls => Math.Max(_maxPushPulls, Node?.MaxPushPullsInFlight ?? 0);

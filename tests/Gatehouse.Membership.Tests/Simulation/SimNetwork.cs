@@ -62,6 +62,9 @@ public sealed class SimNetwork
     public TimeSpan NextDelay() => MinDelay + ((MaxDelay - MinDelay) * _random.NextDouble());
 
     /// <summary>Whether a TLS connection from <paramref name="from"/> to <paramref name="to"/> would work now.</summary>
+    /// <summary>True when <paramref name="to"/> exists and is on <paramref name="from"/>'s side of any partition (up or not).</summary>
+    public bool SameSide(SimEndpoint from, IPEndPoint to) => _endpoints.TryGetValue(to, out SimEndpoint? remote) && remote.Group == from.Group;
+
     public bool CanConnect(SimEndpoint from, IPEndPoint to, out SimEndpoint? remote) =>
         _endpoints.TryGetValue(to, out remote) && remote.Host.Up && from.Host.Up && remote.Group == from.Group;
 

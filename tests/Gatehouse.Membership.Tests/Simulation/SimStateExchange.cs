@@ -10,6 +10,14 @@ namespace Gatehouse.Membership.Tests.Simulation;
 /// </summary>
 public sealed class SimStateExchange(SimClock clock, SimNetwork network, SimEndpoint local, Func<IPEndPoint, SwimNode?> nodeAt) : IStateExchange
 {
+    /// <summary>Idle time after which a link (a TLS connection this member dialed) is closed, as the gateway's LinkInactivityTimeout.</summary>
+    public static readonly TimeSpan LinkInactivity = TimeSpan.FromMinutes(5);
+
+    private readonly Dictionary<IPEndPoint, long> _linkUsed = [];
+
+    /// <summary>True when this member holds an open link to <paramref name="address"/> (it dialed it and used it within <see cref="LinkInactivity"/>).</summary>
+    public bool HasLinkTo(IPEndPoint address) => _linkUsed.TryGetValue(address, out long at) && clock.Now - at < LinkInactivity.Ticks;
+
     /// <summary>How long a connection attempt to an unreachable member takes to fail.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -38,6 +46,7 @@ public sealed class SimStateExchange(SimClock clock, SimNetwork network, SimEndp
             node.MergeRemoteState(mine);
             clock.Schedule(network.NextDelay() + Transfer(theirs.Count), local.Host, () =>
             {
+                _linkUsed[address] = clock.Now;
                 lease.Dispose();
                 done.TrySetResult(theirs);
             });
@@ -57,7 +66,15 @@ public sealed class SimStateExchange(SimClock clock, SimNetwork network, SimEndp
         clock.Schedule(network.NextDelay() * 2, remote!.Host, () =>
         {
             bool alive = remote.Host.Up && nodeAt(address)?.Id == memberId;
-            clock.Schedule(network.NextDelay(), local.Host, () => done.TrySetResult(alive));
+            clock.Schedule(network.NextDelay(), local.Host, () =>
+            {
+                if (alive)
+                {
+                    _linkUsed[address] = clock.Now;
+                }
+
+                done.TrySetResult(alive);
+            });
         });
         return done.Task;
     }
