@@ -76,6 +76,7 @@ public sealed class ClusterPairTests
             Identity = b.Authorize("svc", PeerRoles.Service, "inventory"),
             Gateways = [new GatewayTarget(b.Endpoint, b.Server.Fingerprint)],
             Connection = ConnectionOptions.Default with { ConnectTimeout = TimeSpan.FromSeconds(5) },
+            Discovery = DiscoveryOptions.Off, // on b only: a must learn of it through b's route list
         }).Map("inventory", "list", ctx => Task.FromResult(0), concurrency: 8).Map("inventory", "*", ctx => Task.FromResult(0), concurrency: 2);
         var attached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         service.Attached += _ => attached.TrySetResult();

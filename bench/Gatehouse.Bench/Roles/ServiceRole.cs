@@ -29,6 +29,7 @@ internal static class ServiceRole
             Identity = identity,
             Gateways = [target],
             Connection = ConnectionOptions.Default with { MaxBackoff = TimeSpan.FromMilliseconds(500) },
+            Discovery = DiscoveryOptions.Off, // stays on gateway A: the forwarded rows must be forwarded
         });
         var chunk = new byte[StreamChunk];
         service

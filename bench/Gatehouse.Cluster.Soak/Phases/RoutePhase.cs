@@ -48,6 +48,7 @@ internal static class RoutePhase
                 {
                     Identity = c.Service,
                     Gateways = [new GatewayTarget(c.Endpoint(gateway), Transport.Security.Fingerprint.Parse(fp))],
+                    Discovery = Gatehouse.Service.DiscoveryOptions.Off, // the change measured is on this one gateway
                 });
                 service.Map($"soak-route-{n}", "ping", async ctx =>
                 {

@@ -212,6 +212,11 @@ public sealed partial class SwimNode : IDisposable
         lock (_lock)
         {
             _self.Metadata = metadata.ToArray();
+            if (_leaving || _stopped)
+            {
+                return; // a member that left stays left: no new incarnation announced as alive
+            }
+
             _self.Incarnation++;
             _self.ChangedAt = _time.GetUtcNow();
             QueueSelfAlive();

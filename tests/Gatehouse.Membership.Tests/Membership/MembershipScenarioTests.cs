@@ -44,6 +44,20 @@ public class MembershipScenarioTests
     }
 
     [Fact]
+    public void A_member_that_left_stays_left_when_its_metadata_changes_afterwards()
+    {
+        // Seen: a gateway leaving on shutdown still published metadata as its services detached
+        // (its route table changed); the new incarnation announced it alive again to the others.
+        using SimCluster c = Converged(6, 12);
+        c.Leave(2, linger: TimeSpan.FromSeconds(30));
+        c.Clock.RunFor(TimeSpan.FromSeconds(3));
+        Assert.True(c.AllRunningSee(2, MemberState.Left));
+        c.Members[2].Node!.UpdateMetadata(new byte[] { 1, 2, 3 });
+        c.Clock.RunFor(TimeSpan.FromSeconds(10));
+        Assert.True(c.AllRunningSee(2, MemberState.Left), $"member 0 sees member 2 as {c.StateSeenBy(0, 2)}");
+    }
+
+    [Fact]
     public void Joining_through_one_member_gives_everyone_the_full_view()
     {
         using var c = new SimCluster(new SimClusterOptions { Size = 20, Seed = 5 });
