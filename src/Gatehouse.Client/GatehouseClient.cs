@@ -215,7 +215,7 @@ public sealed class GatehouseClient : IAsyncDisposable
             {
                 try
                 {
-                    var elsewhere = await Dialer.ConnectAsync(moved.Endpoint, _options.Identity, f => f == moved.Fingerprint, _options.Connection with { MaxRetries = 0 }, Mux(), _logger, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    var elsewhere = await DialAsync(moved.Endpoint, moved.Fingerprint, _options.Connection with { MaxRetries = 0 }, cancellationToken).ConfigureAwait(false);
                     Volatile.Write(ref _connection, elsewhere);
                     return elsewhere;
                 }
@@ -246,8 +246,12 @@ public sealed class GatehouseClient : IAsyncDisposable
         }
 
         var expected = pinned.Value;
-        return Dialer.ConnectAsync(Endpoint, _options.Identity, fp => fp == expected, _options.Connection, Mux(), _logger, cancellationToken: cancellationToken);
+        return DialAsync(Endpoint, expected, _options.Connection, cancellationToken);
     }
+
+    /// <summary>One connection attempt to <paramref name="endpoint"/>, which must present <paramref name="expected"/>.</summary>
+    private Task<MuxConnection> DialAsync(Endpoint endpoint, Transport.Security.Fingerprint expected, ConnectionOptions connection, CancellationToken cancellationToken) =>
+        Dialer.ConnectAsync(endpoint, _options.Identity, fp => fp == expected, connection, Mux(), _logger, cancellationToken: cancellationToken);
 
     /// <summary>The protocol options announced: the client's, saying it follows redirects when it does.</summary>
     private MuxOptions Mux() => _options.FollowRedirects ? _options.Mux with { Settings = _options.Mux.Settings with { FollowsRedirects = true } } : _options.Mux;

@@ -59,6 +59,15 @@ public sealed class RedirectTests
         return (a, b);
     }
 
+    /// <summary>A client of domain <c>test</c> authorized on b and, without waiting for the grant to spread, on a.</summary>
+    private static PeerIdentity AuthorizeOnBoth(TestGateway a, TestGateway b, string name)
+    {
+        var identity = b.Authorize(name, PeerRoles.Client, "test");
+        AuthorizedPeers.Upsert(a.Server.Runtime.Options.AuthorizedPath, new PeerGrant(identity.Fingerprint, name, PeerRoles.Client, ["test"]));
+        a.Server.Runtime.Authorized.Reload();
+        return identity;
+    }
+
     private static GatehouseClient ClientOf(TestGateway b, PeerIdentity identity, bool follow = true) =>
         new(b.Endpoint, b.ClientOptions(identity) with { FollowRedirects = follow });
 
@@ -68,9 +77,7 @@ public sealed class RedirectTests
         var (a, b) = await StartPairAsync(RedirectPolicy.Redirect);
         await using var _a = a;
         await using var _b = b;
-        var alice = b.Authorize("alice", PeerRoles.Client, "test");
-        AuthorizedPeers.Upsert(a.Server.Runtime.Options.AuthorizedPath, new PeerGrant(alice.Fingerprint, "alice", PeerRoles.Client, ["test"]));
-        a.Server.Runtime.Authorized.Reload();
+        var alice = AuthorizeOnBoth(a, b, "alice");
         await using var client = ClientOf(b, alice);
 
         var first = await client.CallAsync(new CallRequest("who") { Domain = "test" });
@@ -114,9 +121,7 @@ public sealed class RedirectTests
         var (a, b) = await StartPairAsync(RedirectPolicy.RedirectLargeInput);
         await using var _a = a;
         await using var _b = b;
-        var carol = b.Authorize("carol", PeerRoles.Client, "test");
-        AuthorizedPeers.Upsert(a.Server.Runtime.Options.AuthorizedPath, new PeerGrant(carol.Fingerprint, "carol", PeerRoles.Client, ["test"]));
-        a.Server.Runtime.Authorized.Reload();
+        var carol = AuthorizeOnBoth(a, b, "carol");
         await using (var client = ClientOf(b, carol))
         {
             var small = await client.CallAsync(new CallRequest("count") { Domain = "test", Stdin = new byte[1000] });
@@ -177,9 +182,7 @@ public sealed class RedirectTests
     {
         var (a, b) = await StartPairAsync(RedirectPolicy.Forward);
         await using var _a = a;
-        var frank = b.Authorize("frank", PeerRoles.Client, "test");
-        AuthorizedPeers.Upsert(a.Server.Runtime.Options.AuthorizedPath, new PeerGrant(frank.Fingerprint, "frank", PeerRoles.Client, ["test"]));
-        a.Server.Runtime.Authorized.Reload();
+        var frank = AuthorizeOnBoth(a, b, "frank");
         await using var client = ClientOf(b, frank);
         await using var stubborn = ClientOf(b, frank, follow: false);
         Assert.Equal($"frank|via={b.Server.Fingerprint}", (await client.CallAsync(new CallRequest("who") { Domain = "test" })).StdoutText);
