@@ -174,7 +174,7 @@ public sealed class GatewayServer : IAsyncDisposable
         try
         {
             // UDP on the same addresses and port numbers as the TCP listeners.
-            membership.Start(server.Endpoints);
+            membership.Start(server.Endpoints, server.RemctlEndpoint?.Port);
             MembershipLog.Started(runtime.Logger, membership.Address!.ToString(), membership.Id);
         }
         catch (System.Net.Sockets.SocketException ex) when (options.Listen.All(l => l.EndsWith(":0", StringComparison.Ordinal)))

@@ -21,6 +21,7 @@ namespace Gatehouse.Gateway.Membership;
 public sealed class ClusterMembership : IAsyncDisposable
 {
     private readonly GatewayRuntime _runtime;
+    private int? _remctlPort;
     private readonly ILogger _logger;
     private readonly string _id;
     private readonly DatagramSecurity _security;
@@ -107,8 +108,9 @@ public sealed class ClusterMembership : IAsyncDisposable
 
     /// <summary>Binds UDP next to the gateway's TCP listeners and starts the node; joins through <see cref="ClusterOptions.Join"/>, retrying in the background.</summary>
     /// <exception cref="SocketException">A UDP port is taken.</exception>
-    public void Start(IReadOnlyList<IPEndPoint> boundTcp)
+    public void Start(IReadOnlyList<IPEndPoint> boundTcp, int? remctlPort = null)
     {
+        _remctlPort = remctlPort;
         var address = Advertised(boundTcp);
         _udp = new UdpTransport(boundTcp);
         Address = address;
@@ -492,7 +494,7 @@ public sealed class ClusterMembership : IAsyncDisposable
         string host = Environment.MachineName;
         var routes = LocalRoutes();
         Interlocked.Exchange(ref _advertisedRoutesVersion, routes.Version);
-        return new MemberMetadata(host.Length > 64 ? host[..64] : host, routes.Version, routes.Routes.Count, _runtime.InFlight, GrantsTag(), routes.Hash).ToUtf8();
+        return new MemberMetadata(host.Length > 64 ? host[..64] : host, routes.Version, routes.Routes.Count, _runtime.InFlight, GrantsTag(), routes.Hash, _remctlPort).ToUtf8();
     }
 
     /// <summary>This gateway's route list, as <c>gatehouse cluster-routes</c> serves it.</summary>

@@ -139,7 +139,7 @@ internal sealed class MembershipTarget(ClusterMembership membership) : IRequestT
             bool self = m.Id == membership.Id;
             var list = self ? membership.LocalRoutes() : membership.RemoteRoutes.Of(m.Id);
             var routes = list?.Routes.Select(r => new MemberRouteInfo(r.Domain, r.Command, r.Services, r.Concurrency)).ToList();
-            return new MemberInfo(m.Id, m.State.ToString().ToLowerInvariant(), m.Address.ToString(), meta?.Host, meta?.Routes, meta?.RoutesVersion, m.Incarnation, m.LastChange, self, list?.Version, routes);
+            return new MemberInfo(m.Id, m.State.ToString().ToLowerInvariant(), m.Address.ToString(), meta?.Host, meta?.Routes, meta?.RoutesVersion, m.Incarnation, m.LastChange, self, list?.Version, routes, meta?.RemctlPort);
         }).ToList();
         return JsonSerializer.Serialize(list, MembersJson.Default.ListMemberInfo) + "\n";
     }
@@ -151,10 +151,11 @@ internal sealed class MembershipTarget(ClusterMembership membership) : IRequestT
 /// <summary>
 /// One member as <c>gatehouse members --json</c> shows it: <see cref="Routes"/> and
 /// <see cref="RoutesVersion"/> are what the member gossips; <see cref="RouteList"/> is its route list
-/// as this gateway last pulled it (of version <see cref="RouteListVersion"/>; null until pulled).
+/// as this gateway last pulled it (of version <see cref="RouteListVersion"/>; null until pulled);
+/// <see cref="RemctlPort"/> is the member's remctl-compatible (Kerberos) port on its address, null when it has none.
 /// </summary>
 public sealed record MemberInfo(string Fingerprint, string State, string Address, string? Host, int? Routes, long? RoutesVersion, uint Incarnation, DateTimeOffset LastChange, bool Self,
-    long? RouteListVersion, IReadOnlyList<MemberRouteInfo>? RouteList);
+    long? RouteListVersion, IReadOnlyList<MemberRouteInfo>? RouteList, int? RemctlPort = null);
 
 /// <summary>One route of a member in <c>gatehouse members --json</c>.</summary>
 public sealed record MemberRouteInfo(string Domain, string Command, int Services, int Concurrency);
