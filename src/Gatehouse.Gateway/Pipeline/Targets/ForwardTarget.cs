@@ -81,6 +81,25 @@ internal sealed class ForwardTarget(ClusterMembership membership) : IRequestTarg
     public Task<CallStatus> ExecuteAsync(GatewayRequest request, CancellationToken cancellationToken) =>
         ForwardAsync(request, Candidates(request.Header), perKey: false, cancellationToken);
 
+    /// <summary>The next member to try: the first candidate not tried yet; for a retry after a member was lost, from a fresh look at the cluster.</summary>
+    private LiveMember? Next(GatewayRequest request, ref List<LiveMember> candidates, List<string> tried, bool refresh)
+    {
+        if (refresh)
+        {
+            candidates = Candidates(request.Header); // the lost member's routes may be gone, another's may have come
+        }
+
+        foreach (var m in candidates)
+        {
+            if (!tried.Contains(m.Id))
+            {
+                return m;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>
     /// The fast path, on the caller connection's read loop: when the best member serving the request
     /// has a link up now with a free stream slot, opens the stream there and splices the request to
@@ -97,13 +116,15 @@ internal sealed class ForwardTarget(ClusterMembership membership) : IRequestTarg
             return false;
         }
 
-        // The least loaded live member whose link is up (no shuffle: ties go to the first; the
-        // gossiped loads move as requests land).
+        // The least loaded live member whose link is up; among equals, the first from a random
+        // starting point (so equal members share the load, with no allocation).
         var live = membership.LiveMembers;
         LiveMember? best = null;
         MuxConnection? bestLink = null;
-        foreach (string id in serving)
+        int start = serving.Length == 1 ? 0 : Random.Shared.Next(serving.Length);
+        for (int i = 0; i < serving.Length; i++)
         {
+            string id = serving[(start + i) % serving.Length];
             if (live.TryGetValue(id, out var m) && m.State == MemberState.Alive && (best is null || m.Load < best.Load)
                 && membership.Links.TryGetLink(id) is { } link)
             {
@@ -144,8 +165,12 @@ internal sealed class ForwardTarget(ClusterMembership membership) : IRequestTarg
         bool noInput = request.Stream is not { } callerStream || Relay.HasNoInput(callerStream);
         bool idempotent = noInput && request.Header.GetMetadata(Idempotent) == "1";
         string? passedOver = null;
-        foreach (var member in candidates.Take(MaxAttempts))
+        var tried = new List<string>(MaxAttempts);
+        bool refresh = false;
+        while (tried.Count < MaxAttempts && Next(request, ref candidates, tried, refresh && !perKey) is { } member)
         {
+            tried.Add(member.Id);
+            refresh = false;
             if (!Fingerprint.TryParse(member.Id, out var fingerprint))
             {
                 continue;
@@ -173,6 +198,7 @@ internal sealed class ForwardTarget(ClusterMembership membership) : IRequestTarg
             if (idempotent && !output && status.Kind == StatusKind.Error && link.IsGoingAway && !cancellationToken.IsCancellationRequested)
             {
                 passedOver = $"member {Describe(member)} was lost during the call ({status.Message}; the call is idempotent)";
+                refresh = true;
                 continue;
             }
 
