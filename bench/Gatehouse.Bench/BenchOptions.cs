@@ -25,7 +25,8 @@ public sealed record BenchOptions
 
     public const string Usage = """
         usage: Gatehouse.Bench [--smoke] [--json FILE] [--systems gatehouse,nats,grpc,remctld] [--remctl-realm PATH]
-                                 [--scenarios seq,c1,c16,c128,mib,true,stream,fwd_seq,fwd_c128,fwd_stall,fwd_stream,idle] [--duration SECONDS] [--reps N]
+                                 [--scenarios seq,c1,c16,c128,mib,true,stream,fwd_seq,fwd_c128,fwd_stall,fwd_stream,
+                                   rdr_seq,rdr_c128,rdr_stream,rdr_first,idle] [--duration SECONDS] [--reps N]
                Gatehouse.Bench gateway|service|grpc-server|nats-service ...   (child roles, started by the runner)
         """;
 
@@ -43,7 +44,7 @@ public sealed record BenchOptions
                 "--json" => options with { JsonPath = Next() },
                 "--systems" => options with { Systems = ["gatehouse", .. Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Where(s => s != "gatehouse")] },
                 "--remctl-realm" => options with { RemctlRealmScript = Next() },
-                "--scenarios" => options with { Scenarios = Next().Split(',', StringSplitOptions.RemoveEmptyEntries) },
+                "--scenarios" => options with { Scenarios = ScenarioIds(Next()) },
                 "--duration" => options with { Duration = TimeSpan.FromSeconds(double.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture)) },
                 "--reps" => options with { Repetitions = int.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
@@ -51,6 +52,14 @@ public sealed record BenchOptions
         }
 
         return options;
+    }
+
+    /// <summary>The ids in <paramref name="list"/> (comma-separated), each one of <see cref="Load.Scenario.All"/>.</summary>
+    private static string[] ScenarioIds(string list)
+    {
+        string[] ids = list.Split(',', StringSplitOptions.RemoveEmptyEntries);
+        string[] unknown = [.. ids.Where(id => !Load.Scenario.All.Any(s => s.Id == id))];
+        return unknown.Length == 0 ? ids : throw new ArgumentException($"unknown scenario {string.Join(", ", unknown)}");
     }
 
     private static string? DefaultRealmScript()

@@ -150,6 +150,8 @@ public static class BenchRunner
         ? string.Create(CultureInfo.InvariantCulture, $"stalled after {m.Bytes} bytes: forwarding gateway RSS {resting:0.0} MiB at rest, at most {m.ServerMemoryMb:0.0} MiB while stalled (+{m.ServerMemoryGrowthMb:0.00} MiB); bytes it read from A and had not passed on: {(m.HeldBytes is { } h ? h.ToString("N0", CultureInfo.InvariantCulture) : "n/a")}")
         : m.ServerMemoryMb is { } rss
         ? string.Create(CultureInfo.InvariantCulture, $"{m.Operations} idle connections in {m.Elapsed.TotalSeconds:0.0} s, server RSS {rss:0.0} MiB, {m.ServerMemoryPerConnectionKb:0.0} KiB per connection")
+        : m.ConnectLatenciesUs is { Length: > 0 }
+        ? string.Create(CultureInfo.InvariantCulture, $"{m.Operations} new clients, first call p50 {m.Percentile(0.5):0.0} µs, p99 {m.Percentile(0.99):0.0} µs; connecting p50 {m.ConnectPercentile(0.5):0.0} µs")
         : m.LatenciesUs is { Length: > 0 }
         ? string.Create(CultureInfo.InvariantCulture, $"{m.Operations} calls, p50 {m.Percentile(0.5):0.0} µs, p99 {m.Percentile(0.99):0.0} µs")
         : string.Create(CultureInfo.InvariantCulture, $"{m.Operations} ops in {m.Elapsed.TotalSeconds:0.00} s = {m.OpsPerSecond:0} /s, {m.MegabytesPerSecond:0.0} MB/s");
