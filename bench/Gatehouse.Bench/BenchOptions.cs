@@ -20,13 +20,21 @@ public sealed record BenchOptions
     /// <summary>Overrides the number of repetitions (null: the mode's default).</summary>
     public int? Repetitions { get; init; }
 
+    /// <summary>
+    /// Alternate the repetitions of each direct scenario with those of the forwarded and redirected
+    /// scenarios measuring the same workload (seq, fwd_seq, rdr_seq, seq, ...), so that a drift in
+    /// the host's load falls on all of them. The second member is then started before the first such
+    /// group, and is running (idle) during the direct repetitions.
+    /// </summary>
+    public bool Interleave { get; init; }
+
     /// <summary>The throwaway-realm recipe for remctld; null skips remctld.</summary>
     public string? RemctlRealmScript { get; init; } = DefaultRealmScript();
 
     public const string Usage = """
         usage: Gatehouse.Bench [--smoke] [--json FILE] [--systems gatehouse,nats,grpc,remctld] [--remctl-realm PATH]
                                  [--scenarios seq,c1,c16,c128,mib,true,stream,fwd_seq,fwd_c128,fwd_stall,fwd_stream,
-                                   rdr_seq,rdr_c128,rdr_stream,rdr_first,idle] [--duration SECONDS] [--reps N]
+                                   rdr_seq,rdr_c128,rdr_stream,rdr_first,idle] [--duration SECONDS] [--reps N] [--interleave]
                Gatehouse.Bench gateway|service|grpc-server|nats-service ...   (child roles, started by the runner)
         """;
 
@@ -41,6 +49,7 @@ public sealed record BenchOptions
             options = args[i] switch
             {
                 "--smoke" => options with { Smoke = true },
+                "--interleave" => options with { Interleave = true },
                 "--json" => options with { JsonPath = Next() },
                 "--systems" => options with { Systems = ["gatehouse", .. Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Where(s => s != "gatehouse")] },
                 "--remctl-realm" => options with { RemctlRealmScript = Next() },

@@ -5,7 +5,8 @@ using Gatehouse.Bench.Load;
 namespace Gatehouse.Bench.Report;
 
 /// <summary>
-/// The same results as JSON. Shape: <c>{ mode, machine, settings, systems: [{id, title, roles,
+/// The same results as JSON. Shape: <c>{ mode, machine, settings (interleaved: the repetitions of
+/// direct and through-B scenarios alternated), systems: [{id, title, roles,
 /// available, reason}], rows: [{id, title, unit, higherIsBetter, values: {system: number|null},
 /// ratios: {peer: number|null}, cpu: {system: [{role, seconds, percentOfCore}]}, direct,
 /// vsDirect: {system: number|null}|null, goal: {of, limit, atMost, noise, text, met}|null}], scenarios:
@@ -17,7 +18,7 @@ namespace Gatehouse.Bench.Report;
 /// </summary>
 public static class JsonReport
 {
-    public static string Write(string mode, LoadSettings settings, IReadOnlyList<SystemResult> systems, string table, string forwardingTable, IReadOnlyDictionary<string, string> machine)
+    public static string Write(string mode, LoadSettings settings, bool interleaved, IReadOnlyList<SystemResult> systems, string table, string forwardingTable, IReadOnlyDictionary<string, string> machine)
     {
         var gh = systems.First(s => s.Id == "gatehouse");
         var root = new JsonObject
@@ -31,6 +32,7 @@ public static class JsonReport
                 ["sequentialCount"] = settings.SequentialCount,
                 ["streamBytes"] = settings.StreamBytes,
                 ["repetitions"] = settings.Repetitions,
+                ["interleaved"] = interleaved,
                 ["stallHoldSeconds"] = settings.StallHold.TotalSeconds,
                 ["stallBoundBytes"] = Row.StallBoundBytes,
                 ["loadGenerator"] = "runner process (in-process closed loop) for Gatehouse, NATS and gRPC; separate python3 process for remctld",
