@@ -147,6 +147,31 @@ public class BenchSmokeTests
         }
     }
 
+    [Fact]
+    public async Task Interleaved_run_alternates_the_repetitions_of_the_direct_and_redirected_scenarios()
+    {
+        string dll = typeof(BenchSmokeTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "BenchDll").Value!;
+        var (exit, stdout, stderr) = await RunAsync(dll, ["--smoke", "--interleave", "--reps", "2", "--systems", "gatehouse", "--scenarios", "seq,rdr_seq,rdr_first"], TimeSpan.FromSeconds(120));
+        Assert.True(exit == 0, $"exit {exit}\nstdout:\n{stdout}\nstderr:\n{stderr}");
+
+        // Both paths were checked through gateway B before anything was measured.
+        Assert.Contains("domain bench is forwarded and domain bench-redir redirected to A (checked)", stderr);
+        var reps = System.Text.RegularExpressions.Regex.Matches(stderr, @"\[bench\] Gatehouse (\S+) rep (\d+):").Select(m => $"{m.Groups[1].Value} {m.Groups[2].Value}").ToList();
+        Assert.Equal(["seq 1", "rdr_seq 1", "seq 2", "rdr_seq 2", "rdr_first 1", "rdr_first 2"], reps);
+        Assert.Contains(stdout.Split('\n'), l => l.StartsWith("| redirected sequential 64 B echo p50 ", StringComparison.Ordinal) && l.Contains('x'));
+    }
+
+    [Fact]
+    public async Task Unknown_scenario_is_refused_in_one_line_before_anything_starts()
+    {
+        string dll = typeof(BenchSmokeTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "BenchDll").Value!;
+        var (exit, stdout, stderr) = await RunAsync(dll, ["--smoke", "--scenarios", "seq,rdr_sq"], TimeSpan.FromSeconds(60));
+        Assert.Equal(2, exit);
+        Assert.StartsWith("unknown scenario rdr_sq\n", stderr.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.DoesNotContain("[bench]", stderr);
+        Assert.Equal(string.Empty, stdout);
+    }
+
     private static Task<(int Exit, string Stdout, string Stderr)> RunAsync(string dll, string[] args, TimeSpan timeout) =>
         Gatehouse.Bench.Processes.DotnetExec.RunAsync(dll, args, timeout);
 }
