@@ -210,6 +210,53 @@ public sealed class ClusterForwardingCliTests : IDisposable
         GC.KeepAlive(two);
     }
 
+    [Fact]
+    public async Task The_sample_locator_places_two_users_of_one_domain_on_two_members()
+    {
+        await StartGatewayAsync(0);
+        await StartGatewayAsync(1);
+        Assert.Equal(0, (await _gateways[0].RunAsync("authorize", _fingerprints[1], "--name", "gw-b", "--role", "gateway")).Exit);
+        using var me = PeerIdentity.LoadOrCreate(Path.Combine(_gateways[0].Root, "tester"), "tester", out _);
+        Assert.Equal(0, (await _gateways[0].RunAsync("authorize", me.Fingerprint.ToString(), "--name", "tester", "--role", "client", "--domain", "demo")).Exit);
+        string serviceDir = Path.Combine(_gateways[0].Root, "svc");
+        string locatorDir = Path.Combine(_gateways[0].Root, "locator");
+        foreach (var (dir, name) in new[] { (serviceDir, "demo"), (locatorDir, "locator") })
+        {
+            using var id = PeerIdentity.LoadOrCreate(dir, name, out _);
+            Assert.Equal(0, (await _gateways[0].RunAsync("authorize", id.Fingerprint.ToString(), "--name", name, "--role", "service", "--domain", "demo")).Exit);
+        }
+
+        // alice lives on B (named by fingerprint), bob on A (named by address, kept 1 s).
+        string map = Path.Combine(_gateways[0].Root, "users.map");
+        File.WriteAllText(map, $"# user member [ttl]\nalice {_fingerprints[1]}\nbob {Host(0)} 1\n");
+        var one = await StartServiceAsync(serviceDir, "one", gateway: 0);
+        var two = await StartServiceAsync(serviceDir, "two", gateway: 1);
+        var psi = _gateways[0].StartInfo("dotnet", [CliProcess.LocatorDll, "--identity", locatorDir, "--domain", "demo", "--map", map, "--no-discover", "--gateway", $"{Host(0)}={_fingerprints[0]}"]);
+        var (locator, _) = await _gateways[0].StartAsync(psi, l => l.StartsWith("attached", StringComparison.Ordinal));
+        _processes.Add(locator);
+
+        // A client of B: B asks the locator on A (forwarding the question) where each user lives.
+        await using var client = new GatehouseClient(new Endpoint("127.0.0.1", _ports[1]), new ClientOptions
+        {
+            Identity = me,
+            Pins = ClientOptions.PinTo(Fingerprint.Parse(_fingerprints[1])),
+            Connection = ConnectionOptions.Default with { ConnectTimeout = TimeSpan.FromSeconds(5), MaxRetries = 0 },
+        });
+        await Until(async () => await TryCallAsync(client, "hostname", "demo", "bob") is { Succeeded: true } r && r.StdoutText.Contains("instance=one", StringComparison.Ordinal), "B never placed bob on A");
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Contains("instance=one", (await client.CallAsync(new CallRequest("hostname", "bob") { Domain = "demo" })).StdoutText, StringComparison.Ordinal);
+            Assert.Contains("instance=two", (await client.CallAsync(new CallRequest("hostname", "alice") { Domain = "demo" })).StdoutText, StringComparison.Ordinal);
+            Assert.Contains("instance=two", (await client.CallAsync(new CallRequest("hostname", "carol") { Domain = "demo" })).StdoutText, StringComparison.Ordinal); // not mapped: B's own service
+        }
+
+        // bob moves to B: once his 1 s answer expires, the new map places him there.
+        File.WriteAllText(map, $"alice {_fingerprints[1]}\nbob {_fingerprints[1]} 1\n");
+        await Until(async () => await TryCallAsync(client, "hostname", "demo", "bob") is { Succeeded: true } r && r.StdoutText.Contains("instance=two", StringComparison.Ordinal), "bob never moved to B", 20);
+        GC.KeepAlive(one);
+        GC.KeepAlive(two);
+    }
+
     private static async Task<CallResult?> TryCallAsync(GatehouseClient client, string command, string domain, params string[] args)
     {
         try
