@@ -123,10 +123,12 @@ public sealed class RemoteRoutesIndexTests
         Assert.Equal(["m1"], routes.MembersServing("mail", "other").ToArray());
         Assert.Equal(["m2"], routes.MembersServing("mail", "@locate").ToArray());
         Assert.True(routes.AnyServesExactly("mail", "@locate"));
+        Assert.Equal(["mail"], routes.LocatorDomains);
         Assert.False(routes.AnyServesExactly("mail", "other"));
 
         routes.Remove("m2");
         Assert.Empty(routes.MembersServing("mail", "@locate"));
         Assert.False(routes.AnyServesExactly("mail", "@locate"));
+        Assert.Empty(routes.LocatorDomains);
     }
 }

@@ -16,6 +16,7 @@ internal sealed class RemoteRoutes(int maxRoutes)
 
     // (domain, command) -> the members serving it: rebuilt when a list changes (rare), read per forwarded request.
     private Dictionary<(string Domain, string Command), ImmutableArray<string>> _index = [];
+    private ImmutableHashSet<string> _locatorDomains = ImmutableHashSet.Create<string>(StringComparer.Ordinal);
     private int _total;
 
     /// <summary>Every member's list, as last pulled.</summary>
@@ -93,9 +94,12 @@ internal sealed class RemoteRoutes(int maxRoutes)
     /// <summary>True when some member's list has (domain, command) itself (no wildcard).</summary>
     public bool AnyServesExactly(string domain, string command) => Volatile.Read(ref _index).ContainsKey((domain, command));
 
+    /// <summary>Domains whose locator (<c>@locate</c>) some member hosts; read per request without a lock.</summary>
+    public ImmutableHashSet<string> LocatorDomains => Volatile.Read(ref _locatorDomains);
+
     private void Reindex()
     {
-        var index = new Dictionary<(string, string), ImmutableArray<string>>();
+        var index = new Dictionary<(string Domain, string Command), ImmutableArray<string>>();
         foreach (var (member, list) in _byMember)
         {
             foreach (var route in list.Routes)
@@ -113,5 +117,6 @@ internal sealed class RemoteRoutes(int maxRoutes)
         }
 
         Volatile.Write(ref _index, index);
+        Volatile.Write(ref _locatorDomains, index.Keys.Where(k => k.Command == Protocol.LocatorAnswer.Command).Select(k => k.Domain).ToImmutableHashSet(StringComparer.Ordinal));
     }
 }

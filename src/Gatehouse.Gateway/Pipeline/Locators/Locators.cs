@@ -49,8 +49,13 @@ internal sealed class Locators
     public bool Covers(string domain)
     {
         var local = _runtime.Routes.LocatorDomains;
-        return (local.Count > 0 && local.Contains(domain))
-            || (_membership is not null && _membership.RemoteRoutes.AnyServesExactly(domain, LocatorAnswer.Command));
+        if (local.Count > 0 && local.Contains(domain))
+        {
+            return true;
+        }
+
+        var remote = _membership?.RemoteRoutes.LocatorDomains;
+        return remote is { Count: > 0 } && remote.Contains(domain);
     }
 
     /// <summary>The key a request is placed by: metadata <see cref="LocatorAnswer.KeyMetadata"/>, else the first argument; null: none.</summary>
