@@ -104,8 +104,9 @@ public sealed class GatehouseClient : IAsyncDisposable
         // A command this client was redirected for before goes straight to that member (if it still answers).
         if (_options.FollowRedirects && !_redirected.IsEmpty)
         {
-            var key = (request.Domain, request.Command, request.PlacementKey);
-            if ((key.PlacementKey is not null && _redirected.TryGetValue(key, out var member))
+            // Per-key redirects (a locator's) are rare: the key is worked out only when some exist.
+            var key = (request.Domain, request.Command, Volatile.Read(ref _perKeyRedirects) > 0 ? request.PlacementKey : null);
+            if ((key.Item3 is not null && _redirected.TryGetValue(key, out var member))
                 || _redirected.TryGetValue(key = (request.Domain, request.Command, null), out member))
             {
                 try
