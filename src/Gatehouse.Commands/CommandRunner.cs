@@ -206,6 +206,15 @@ public sealed partial class CommandRunner
         {
             return await exec.RunAsync(request, location, output, cancellationToken);
         }
+        catch (SpawnException e) when (e.ExecFailure is { } reason)
+        {
+            // As remctld: the program could not be executed (missing, not executable, E2BIG), so the
+            // client is told why on stderr and sees status 255, not an internal error. The text is
+            // stock remctld's, byte for byte (its child names itself "remctld"): scripts may match it.
+            Log.CannotRun(logger, location, e.Message);
+            await output.WriteAsync(2, Encoding.UTF8.GetBytes($"remctld: cannot execute command: {reason}\n"), cancellationToken);
+            return new CommandOutcome.Exited(255);
+        }
         catch (SpawnException e)
         {
             Log.CannotRun(logger, location, e.Message);

@@ -253,11 +253,22 @@ public sealed class ExecTests : IDisposable
     }
 
     [Fact]
-    public async Task Missing_program_is_an_internal_error()
+    public async Task A_missing_program_reports_why_on_stderr_with_status_255_as_remctld_does()
     {
         var (outcome, output) = await Run(Runner("x ALL /nonexistent/program ANYUSER"), Invocations.Make("x"));
-        Assert.Equal(new CommandOutcome.Failed(1, "Internal failure"), outcome);
-        Assert.Empty(output.Chunks);
+        Assert.Equal(new CommandOutcome.Exited(255), outcome);
+        Assert.Equal("remctld: cannot execute command: No such file or directory\n", output.Text(2));
+        Assert.Equal(string.Empty, output.Text(1));
+    }
+
+    [Fact]
+    public async Task An_argument_over_the_kernels_limit_reports_e2big_on_stderr_with_status_255()
+    {
+        string script = dir.Script("ok", "echo ran");
+        var huge = new string('a', 200 * 1024); // over MAX_ARG_STRLEN (128 KiB) for one argument
+        var (outcome, output) = await Run(Runner($"x ALL {script} ANYUSER"), Invocations.Make("x", huge));
+        Assert.Equal(new CommandOutcome.Exited(255), outcome);
+        Assert.Equal("remctld: cannot execute command: Argument list too long\n", output.Text(2));
     }
 
     [Fact]

@@ -44,6 +44,7 @@ public sealed class RemctlThroughGatewayTests(KerberosRealm realm) : IAsyncLifet
             test stdin  {stdinScript} stdin=last  anyuser:auth
             test denied /bin/echo               deny:princ:{KerberosRealm.UserPrincipal} anyuser:auth
             echo ALL    /bin/echo               anyuser:auth
+            missing ALL /nonexistent/program    anyuser:auth
             zmq  ALL    {zmqEndpoint} type=zeromq anyuser:auth
             """);
         _gw = await TestGateway.StartAsync(o => o with
@@ -136,6 +137,20 @@ public sealed class RemctlThroughGatewayTests(KerberosRealm realm) : IAsyncLifet
         Assert.Equal(23, r.ExitCode);
         Assert.Equal("Here is some sample output\nAnother line\n", r.Stdout);
         Assert.Equal("Error output\nMore err\n", r.Stderr);
+    }
+
+    [Fact]
+    public async Task A_program_that_cannot_be_executed_reports_why_on_stderr_with_status_255_to_remctl_and_native_clients()
+    {
+        // Stock remctld 3.18 answers exactly this (checked against it with the realm fixture).
+        _gw.ExpectErrors(3104); // the operator's mistake is logged, as remctld logs it
+        var result = await Remctl("missing", "x");
+        Assert.Equal(255, result.ExitCode);
+        Assert.Equal("remctld: cannot execute command: No such file or directory\n", result.Stderr);
+
+        var native = await _gw.NewClient("exec-user", PeerRoles.Client).CallAsync(new CallRequest("missing", "x"));
+        Assert.Equal(255, native.ExitCode);
+        Assert.Equal("remctld: cannot execute command: No such file or directory\n", native.StderrText);
     }
 
     [Fact]

@@ -40,10 +40,18 @@ internal sealed class SpawnedChild(int pid, Socket stdout, Socket stderr, Socket
 /// <summary>posix_spawn could not start the program.</summary>
 /// <param name="message">What failed.</param>
 /// <param name="errno">The error number.</param>
-internal sealed class SpawnException(string message, int errno) : Exception(message)
+/// <param name="execFailure">posix_spawn's own error as text, when the program could not be executed.</param>
+internal sealed class SpawnException(string message, int errno, string? execFailure = null) : Exception(message)
 {
     /// <summary>The errno value.</summary>
     public int Errno { get; } = errno;
+
+    /// <summary>
+    /// Why the program itself could not be executed (posix_spawn's error as strerror text: a missing
+    /// file, no permission, arguments too long), or null when the failure was the server's own (no
+    /// socket pair). remctld tells the client the former on stderr with status 255.
+    /// </summary>
+    public string? ExecFailure { get; } = execFailure;
 }
 
 /// <summary>
@@ -165,7 +173,8 @@ internal static unsafe class ProcessSpawner
             int error = Libc.PosixSpawn(out int pid, path, actions, attributes, argv, envp);
             if (error != 0)
             {
-                throw new SpawnException($"cannot execute {request.Path}: {Marshal.GetPInvokeErrorMessage(error)}", error);
+                string reason = Marshal.GetPInvokeErrorMessage(error);
+                throw new SpawnException($"cannot execute {request.Path}: {reason}", error, reason);
             }
 
             return pid;
