@@ -113,7 +113,8 @@ internal sealed partial class RemctlServerSession
             default:
                 var code = state.Assembler.InProgress || state.Discarding ? RemctlErrorCode.UnexpectedMessage : RemctlErrorCode.UnknownMessage;
                 var text = code == RemctlErrorCode.UnexpectedMessage ? RemctlErrorMessages.UnexpectedMessage : RemctlErrorMessages.UnknownMessage;
-                return await FailAsync(context, state, new RemctlProtocolException(code, text), keepAlive: true, cancellationToken);
+                // As remctld: ERROR 9 (another message inside a continued command) ends the connection.
+                return await FailAsync(context, state, new RemctlProtocolException(code, text), keepAlive: code != RemctlErrorCode.UnexpectedMessage, cancellationToken);
         }
     }
 
