@@ -187,11 +187,11 @@ public sealed class AclTests : IDisposable
     [Fact]
     public void Bad_entry_inside_acl_file_denies_and_names_its_line()
     {
-        string file = dir.File("bad", "alice@R\npcre:^bob\nbob@R\n");
+        string file = dir.File("bad", "alice@R\ngput:role\nbob@R\n");
         Assert.True(Allowed("alice@R", file));
         AclDecision d = Check("bob@R", file, "ANYUSER");
         Assert.False(d.Allowed);
-        Assert.Equal($"{file}:2: ACL scheme 'pcre' is not supported", d.Error);
+        Assert.Equal($"{file}:2: ACL scheme 'gput' is not supported", d.Error);
 
         string unknown = dir.File("unknown", "gput:role\n");
         Assert.Equal($"{unknown}:1: ACL scheme 'gput' is not supported", Check("x@R", unknown, "ANYUSER").Error);
@@ -199,6 +199,19 @@ public sealed class AclTests : IDisposable
         Assert.Equal($"{syntax}:1: parse error", Check("x@R", syntax, "ANYUSER").Error);
         string scheme = dir.File("scheme", "principal:x@R\n");
         Assert.Equal($"{scheme}:1: invalid ACL scheme 'principal'", Check("x@R", scheme, "ANYUSER").Error);
+    }
+
+    [Theory]
+    [InlineData("pcre:^bob@", "bob@R", true)]
+    [InlineData("pcre:^bob@", "alice@R", false)]
+    [InlineData("pcre:(?i)^BOB@r$", "bob@R", true)] // inline options
+    [InlineData("pcre:^(?!root)\\w+@R$", "alice@R", true)] // negative look-ahead
+    [InlineData("pcre:^(?!root)\\w+@R$", "root@R", false)]
+    [InlineData("pcre:admin", "sysadmin@R", true)] // unanchored, as pcre_exec
+    [InlineData("pcre:^a\\d+?x", "a12x@R", true)] // lazy quantifier and \d
+    public void Pcre_entries_match_with_perl_syntax_unanchored(string acl, string principal, bool allowed)
+    {
+        Assert.Equal(allowed, Allowed(principal, acl));
     }
 
     [Fact]

@@ -49,8 +49,14 @@ public abstract record AclEntry(string Text)
     /// <summary><c>localgroup:GROUP</c>.</summary>
     public sealed record LocalGroupAcl(string Text, string Group) : AclEntry(Text);
 
-    /// <summary><c>regex:ERE</c>, translated to an equivalent .NET expression.</summary>
+    /// <summary><c>regex:ERE</c>, translated to an equivalent .NET expression; or <c>pcre:RE</c>, compiled as written (.NET's engine).</summary>
     public sealed record RegexAcl(string Text, string Pattern, Regex Compiled) : AclEntry(Text);
+
+    /// <summary>
+    /// An entry remctld loads but cannot use (an unknown method, an invalid <c>anyuser:</c> value): like
+    /// remctld, checking it is an error, which denies the line and is logged.
+    /// </summary>
+    public sealed record InvalidAcl(string Text, string Problem) : AclEntry(Text);
 
     /// <inheritdoc />
     public override string ToString() => Text;
@@ -59,6 +65,9 @@ public abstract record AclEntry(string Text)
 /// <summary>An ACL entry is malformed or uses a method Gatehouse does not support.</summary>
 public sealed class AclSyntaxException : Exception
 {
+    /// <summary>True when remctld loads such an entry and fails only when checking it (an unknown method, an invalid <c>anyuser:</c> value).</summary>
+    public bool IsCheckTimeError { get; init; }
+
     /// <summary>Creates the exception.</summary>
     public AclSyntaxException()
     {

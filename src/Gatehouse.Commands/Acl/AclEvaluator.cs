@@ -74,6 +74,8 @@ public sealed class AclEvaluator
                     return state.Fail(file, line, $"matching with regex '{r.Pattern}' failed: timed out");
                 }
 
+            case AclEntry.InvalidAcl invalid:
+                return state.Fail(file, line, invalid.Problem);
             case AclEntry.LocalGroupAcl g:
                 return CheckLocalGroup(g.Group, state, file, line);
             case AclEntry.FileAcl f:

@@ -28,6 +28,24 @@ public static class AclParser
     /// </exception>
     public static AclEntry Parse(string text, AclMethod defaultMethod) => Parse(text, defaultMethod, 0);
 
+    /// <summary>
+    /// Parses an entry of a remctl.conf line as remctld loads it: an unknown method or an invalid
+    /// <c>anyuser:</c> value does not stop the file from loading but becomes an
+    /// <see cref="AclEntry.InvalidAcl"/> (an error, so a denial, each time the line is checked).
+    /// </summary>
+    /// <exception cref="AclSyntaxException">What remctld also refuses at load time (a regular expression that does not compile, <c>gput:</c>, nesting too deep).</exception>
+    public static AclEntry ParseAsLoaded(string text, AclMethod defaultMethod)
+    {
+        try
+        {
+            return Parse(text, defaultMethod, 0);
+        }
+        catch (AclSyntaxException e) when (e.IsCheckTimeError)
+        {
+            return new AclEntry.InvalidAcl(text, e.Message);
+        }
+    }
+
     private static AclEntry Parse(string text, AclMethod defaultMethod, int denyDepth)
     {
         string entry = text == "ANYUSER" ? "anyuser:auth" : text;
@@ -53,7 +71,7 @@ public static class AclParser
                 "regex" => AclMethod.Regex,
                 "gput" => AclMethod.Gput,
                 "pcre" => AclMethod.Pcre,
-                _ => throw new AclSyntaxException($"invalid ACL scheme '{prefix}'"),
+                _ => throw new AclSyntaxException($"invalid ACL scheme '{prefix}'") { IsCheckTimeError = true },
             };
         }
 
@@ -65,15 +83,36 @@ public static class AclParser
             {
                 "auth" => new AclEntry.AnyUserAcl(text, false),
                 "anonymous" => new AclEntry.AnyUserAcl(text, true),
-                _ => throw new AclSyntaxException($"invalid ACL value 'anyuser:{data}'"),
+                _ => throw new AclSyntaxException($"invalid ACL value 'anyuser:{data}'") { IsCheckTimeError = true },
             },
             AclMethod.Deny => denyDepth < MaxDenyDepth
                 ? new AclEntry.DenyAcl(text, Parse(data, AclMethod.Princ, denyDepth + 1))
                 : throw new AclSyntaxException($"deny: nested deeper than {MaxDenyDepth} levels"),
             AclMethod.LocalGroup => new AclEntry.LocalGroupAcl(text, data),
             AclMethod.Regex => ParseRegex(text, data),
+            AclMethod.Pcre => ParsePcre(text, data),
             _ => throw new AclSyntaxException($"ACL scheme '{method.ToString().ToLowerInvariant()}' is not supported"),
         };
+    }
+
+    /// <summary>
+    /// <c>pcre:RE</c> with .NET's engine, which reads Perl syntax: classes, quantifiers (lazy too),
+    /// look-around, back-references, named groups, inline options, atomic groups, Unicode properties.
+    /// PCRE features it lacks make the entry fail to load with the reason: possessive quantifiers
+    /// (<c>a++</c>), <c>\K</c>, recursion (<c>(?R)</c>), callouts, backtracking verbs. Matching is
+    /// unanchored, as remctld's <c>pcre_exec</c>, and bounded by <see cref="RegexTimeout"/>.
+    /// </summary>
+    private static AclEntry.RegexAcl ParsePcre(string text, string data)
+    {
+        try
+        {
+            var regex = new Regex(data, RegexOptions.CultureInvariant, RegexTimeout);
+            return new AclEntry.RegexAcl(text, data, regex);
+        }
+        catch (ArgumentException e)
+        {
+            throw new AclSyntaxException($"compilation of regex '{data}' failed: {e.Message}", e);
+        }
     }
 
     private static AclEntry.RegexAcl ParseRegex(string text, string data)

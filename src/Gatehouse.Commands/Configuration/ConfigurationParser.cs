@@ -63,7 +63,7 @@ internal static class ConfigurationParser
         {
             try
             {
-                acls.Add(AclParser.Parse(fields[index], AclMethod.File));
+                acls.Add(AclParser.ParseAsLoaded(fields[index], AclMethod.File));
             }
             catch (AclSyntaxException e)
             {
