@@ -77,6 +77,15 @@ public sealed record GatewayOptions
     /// </summary>
     public string RemctlServiceAcl { get; init; } = "anyuser:auth";
 
+    /// <summary>
+    /// Look up callers' host names (REMOTE_HOST for commands and services), as remctld does; true by
+    /// default. Each lookup waits at most <see cref="RemoteHostTimeout"/>; names are cached.
+    /// </summary>
+    public bool ResolveRemoteHost { get; init; } = true;
+
+    /// <summary>Longest wait for a caller's host name (0.5 s); past it the command runs without REMOTE_HOST.</summary>
+    public TimeSpan RemoteHostTimeout { get; init; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>Longest <see cref="QueueTimeout"/> and <see cref="DrainTimeout"/> accepted (1 h).</summary>
     public static readonly TimeSpan MaxWait = TimeSpan.FromHours(1);
 
@@ -122,6 +131,8 @@ public sealed record GatewayOptions
             throw new ArgumentOutOfRangeException(nameof(MaxConnections), MaxConnections, "MaxConnections must be at least 1 (null: unlimited)");
         }
 
+        ArgumentOutOfRangeException.ThrowIfLessThan(RemoteHostTimeout, TimeSpan.FromMilliseconds(1), nameof(RemoteHostTimeout));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(RemoteHostTimeout, TimeSpan.FromSeconds(30), nameof(RemoteHostTimeout));
         Limits.Validate();
         Cluster.Validate();
         try

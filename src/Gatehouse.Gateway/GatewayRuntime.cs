@@ -30,6 +30,7 @@ public sealed class GatewayRuntime
     {
         ArgumentNullException.ThrowIfNull(options);
         Options = options.Validate();
+        HostNames = Options.ResolveRemoteHost ? new RemoteHostNames(Options.RemoteHostTimeout) : null;
         Identity = identity;
         Logger = logger;
         Authorized = new AuthorizedPeers(options.AuthorizedPath);
@@ -63,6 +64,9 @@ public sealed class GatewayRuntime
     public Commands.Limits.KeyedLimiter PeerConnections { get; }
 
     public GatewayOptions Options { get; }
+
+    /// <summary>Callers' host names (REMOTE_HOST); null when <see cref="GatewayOptions.ResolveRemoteHost"/> is off.</summary>
+    internal RemoteHostNames? HostNames { get; }
 
     public PeerIdentity Identity { get; }
 

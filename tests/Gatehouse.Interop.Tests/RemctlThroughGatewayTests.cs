@@ -59,7 +59,7 @@ public sealed class RemctlThroughGatewayTests(KerberosRealm realm) : IAsyncLifet
         await _gw.RunServiceAsync(_gw.Authorize("native-svc", PeerRoles.Service, "default"), s => s
             .Map("default", "native", async ctx =>
             {
-                await ctx.WriteAsync($"native user={ctx.User} expires={ctx.GetMetadata("REMOTE_EXPIRES") is not null} args={string.Join(',', ctx.Args)}\n");
+                await ctx.WriteAsync($"native user={ctx.User} expires={ctx.GetMetadata("REMOTE_EXPIRES") is not null} host={ctx.GetMetadata("REMOTE_HOST")} args={string.Join(',', ctx.Args)}\n");
                 await ctx.WriteErrorAsync("native stderr\n");
                 return 4;
             }));
@@ -117,8 +117,27 @@ public sealed class RemctlThroughGatewayTests(KerberosRealm realm) : IAsyncLifet
         var env = r.Stdout.Split('\n');
         Assert.Contains($"REMOTE_USER={KerberosRealm.UserPrincipal}", env);
         Assert.Contains("REMOTE_ADDR=127.0.0.1", env);
+        Assert.Contains("REMOTE_HOST=localhost", env); // reverse lookup, as remctld
         Assert.Contains("REMCTL_COMMAND=test", env);
         Assert.Contains(env, l => l.StartsWith("REMOTE_EXPIRES=", StringComparison.Ordinal) && long.Parse(l["REMOTE_EXPIRES=".Length..]) > DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+    }
+
+    [Fact]
+    public async Task A_native_client_gets_remote_host_too_once_its_lookup_is_done()
+    {
+        var client = _gw.NewClient("host-user", PeerRoles.Client);
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var r = await client.CallAsync(new CallRequest("native"));
+            if (r.StdoutText.Contains("host=localhost", StringComparison.Ordinal))
+            {
+                break;
+            }
+
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "REMOTE_HOST never reached the service: " + r.StdoutText);
+            await Task.Delay(50);
+        }
     }
 
     [Fact]
@@ -126,7 +145,7 @@ public sealed class RemctlThroughGatewayTests(KerberosRealm realm) : IAsyncLifet
     {
         var r = await Remctl("native", "a", "b");
         Assert.Equal(4, r.ExitCode);
-        Assert.Equal($"native user={KerberosRealm.UserPrincipal} expires=True args=a,b\n", r.Stdout);
+        Assert.Equal($"native user={KerberosRealm.UserPrincipal} expires=True host=localhost args=a,b\n", r.Stdout);
         Assert.Equal("native stderr\n", r.Stderr);
     }
 

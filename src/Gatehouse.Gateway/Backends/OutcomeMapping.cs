@@ -44,7 +44,7 @@ internal static class OutcomeMapping
             request.Header.Arguments,
             caller.Name,
             caller.Address.Length > 0 ? caller.Address : null,
-            null,
+            caller.Host,
             caller.Expires)
         {
             Anonymous = caller.IsAnonymous,

@@ -33,7 +33,8 @@ internal sealed class RemctlFrontDoor(GatewayRuntime runtime, RequestPipeline pi
             Arguments = request.Arguments.Skip(1).ToArray(),
         };
         string address = request.RemoteEndPoint?.Address.ToString() ?? string.Empty;
-        var caller = new Caller(request.Principal, address, request.Expires, request.IsAnonymous, runtime.LoadOf(request.Principal));
+        string? host = runtime.HostNames is { } names ? await names.ResolveAsync(address, cancellationToken).ConfigureAwait(false) : null;
+        var caller = new Caller(request.Principal, address, request.Expires, request.IsAnonymous, runtime.LoadOf(request.Principal), host);
         var gatewayRequest = new RemctlGatewayRequest(caller, header, output, cancellationToken);
         await pipeline.ExecuteAsync(gatewayRequest).ConfigureAwait(false);
         return OutcomeMapping.ToRemctl(gatewayRequest.Answer);

@@ -116,6 +116,11 @@ internal sealed class GatewayConnectionHandler : ConnectionHandler
             Name = $"{grant.Name}@{remote}",
         }, _runtime.Logger, onRequest: stream => _frontDoor.OnRequest(session, stream, arrivedDraining));
         session = new PeerSession(mux, grant, fingerprint, connection.RemoteEndPoint, _runtime.LoadOf(grant.Name));
+        if (_runtime.HostNames is { } names)
+        {
+            // Beside the connection, never in its way: requests carry REMOTE_HOST once it is known.
+            _ = SetHostAsync(names, session.Caller);
+        }
         mux.Tag = session;
         _runtime.Sessions.Add(session);
         // Read after the session is registered: if the drain began before, its snapshot may have
@@ -156,5 +161,17 @@ internal sealed class GatewayConnectionHandler : ConnectionHandler
         FrameWriter.WriteGoAway(output, 0, code, message);
         await output.FlushAsync().ConfigureAwait(false);
         await output.CompleteAsync().ConfigureAwait(false);
+    }
+
+    private static async Task SetHostAsync(RemoteHostNames names, Pipeline.Caller caller)
+    {
+        try
+        {
+            caller.Host = await names.ResolveAsync(caller.Address, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or System.Net.Sockets.SocketException)
+        {
+            // no name: REMOTE_HOST stays unset
+        }
     }
 }

@@ -33,9 +33,10 @@ public sealed class Caller
         Label = session.Describe();
     }
 
-    /// <summary>A remctl client: <paramref name="principal"/> is its Kerberos principal.</summary>
-    public Caller(string principal, string address, DateTimeOffset? expires, bool anonymous, PrincipalLoad load)
+    /// <summary>A remctl client: <paramref name="principal"/> is its Kerberos principal; <paramref name="host"/> its address's name, if known.</summary>
+    public Caller(string principal, string address, DateTimeOffset? expires, bool anonymous, PrincipalLoad load, string? host = null)
     {
+        Host = host;
         FrontDoor = FrontDoorKind.Remctl;
         Name = principal;
         Address = address;
@@ -54,6 +55,17 @@ public sealed class Caller
 
     /// <summary>The client's IP address as text (REMOTE_ADDR), or empty.</summary>
     public string Address { get; }
+
+    /// <summary>
+    /// The client's host name by reverse lookup (REMOTE_HOST), once known. A remctl caller is made
+    /// after its lookup (bounded by <see cref="GatewayOptions.RemoteHostTimeout"/>); a native
+    /// connection's lookup runs beside it, and its requests carry the name from when it arrives.
+    /// </summary>
+    public string? Host
+    {
+        get => Volatile.Read(ref field);
+        internal set => Volatile.Write(ref field, value);
+    }
 
     /// <summary>The native peer's fingerprint as text (GATEHOUSE_FINGERPRINT), or empty.</summary>
     public string Fingerprint { get; }

@@ -74,7 +74,8 @@ public static class ForwardedMetadata
         bool hasFingerprint = caller.Fingerprint.Length > 0;
         bool remctl = caller.FrontDoor == FrontDoorKind.Remctl;
         bool hasExpires = caller.Expires is not null;
-        var meta = new KeyValuePair<string, string>[kept + 3 + (hasAddress ? 1 : 0) + (hasFingerprint ? 1 : 0) + (remctl ? 1 : 0) + (hasExpires ? 1 : 0)];
+        string? host = caller.Host;
+        var meta = new KeyValuePair<string, string>[kept + 3 + (hasAddress ? 1 : 0) + (host is not null ? 1 : 0) + (hasFingerprint ? 1 : 0) + (remctl ? 1 : 0) + (hasExpires ? 1 : 0)];
         int n = 0;
         for (int i = 0; i < incoming.Count; i++)
         {
@@ -88,6 +89,11 @@ public static class ForwardedMetadata
         if (hasAddress)
         {
             meta[n++] = new("REMOTE_ADDR", caller.Address);
+        }
+
+        if (host is not null)
+        {
+            meta[n++] = new("REMOTE_HOST", host);
         }
 
         if (caller.Expires is { } expires)
