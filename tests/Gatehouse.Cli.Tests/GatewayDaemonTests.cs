@@ -172,4 +172,46 @@ public sealed partial class GatewayDaemonTests
         Assert.StartsWith("Gatehouse", doc.RootElement.GetProperty("Category").GetString(), StringComparison.Ordinal);
         CliProcess.Stop(gateway);
     }
+
+    [Fact]
+    public async Task The_systemd_unit_passes_systemd_analyze_verify_without_a_warning()
+    {
+        using var cli = new CliProcess();
+        string unit = File.ReadAllText(Path.Combine(CliProcess.RepoRoot, "packaging", "gatehouse.service"));
+        Assert.Contains("\nType=notify\n", unit, StringComparison.Ordinal);
+        Assert.Contains("\nExecReload=/bin/kill -HUP $MAINPID\n", unit, StringComparison.Ordinal);
+        Assert.Contains("\nStateDirectory=gatehouse\n", unit, StringComparison.Ordinal);
+        Assert.Contains("\nExecStart=/usr/bin/gatehouse gateway --config /etc/gatehouse/gateway.json\n", unit, StringComparison.Ordinal);
+        Assert.True(File.Exists("/usr/bin/systemd-analyze"), "systemd-analyze is needed (apt-get install systemd)");
+
+        // verify checks that ExecStart's program exists: point it at a wrapper of the built command.
+        string wrapper = Path.Combine(cli.Root, "gatehouse");
+        File.WriteAllText(wrapper, $"#!/bin/sh\nexec dotnet {CliProcess.CliDll} \"$@\"\n");
+        File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        string copy = Path.Combine(cli.Root, "gatehouse.service");
+        File.WriteAllText(copy, unit.Replace("/usr/bin/gatehouse", wrapper, StringComparison.Ordinal));
+        var (exit, stdout, stderr) = await RunAsync("/usr/bin/systemd-analyze", "verify", copy);
+        Assert.True(exit == 0 && stderr.Length == 0 && stdout.Length == 0, $"systemd-analyze verify: exit {exit}\n{stdout}{stderr}");
+
+        // And it does complain about a broken unit (so the check above means something).
+        File.WriteAllText(copy, unit.Replace("/usr/bin/gatehouse", wrapper, StringComparison.Ordinal).Replace("Type=notify", "Type=notfy", StringComparison.Ordinal));
+        var broken = await RunAsync("/usr/bin/systemd-analyze", "verify", copy);
+        Assert.Contains("notfy", broken.Stderr, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(string file, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        await p.WaitForExitAsync(cts.Token);
+        return (p.ExitCode, await stdout, await stderr);
+    }
 }
