@@ -63,6 +63,31 @@ public sealed partial class GatewayDaemonTests
         }
     }
 
+    [Fact]
+    public async Task Exec_commands_do_not_inherit_the_notify_socket()
+    {
+        using var cli = new CliProcess();
+        int port = CliProcess.FreePort();
+        string conf = Path.Combine(cli.Root, "remctl.conf");
+        File.WriteAllText(conf, "show env /usr/bin/env ANYUSER\n");
+        string socketPath = Path.Combine(cli.Root, "notify");
+        using var notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        notify.Bind(new UnixDomainSocketEndPoint(socketPath));
+        var psi = cli.StartInfo("dotnet", [CliProcess.CliDll, "gateway", "--listen", $"127.0.0.1:{port}", "--commands", conf]);
+        psi.Environment["NOTIFY_SOCKET"] = socketPath;
+        psi.Environment["GATEHOUSE_TEST_MARKER"] = "inherited";
+        var (gateway, output) = await cli.StartAsync(psi, l => l.StartsWith("listening", StringComparison.Ordinal));
+        Assert.StartsWith("READY=1", await ReceiveAsync(notify, output), StringComparison.Ordinal);
+        Assert.Equal(0, (await cli.RunAsync("authorize", "--self", "--name", "tester")).Exit);
+        Assert.Equal(0, (await cli.RunAsync("trust", $"127.0.0.1:{port}", "--yes")).Exit);
+        await Task.Delay(1200); // the gateway re-reads the authorized file at most once a second
+        var env = await cli.RunAsync("call", $"127.0.0.1:{port}", "show", "env");
+        Assert.True(env.Exit == 0, $"exit {env.Exit}: {env.Stderr}");
+        Assert.Contains("GATEHOUSE_TEST_MARKER=inherited", env.Stdout, StringComparison.Ordinal); // the environment is inherited...
+        Assert.DoesNotContain("NOTIFY_SOCKET", env.Stdout, StringComparison.Ordinal); // ...but not the socket
+        CliProcess.Stop(gateway);
+    }
+
     private static async Task<string> ReceiveAsync(Socket socket, StringBuilder output)
     {
         var buffer = new byte[4096];

@@ -14,7 +14,8 @@ internal sealed class SystemdNotify
 
     public SystemdNotify()
     {
-        // Exec commands the gateway runs must not inherit the socket (and speak for the gateway).
+        // Nothing the gateway starts may inherit the socket and speak for it (the exec backend
+        // also clears it from exec commands' environment).
         Environment.SetEnvironmentVariable("NOTIFY_SOCKET", null);
     }
 
