@@ -45,9 +45,15 @@ public sealed class GatewayConfigurationTests : IDisposable
     }
 
     [Fact]
-    public void The_documented_keys_are_exactly_the_keys_the_gateway_reads()
+    public void The_documented_keys_are_exactly_the_keys_the_gateway_reads_with_their_defaults()
     {
         Assert.Equal(GatewaySettingKeys.All.Select(k => k.Path), DocumentedKeys());
+        string doc = File.ReadAllText(Path.Combine(CliProcess.RepoRoot, "docs", "operations.md"));
+        var defaults = new GatewaySettings();
+        foreach (var key in GatewaySettingKeys.All.Where(k => k.Path != "StateDirectory"))
+        {
+            Assert.Contains($"| `{key.Path}` | `{key.Show(defaults)}` | {key.Description} |", doc, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
