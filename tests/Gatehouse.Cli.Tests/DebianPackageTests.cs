@@ -67,6 +67,31 @@ public sealed class DebianPackageTests
         }
     }
 
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task The_dotnet_tool_package_carries_the_readme_and_installs_a_working_command()
+    {
+        using var cli = new CliProcess();
+        string packDir = Path.Combine(cli.Root, "pack");
+        var pack = await RunAsync(TimeSpan.FromMinutes(15), "dotnet", "pack", Path.Combine(CliProcess.RepoRoot, "src", "Gatehouse.Cli"), "-o", packDir, "-nologo", "-v", "q");
+        Assert.True(pack.Exit == 0, $"dotnet pack: {pack.Stdout}{pack.Stderr}");
+        string nupkg = Assert.Single(Directory.GetFiles(packDir, "Gatehouse.Cli.*.nupkg"));
+        using (var zip = System.IO.Compression.ZipFile.OpenRead(nupkg))
+        {
+            var readme = zip.GetEntry("README.md");
+            Assert.NotNull(readme);
+            using var reader = new StreamReader(readme.Open());
+            Assert.Equal(File.ReadAllText(Path.Combine(CliProcess.RepoRoot, "README.md")), await reader.ReadToEndAsync());
+        }
+
+        string toolPath = Path.Combine(cli.Root, "tools");
+        var install = await RunAsync(TimeSpan.FromMinutes(5), "dotnet", "tool", "install", "Gatehouse.Cli", "--tool-path", toolPath, "--add-source", packDir, "--ignore-failed-sources");
+        Assert.True(install.Exit == 0, $"dotnet tool install: {install.Stdout}{install.Stderr}");
+        var version = await RunAsync(TimeSpan.FromMinutes(1), Path.Combine(toolPath, "gatehouse"), "--version");
+        Assert.True(version.Exit == 0, version.Stderr);
+        Assert.StartsWith("0.", version.Stdout, StringComparison.Ordinal);
+    }
+
     private static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(TimeSpan timeout, string file, params string[] args)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = CliProcess.RepoRoot };
