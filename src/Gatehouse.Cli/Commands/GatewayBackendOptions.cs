@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Gatehouse.Gateway;
 
 namespace Gatehouse.Cli.Commands;
 
@@ -21,13 +20,15 @@ internal static class GatewayBackendOptions
         command.Options.Add(RemctlServiceAcl);
     }
 
-    /// <summary>The gateway options with the chosen backends.</summary>
-    public static GatewayOptions Apply(ParseResult parse, GatewayOptions options) => options with
+    /// <summary>The configuration keys the backend flags given set (they override the file and the environment).</summary>
+    public static IEnumerable<FlagValue> Flags(ParseResult parse)
     {
-        CommandsFile = parse.GetValue(Commands) is { } c ? Path.GetFullPath(c) : null,
-        RemctlListen = parse.GetValue(RemctlListen),
-        RemctlKeytab = parse.GetValue(Keytab) is { } k ? Path.GetFullPath(k) : null,
-        RemctlPrincipal = parse.GetValue(RemctlPrincipal),
-        RemctlServiceAcl = parse.GetValue(RemctlServiceAcl) ?? options.RemctlServiceAcl,
-    };
+        foreach (var (option, key) in new[] { (Commands, "CommandsFile"), (RemctlListen, "RemctlListen"), (Keytab, "RemctlKeytab"), (RemctlPrincipal, "RemctlPrincipal"), (RemctlServiceAcl, "RemctlServiceAcl") })
+        {
+            if (parse.GetValue(option) is { } value)
+            {
+                yield return new FlagValue(key, value, option.Name);
+            }
+        }
+    }
 }

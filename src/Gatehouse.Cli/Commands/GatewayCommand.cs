@@ -21,58 +21,58 @@ internal static class GatewayCommand
         var join = new Option<string[]>("--join") { Description = "HOST:PORT=SHA256:... of a cluster member to join through (repeatable); that member must have authorized this gateway: gatehouse authorize FINGERPRINT --name NAME --role gateway" };
         var advertise = new Option<string?>("--advertise") { Description = "ADDR[:PORT] other members reach this gateway at (default: the first specific listen address, else this host's first IPv4 address)" };
         var redirect = new Option<string[]>("--redirect") { Description = "[DOMAIN=]forward|redirect|large-input: for requests only another member serves, from clients that follow redirects, forward them (default) or answer see-other-host (always, or for calls announcing 1 MiB of input or more); repeatable, per domain" };
-        var logLevel = new Option<LogLevel>("--log-level") { Description = "Minimum log level", DefaultValueFactory = _ => LogLevel.Information };
-        var command = new Command("gateway", "Run a gateway (zero configuration needed)") { listen, stateDir, logLevel, join, advertise, redirect };
+        var logLevel = new Option<LogLevel?>("--log-level") { Description = "Minimum log level (default Information; Logging:Level)" };
+        var logFormat = new Option<string?>("--log-format") { Description = "Console log format: text (default), json, or systemd (journald priorities); Logging:Format" };
+        var config = new Option<string?>("--config") { Description = "JSON configuration file (e.g. /etc/gatehouse/gateway.json); GATEHOUSE__KEY__SUBKEY variables override it, flags override both (docs/operations.md)" };
+        var set = new Option<string[]>("--set") { Description = "KEY=VALUE: set any configuration key, e.g. --set Limits:MaxExecProcesses=256 (repeatable)" };
+        var check = new Option<bool>("--check") { Description = "Validate the configuration and exit (0 valid, 78 invalid)" };
+        var printConfig = new Option<bool>("--print-config") { Description = "Print every setting's effective value and where it came from, then exit" };
+        var command = new Command("gateway", "Run a gateway (zero configuration needed)") { listen, stateDir, logLevel, join, advertise, redirect, config, set, check, printConfig, logFormat };
         GatewayBackendOptions.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
-            var given = parse.GetValue(listen) ?? [];
-            Gateway.Membership.JoinTarget[] joinTargets;
-            try
+            var flags = Flags(parse, listen, stateDir, join, advertise, redirect, logLevel, logFormat, set);
+            if (flags is null)
             {
-                joinTargets = [.. (parse.GetValue(join) ?? []).Select(Gateway.Membership.JoinTarget.Parse)];
-            }
-            catch (FormatException ex)
-            {
-                Console.Error.WriteLine($"gatehouse gateway: --join {ex.Message}");
                 return ExitCodes.Usage;
             }
 
-            var redirectDefault = Gateway.Membership.RedirectPolicy.Forward;
-            var redirectByDomain = new Dictionary<string, Gateway.Membership.RedirectPolicy>(StringComparer.Ordinal);
+            LoadedConfiguration loaded;
             try
             {
-                foreach (string r in parse.GetValue(redirect) ?? [])
+                loaded = GatewayConfiguration.Load(parse.GetValue(config), flags);
+            }
+            catch (GatewayConfigurationException ex)
+            {
+                foreach (string error in ex.Errors)
                 {
-                    int eq = r.IndexOf('=', StringComparison.Ordinal);
-                    if (eq < 0)
-                    {
-                        redirectDefault = Gateway.Membership.RedirectPolicies.Parse(r);
-                    }
-                    else
-                    {
-                        redirectByDomain[r[..eq]] = Gateway.Membership.RedirectPolicies.Parse(r[(eq + 1)..]);
-                    }
+                    Console.Error.WriteLine($"gatehouse gateway: {error}");
                 }
-            }
-            catch (FormatException ex)
-            {
-                Console.Error.WriteLine($"gatehouse gateway: --redirect {ex.Message}");
-                return ExitCodes.Usage;
+
+                return GatewayConfiguration.ExitConfig;
             }
 
-            var options = GatewayBackendOptions.Apply(parse, new GatewayOptions
+            if (parse.GetValue(printConfig))
             {
-                Listen = given.Length > 0 ? given : ["*:7340"],
-                StateDirectory = parse.GetValue(stateDir) ?? GatewayOptions.DefaultStateDirectory(),
-                Cluster = new Gateway.Membership.ClusterOptions { Join = joinTargets, Advertise = parse.GetValue(advertise), Redirect = redirectDefault, RedirectByDomain = redirectByDomain },
-            });
+                Console.Write(GatewayConfiguration.Describe(loaded));
+                return 0;
+            }
+
+            if (parse.GetValue(check))
+            {
+                Console.WriteLine($"gatehouse gateway: configuration is valid{(parse.GetValue(config) is { } file ? $" ({file})" : string.Empty)}");
+                return 0;
+            }
+
+            var options = loaded.Settings.Gateway;
+            var level = new LogLevelSwitch(loaded.Settings.LogLevel);
+            var systemd = new SystemdNotify();
             GatewayServer server;
             try
             {
                 server = await GatewayServer.StartAsync(
                     options,
-                    logging => logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }).SetMinimumLevel(parse.GetValue(logLevel)),
+                    logging => GatewayLogging.Configure(logging, loaded.Settings.LogFormat, level),
                     configure: null,
                     ct);
             }
@@ -86,6 +86,8 @@ internal static class GatewayCommand
             await using (server)
             {
                 PrintBanner(server, options);
+                using var stopping = server.ShutdownStarted.Register(systemd.Stopping);
+                systemd.Ready($"listening on {string.Join(", ", server.Runtime.Listening)}");
                 using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, ctx =>
                 {
                     ctx.Cancel = true;
@@ -93,6 +95,10 @@ internal static class GatewayCommand
                     {
                         var errors = server.Runtime.Reload(); // never throws; the catch guards the console write
                         Console.Error.WriteLine(errors.Count == 0 ? "gatehouse: configuration reloaded" : "gatehouse: reload failed, previous configuration kept: " + string.Join("; ", errors));
+                        foreach (string line in GatewayReload.Settings(parse.GetValue(config), flags, loaded.Settings, level))
+                        {
+                            Console.Error.WriteLine(line);
+                        }
                     }
                     catch (IOException)
                     {
@@ -105,6 +111,65 @@ internal static class GatewayCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The configuration keys the flags given set, or null (after a message) for a malformed --set.</summary>
+    private static List<FlagValue>? Flags(ParseResult parse, Option<string[]> listen, Option<string?> stateDir, Option<string[]> join, Option<string?> advertise, Option<string[]> redirect, Option<LogLevel?> logLevel, Option<string?> logFormat, Option<string[]> set)
+    {
+        var flags = new List<FlagValue>();
+        AddList(listen, "Listen");
+        AddList(join, "Cluster:Join");
+        if (parse.GetValue(stateDir) is { } dir)
+        {
+            flags.Add(new FlagValue("StateDirectory", dir, stateDir.Name));
+        }
+
+        if (parse.GetValue(advertise) is { } adv)
+        {
+            flags.Add(new FlagValue("Cluster:Advertise", adv, advertise.Name));
+        }
+
+        foreach (string r in parse.GetValue(redirect) ?? [])
+        {
+            int eq = r.IndexOf('=', StringComparison.Ordinal);
+            flags.Add(eq < 0 ? new FlagValue("Cluster:Redirect", r, redirect.Name) : new FlagValue("Cluster:RedirectByDomain:" + r[..eq], r[(eq + 1)..], redirect.Name));
+        }
+
+        if (parse.GetValue(logLevel) is { } lvl)
+        {
+            flags.Add(new FlagValue("Logging:Level", lvl.ToString(), logLevel.Name));
+        }
+
+        if (parse.GetValue(logFormat) is { } fmt)
+        {
+            flags.Add(new FlagValue("Logging:Format", fmt, logFormat.Name));
+        }
+
+        flags.AddRange(GatewayBackendOptions.Flags(parse));
+        foreach (string kv in parse.GetValue(set) ?? [])
+        {
+            int eq = kv.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+            {
+                Console.Error.WriteLine($"gatehouse gateway: --set '{kv}': expected KEY=VALUE, e.g. Limits:MaxExecProcesses=256");
+                return null;
+            }
+
+            string key = kv[..eq].Trim().Replace('.', ':');
+            flags.RemoveAll(f => f.Key.Equals(key, StringComparison.OrdinalIgnoreCase) || f.Key.StartsWith(key + ":", StringComparison.OrdinalIgnoreCase));
+            flags.Add(new FlagValue(key, kv[(eq + 1)..], "--set " + key));
+        }
+
+        return flags;
+
+        void AddList(Option<string[]> option, string key)
+        {
+            string[] values = parse.GetValue(option) ?? [];
+            for (int i = 0; i < values.Length; i++)
+            {
+                flags.Add(new FlagValue($"{key}:{i}", values[i], option.Name));
+            }
+        }
     }
 
     private static void PrintBanner(GatewayServer server, GatewayOptions options)

@@ -262,6 +262,9 @@ public sealed class GatewayServer : IAsyncDisposable
     /// <summary>Completes when the host shuts down (Ctrl-C, SIGTERM).</summary>
     public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
 
+    /// <summary>Cancelled when shutdown begins (SIGTERM, StopAsync), before the sessions are told to go away.</summary>
+    public CancellationToken ShutdownStarted => _app.Lifetime.ApplicationStopping;
+
     public async ValueTask DisposeAsync()
     {
         if (_authorizationSweep is not null)
