@@ -89,6 +89,8 @@ internal static class GatewaySettingKeys
             o => o.RemctlPrincipal, (o, v, _) => o with { RemctlPrincipal = v.Length == 0 ? null : v }),
         Text("RemctlServiceAcl", "remctl ACL (space-separated entries) for reaching registered services over the remctl port", "princ:ops@EXAMPLE.ORG",
             o => o.RemctlServiceAcl, (o, v, _) => o with { RemctlServiceAcl = v }),
+        Bool("ResolveRemoteHost", "Look up callers' host names for REMOTE_HOST, as remctld does", "false", o => o.ResolveRemoteHost, (o, v) => o with { ResolveRemoteHost = v }),
+        Duration("RemoteHostTimeout", "Longest wait for a caller's host name (1ms..30s); past it the command runs without REMOTE_HOST", "200ms", o => o.RemoteHostTimeout, (o, v) => o with { RemoteHostTimeout = v }),
 
         // Protocol limits announced to every peer.
         Size("Protocol:MaxFrameSize", "Largest frame accepted (16KiB..16MiB-1)", "128KiB", o => o.Protocol.MaxFrameSize, (o, v) => o with { Protocol = o.Protocol with { MaxFrameSize = v } }),
