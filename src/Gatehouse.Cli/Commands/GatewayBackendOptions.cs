@@ -25,7 +25,7 @@ internal static class GatewayBackendOptions
     public static GatewayOptions Apply(ParseResult parse, GatewayOptions options) => options with
     {
         CommandsFile = parse.GetValue(Commands) is { } c ? Path.GetFullPath(c) : null,
-        RemctlListen = parse.GetValue(RemctlListen),
+        RemctlListen = parse.GetValue(RemctlListen) is { } r ? GatewayCommand.ListenAddress(r) : null,
         RemctlKeytab = parse.GetValue(Keytab) is { } k ? Path.GetFullPath(k) : null,
         RemctlPrincipal = parse.GetValue(RemctlPrincipal),
         RemctlServiceAcl = parse.GetValue(RemctlServiceAcl) ?? options.RemctlServiceAcl,
