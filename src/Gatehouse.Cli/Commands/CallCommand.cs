@@ -147,6 +147,9 @@ internal static class CallCommand
             case OutcomeKind.NotConnected when outcome.Cause is { Failure: ConnectFailure.FingerprintMismatch } mismatch:
                 ReportFingerprintChanged(mismatch);
                 break;
+            case OutcomeKind.NotConnected when outcome.Cause is { Failure: ConnectFailure.NotTrusted } untrusted:
+                Console.Error.WriteLine($"gatehouse: {untrusted.Message}"); // names the trust command for this host
+                break;
             case OutcomeKind.Interrupted:
                 Console.Error.WriteLine($"gatehouse: {node}: interrupted");
                 break;

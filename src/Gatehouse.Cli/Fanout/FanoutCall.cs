@@ -23,31 +23,40 @@ internal static class FanoutCall
         bool stdin = parse.GetValue(CallOptions.Stdin);
         var settings = fanout.Settings(parse, stdin);
         string? configDir = parse.GetValue(CallOptions.ConfigDir);
-        using var identity = CliPaths.LoadIdentity(configDir);
-        var options = CallCommand.BuildClientOptions(identity, parse);
-        var targets = await TargetNodes.ResolveAsync(parse, fanout, configDir, () => options, remctl: false, ct);
-        if (targets.Cluster is { } cluster)
+        Transport.Security.PeerIdentity? identity = null;
+        ClientOptions? options = null;
+        ClientOptions Options() => options ??= CallCommand.BuildClientOptions(identity ??= CliPaths.LoadIdentity(configDir), parse);
+        try
         {
-            // Each member is pinned to the fingerprint the gateway reports for it.
-            var fallback = options.Pins;
-            options = options with { Pins = endpoint => cluster.Pins.TryGetValue(endpoint.ToString(), out var fp) ? fp : fallback(endpoint) };
-        }
+            var targets = await TargetNodes.ResolveAsync(parse, fanout, configDir, Options, remctl: false, ct);
+            CheckNodes(targets, settings);
+            foreach (string node in targets.Nodes)
+            {
+                try
+                {
+                    Endpoint.Parse(node);
+                }
+                catch (FormatException ex)
+                {
+                    throw new CliException($"node '{node}' is not HOST[:PORT]: {ex.Message}", ExitCodes.Usage, ex);
+                }
+            }
 
-        CheckNodes(targets, settings);
-        foreach (string node in targets.Nodes)
+            var clientOptions = Options();
+            if (targets.Cluster is { } cluster)
+            {
+                // Each member is pinned to the fingerprint the gateway reports for it.
+                var fallback = clientOptions.Pins;
+                clientOptions = clientOptions with { Pins = endpoint => cluster.Pins.TryGetValue(endpoint.ToString(), out var fp) ? fp : fallback(endpoint) };
+            }
+
+            var request = CallCommand.Request(parse, words);
+            return await FanoutRunner.RunAsync(targets.Nodes, targets.Early, new GatehouseNodeRunner(clientOptions, request), settings, ct);
+        }
+        finally
         {
-            try
-            {
-                Endpoint.Parse(node);
-            }
-            catch (FormatException ex)
-            {
-                throw new CliException($"node '{node}' is not HOST[:PORT]: {ex.Message}", ExitCodes.Usage, ex);
-            }
+            identity?.Dispose();
         }
-
-        var request = CallCommand.Request(parse, words);
-        return await FanoutRunner.RunAsync(targets.Nodes, targets.Early, new GatehouseNodeRunner(options, request), settings, ct);
     }
 
     /// <summary>Checks what a fan-out needs of its nodes before any is called (shared with <c>remctl -w</c>).</summary>

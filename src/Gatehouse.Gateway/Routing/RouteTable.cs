@@ -169,6 +169,23 @@ public sealed class RouteTable
         route.Waiters.Clear();
     }
 
+    /// <summary>True when some service is registered for any command of <paramref name="domain"/>.</summary>
+    public bool HasDomain(string domain)
+    {
+        lock (_lock)
+        {
+            foreach (var key in _routes.Keys)
+            {
+                if (string.Equals(key.Domain, domain, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
     /// <summary>True when some service is registered for (domain, command) or for (domain, *).</summary>
     public bool HasRoute(string domain, string command)
     {
