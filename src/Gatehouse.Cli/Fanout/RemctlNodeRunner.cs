@@ -58,6 +58,10 @@ internal sealed class RemctlNodeRunner(RemctlClientOptions options, IReadOnlyLis
         {
             return NodeOutcome.NotConnected(node, FailureText.Of(ex), clock.Elapsed);
         }
+        catch (RemctlException ex) when (ex.InnerException is SocketException socket)
+        {
+            return NodeOutcome.NotConnected(node, FailureText.Of(socket), clock.Elapsed);
+        }
         catch (RemctlGssException ex)
         {
             return NodeOutcome.NotConnected(node, "Kerberos authentication failed: " + ex.Message, clock.Elapsed);
