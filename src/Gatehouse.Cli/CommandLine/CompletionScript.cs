@@ -159,7 +159,7 @@ internal static class CompletionScript
     private static IEnumerable<Option> Options(Command command) =>
         command.Options.Concat(command.Parents.OfType<Command>().SelectMany(p => p.Options.Where(o => o.Recursive))).Where(o => !o.Hidden);
 
-    private static IEnumerable<string> Names(Option option) => new[] { option.Name }.Concat(option.Aliases).Where(n => n.StartsWith('-')).Distinct(StringComparer.Ordinal);
+    private static IEnumerable<string> Names(Option option) => new[] { option.Name }.Concat(option.Aliases).Where(n => n.StartsWith('-') && n != "-?").Distinct(StringComparer.Ordinal);
 
     /// <summary>The fixed values of a command's arguments (e.g. <c>bash zsh</c>).</summary>
     private static IEnumerable<string> Values(Command command) =>
