@@ -52,6 +52,7 @@ internal sealed class ClusterNodes : INodeGroupSource
         }
 
         Live = NodeSet.FromNodes(live);
+        Known = NodeSet.FromNodes(live.Concat(gone.Select(g => g.Item1)).Concat(skipped));
         Pins = pins;
         Gone = gone;
         Skipped = skipped;
@@ -62,6 +63,12 @@ internal sealed class ClusterNodes : INodeGroupSource
 
     /// <summary>The live members as nodes.</summary>
     public NodeSet Live { get; }
+
+    /// <summary>Every member the gateway knows, live or not (to tell which of the others a node set asked for).</summary>
+    public NodeSet Known { get; }
+
+    /// <summary>The same groups, with <c>@cluster</c> standing for every known member.</summary>
+    public INodeGroupSource WithEveryKnownMember() => new EveryKnown(this);
 
     /// <summary>Each member's fingerprint by node.</summary>
     public IReadOnlyDictionary<string, Fingerprint> Pins { get; }
@@ -101,8 +108,11 @@ internal sealed class ClusterNodes : INodeGroupSource
             throw new InvalidOperationException($"@cluster: {via} refused 'members': {result.Status.Message}");
         }
 
-        return new ClusterNodes(inner, Parse(result.Stdout, via), remctl);
+        return From(inner, Parse(result.Stdout, via), remctl);
     }
+
+    /// <summary>The nodes of a member list (for call, or for remctl).</summary>
+    internal static ClusterNodes From(INodeGroupSource inner, IReadOnlyList<Member> members, bool remctl) => new(inner, members, remctl);
 
     /// <summary>Reads the member list of <c>members --json</c>.</summary>
     /// <exception cref="InvalidOperationException">It is not a member list.</exception>
@@ -134,6 +144,19 @@ internal sealed class ClusterNodes : INodeGroupSource
     {
         int colon = address.LastIndexOf(':');
         return colon > 0 ? address[..colon] : address;
+    }
+
+    private sealed class EveryKnown(ClusterNodes cluster) : INodeGroupSource
+    {
+        public bool TryGetGroup(string name, [NotNullWhen(true)] out NodeSet? nodes)
+        {
+            if (cluster.TryGetGroup(name, out nodes) && name == GroupName && ReferenceEquals(nodes, cluster.Live))
+            {
+                nodes = cluster.Known;
+            }
+
+            return nodes is not null;
+        }
     }
 
     public bool TryGetGroup(string name, [NotNullWhen(true)] out NodeSet? nodes)

@@ -62,35 +62,43 @@ internal sealed record TargetNodes(NodeSet Nodes, IReadOnlyList<NodeOutcome> Ear
             }
         }
 
-        NodeSet nodes;
-        try
+        string[] excludedGroups = parse.GetValue(options.ExcludeGroup) ?? [];
+        NodeSet Evaluate(NodeSetParseOptions with)
         {
-            nodes = NodeSet.Empty;
+            var nodes = NodeSet.Empty;
             foreach (string expression in expressions)
             {
-                nodes = nodes.Union(NodeSet.Parse(expression, parseOptions));
+                nodes = nodes.Union(NodeSet.Parse(expression, with));
             }
 
             foreach (string expression in excluded)
             {
-                nodes = nodes.Except(NodeSet.Parse(expression, parseOptions));
+                nodes = nodes.Except(NodeSet.Parse(expression, with));
             }
 
-            foreach (string group in parse.GetValue(options.ExcludeGroup) ?? [])
+            foreach (string group in excludedGroups)
             {
-                nodes = nodes.Except(NodeSet.Parse("@" + group.TrimStart('@'), parseOptions));
+                nodes = nodes.Except(NodeSet.Parse("@" + group.TrimStart('@'), with));
             }
+
+            return nodes;
+        }
+
+        try
+        {
+            var nodes = Evaluate(parseOptions);
+            if (cluster is not null)
+            {
+                // Members known dead or skipped are reported only when the node sets ask for them.
+                var asked = Evaluate(parseOptions with { Groups = cluster.WithEveryKnownMember() });
+                early.RemoveAll(o => !asked.Contains(o.Node) || nodes.Contains(o.Node));
+            }
+
+            return new TargetNodes(nodes, early, cluster);
         }
         catch (FormatException ex)
         {
             throw new CliException(ex.Message, ExitCodes.Usage, ex);
         }
-
-        // Nodes left out by -x/-X are not reported either.
-        early.RemoveAll(o => !expressions.Any(e => ClusterNodes.IsUsedIn(e)) || IsExcluded(o.Node, excluded, parse.GetValue(options.ExcludeGroup) ?? [], parseOptions));
-        return new TargetNodes(nodes, early, cluster);
     }
-
-    private static bool IsExcluded(string node, string[] excluded, string[] excludedGroups, NodeSetParseOptions parseOptions) =>
-        excluded.Any(e => NodeSet.Parse(e, parseOptions).Contains(node)) || excludedGroups.Any(g => NodeSet.Parse("@" + g.TrimStart('@'), parseOptions).Contains(node));
 }
