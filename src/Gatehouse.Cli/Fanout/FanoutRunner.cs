@@ -52,6 +52,11 @@ internal static class FanoutRunner
             {
                 return await runner.RunAsync(node, outputs[node], stdin, cancellationToken);
             }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // A bug in one node's call must not hide the other nodes' answers.
+                return new NodeOutcome(node, OutcomeKind.RemoteError, ExitCodes.Internal, $"internal error ({ex.GetType().Name}): {ex.Message}", waited.Elapsed);
+            }
             finally
             {
                 slots.Release();
