@@ -11,14 +11,14 @@ namespace Gatehouse.Cli.CommandLine;
 /// </summary>
 internal static class OptionValues
 {
-    /// <summary>A duration in seconds: more than 0 and at most <paramref name="maxSeconds"/>; null (unless <paramref name="defaultSeconds"/>) when absent.</summary>
+    /// <summary>
+    /// A duration in seconds: more than 0 and at most <paramref name="maxSeconds"/>; null when absent
+    /// (the help names <paramref name="defaultSeconds"/>; the caller applies it, see <see cref="SecondsOr"/>).
+    /// </summary>
     public static Option<TimeSpan?> Seconds(string name, string[] aliases, string description, double? defaultSeconds, double maxSeconds)
     {
-        var option = new Option<TimeSpan?>(name, aliases) { Description = description, HelpName = "SECONDS" };
-        if (defaultSeconds is { } d)
-        {
-            option.DefaultValueFactory = _ => TimeSpan.FromSeconds(d);
-        }
+        string shown = defaultSeconds is { } d ? $"{description} [default: {d.ToString(CultureInfo.InvariantCulture)}]" : description;
+        var option = new Option<TimeSpan?>(name, aliases) { Description = shown, HelpName = "SECONDS" };
 
         option.CustomParser = result =>
         {
@@ -39,6 +39,10 @@ internal static class OptionValues
         };
         return option;
     }
+
+    /// <summary>The value of a <see cref="Seconds"/> option, or <paramref name="defaultSeconds"/> when it was not given.</summary>
+    public static TimeSpan SecondsOr(ParseResult parse, Option<TimeSpan?> option, double defaultSeconds) =>
+        parse.GetValue(option) ?? TimeSpan.FromSeconds(defaultSeconds);
 
     /// <summary>A whole number from <paramref name="min"/> to <paramref name="max"/>.</summary>
     public static Option<int> Count(string name, string[] aliases, string description, int defaultValue, int min, int max)

@@ -44,8 +44,8 @@ internal static class RemctlCommand
             {
                 Port = parse.GetValue(port),
                 ServerPrincipal = parse.GetValue(principal),
-                ConnectTimeout = parse.GetValue(connectTimeout)!.Value,
-                Timeout = parse.GetValue(timeout)!.Value,
+                ConnectTimeout = OptionValues.SecondsOr(parse, connectTimeout, DefaultConnectTimeoutSeconds),
+                Timeout = OptionValues.SecondsOr(parse, timeout, DefaultTimeoutSeconds),
             };
             if (fanout.IsFanout(parse))
             {
