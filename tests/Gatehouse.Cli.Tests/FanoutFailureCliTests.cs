@@ -8,7 +8,7 @@ using Gatehouse.Transport.Security;
 namespace Gatehouse.Cli.Tests;
 
 /// <summary>How failures of a fan-out are reported and counted (issue 19), with real gateways and the real command.</summary>
-public sealed class FanoutFailureCliTests : IDisposable
+public sealed class FanoutFailureCliTests(Xunit.Abstractions.ITestOutputHelper log) : IDisposable
 {
     private readonly CliProcess _cli = new();
 
@@ -63,6 +63,8 @@ public sealed class FanoutFailureCliTests : IDisposable
                 Assert.InRange(seconds, 3.0, 3.3 + 2.5); // three attempts were made, and no more than the budget (plus a busy machine's slack) spent
             }
 
+            log.WriteLine($"20 nodes, 5 silent: the command took {wall.TotalSeconds:0.00} s; the silent nodes {string.Join(", ", failed.Select(f => f.GetProperty("durationSeconds").GetDouble().ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)))} s each");
+
             // One line for the five, their node set folded; no node named in the message.
             Assert.Equal($"gatehouse: {dead} (5): connect timed out after 1 s (3 attempts)\n", run.Stderr);
             Assert.True(wall < TimeSpan.FromSeconds(14), $"the fan-out took {wall}");
@@ -111,12 +113,18 @@ public sealed class FanoutFailureCliTests : IDisposable
         int port = ((System.Net.IPEndPoint)http.LocalEndpoint).Port;
         var serving = Task.Run(async () =>
         {
-            for (int i = 0; i < 3; i++)
+            try
             {
-                using var client = await http.AcceptTcpClientAsync();
-                var stream = client.GetStream();
-                await stream.WriteAsync("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"u8.ToArray());
-                await Task.Delay(200);
+                while (true)
+                {
+                    using var client = await http.AcceptTcpClientAsync();
+                    await client.GetStream().WriteAsync("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"u8.ToArray());
+                    await Task.Delay(200);
+                }
+            }
+            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ObjectDisposedException or InvalidOperationException or IOException)
+            {
+                // The listener was stopped at the end of the test.
             }
         });
         using var me = PeerIdentity.LoadOrCreate(_cli.ConfigDir, "tester", out _);
@@ -124,5 +132,7 @@ public sealed class FanoutFailureCliTests : IDisposable
         Assert.Equal(255, run.Exit);
         Assert.StartsWith($"gatehouse: 127.0.0.1:{port}: not a Gatehouse gateway, or not TLS (TLS handshake failed: ", run.Stderr, StringComparison.Ordinal);
         Assert.Single(run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        http.Stop();
+        await serving;
     }
 }
