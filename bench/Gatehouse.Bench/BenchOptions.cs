@@ -20,12 +20,21 @@ public sealed record BenchOptions
     /// <summary>Overrides the number of repetitions (null: the mode's default).</summary>
     public int? Repetitions { get; init; }
 
+    /// <summary>
+    /// Alternate the repetitions of each direct scenario with those of the forwarded and redirected
+    /// scenarios measuring the same workload (seq, fwd_seq, rdr_seq, seq, ...), so that a drift in
+    /// the host's load falls on all of them. The second member is then started before the first such
+    /// group, and is running (idle) during the direct repetitions.
+    /// </summary>
+    public bool Interleave { get; init; }
+
     /// <summary>The throwaway-realm recipe for remctld; null skips remctld.</summary>
     public string? RemctlRealmScript { get; init; } = DefaultRealmScript();
 
     public const string Usage = """
         usage: Gatehouse.Bench [--smoke] [--json FILE] [--systems gatehouse,nats,grpc,remctld] [--remctl-realm PATH]
-                                 [--scenarios seq,c1,c16,c128,mib,true,stream,fwd_seq,fwd_c128,fwd_stall,fwd_stream,idle] [--duration SECONDS] [--reps N]
+                                 [--scenarios seq,c1,c16,c128,mib,true,stream,fwd_seq,fwd_c128,fwd_stall,fwd_stream,
+                                   rdr_seq,rdr_c128,rdr_stream,rdr_first,idle] [--duration SECONDS] [--reps N] [--interleave]
                Gatehouse.Bench gateway|service|grpc-server|nats-service ...   (child roles, started by the runner)
         """;
 
@@ -40,10 +49,11 @@ public sealed record BenchOptions
             options = args[i] switch
             {
                 "--smoke" => options with { Smoke = true },
+                "--interleave" => options with { Interleave = true },
                 "--json" => options with { JsonPath = Next() },
                 "--systems" => options with { Systems = ["gatehouse", .. Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Where(s => s != "gatehouse")] },
                 "--remctl-realm" => options with { RemctlRealmScript = Next() },
-                "--scenarios" => options with { Scenarios = Next().Split(',', StringSplitOptions.RemoveEmptyEntries) },
+                "--scenarios" => options with { Scenarios = ScenarioIds(Next()) },
                 "--duration" => options with { Duration = TimeSpan.FromSeconds(double.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture)) },
                 "--reps" => options with { Repetitions = int.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
@@ -51,6 +61,14 @@ public sealed record BenchOptions
         }
 
         return options;
+    }
+
+    /// <summary>The ids in <paramref name="list"/> (comma-separated), each one of <see cref="Load.Scenario.All"/>.</summary>
+    private static string[] ScenarioIds(string list)
+    {
+        string[] ids = list.Split(',', StringSplitOptions.RemoveEmptyEntries);
+        string[] unknown = [.. ids.Where(id => !Load.Scenario.All.Any(s => s.Id == id))];
+        return unknown.Length == 0 ? ids : throw new ArgumentException($"unknown scenario {string.Join(", ", unknown)}");
     }
 
     private static string? DefaultRealmScript()

@@ -11,7 +11,9 @@ namespace Gatehouse.Bench;
 /// <summary>
 /// Runs every system in turn (only one system's processes exist at a time): start its processes,
 /// then for each scenario and repetition a warm-up run, a CPU snapshot of every process, the
-/// measured run, a second snapshot. Prints the table and writes the JSON.
+/// measured run, a second snapshot. With <see cref="BenchOptions.Interleave"/>, the repetitions of
+/// a direct scenario and of those measuring the same workload through the second member alternate
+/// (<see cref="Interleaved"/>). Prints the table and writes the JSON.
 /// </summary>
 public static class BenchRunner
 {
@@ -29,7 +31,7 @@ public static class BenchRunner
         {
             cancellationToken.ThrowIfCancellationRequested();
             await using IBenchSystem system = Create(id);
-            results.Add(await RunSystemAsync(system, environment, settings, options.Scenarios, cancellationToken));
+            results.Add(await RunSystemAsync(system, environment, settings, options.Scenarios, options.Interleave, cancellationToken));
         }
 
         string table = TableWriter.Write(results);
@@ -45,7 +47,7 @@ public static class BenchRunner
         Console.Out.Flush();
         if (options.JsonPath is { } path)
         {
-            await File.WriteAllTextAsync(path, JsonReport.Write(options.Smoke ? "smoke" : "full", settings, results, table, forwarding, Machine()), cancellationToken);
+            await File.WriteAllTextAsync(path, JsonReport.Write(options.Smoke ? "smoke" : "full", settings, options.Interleave, results, table, forwarding, Machine()), cancellationToken);
             Progress($"wrote {path}");
         }
 
@@ -62,7 +64,7 @@ public static class BenchRunner
         _ => throw new ArgumentException($"unknown system {id}"),
     };
 
-    private static async Task<SystemResult> RunSystemAsync(IBenchSystem system, BenchEnvironment environment, LoadSettings settings, IReadOnlyList<string>? only, CancellationToken cancellationToken)
+    private static async Task<SystemResult> RunSystemAsync(IBenchSystem system, BenchEnvironment environment, LoadSettings settings, IReadOnlyList<string>? only, bool interleave, CancellationToken cancellationToken)
     {
         Progress($"{system.Title}: starting");
         try
@@ -75,72 +77,153 @@ public static class BenchRunner
             return new SystemResult(system.Id, system.Title, Roles(system), ex.Message, new Dictionary<string, ScenarioResult>());
         }
 
+        var selected = Scenario.All.Where(s => system.Supports(s) && (only is null || only.Contains(s.Id))).ToList();
         var scenarios = new Dictionary<string, ScenarioResult>();
-        foreach (var scenario in Scenario.All.Where(s => system.Supports(s) && (only is null || only.Contains(s.Id))))
+        foreach (var group in interleave ? Interleaved(selected) : selected.Select(s => (IReadOnlyList<Scenario>)[s]))
         {
-            scenarios[scenario.Id] = await RunScenarioAsync(system, scenario, settings, cancellationToken);
+            foreach (var (id, result) in await RunGroupAsync(system, group, settings, cancellationToken))
+            {
+                scenarios[id] = result;
+            }
         }
 
         return new SystemResult(system.Id, system.Title, Roles(system), null, scenarios);
     }
 
+    /// <summary>
+    /// <paramref name="selected"/> in groups whose repetitions alternate: each direct scenario with
+    /// the forwarded and redirected ones measuring the same workload (same kind, requests in flight
+    /// and payload), in <see cref="Scenario.All"/>'s order; every other scenario alone.
+    /// </summary>
+    public static IReadOnlyList<IReadOnlyList<Scenario>> Interleaved(IReadOnlyList<Scenario> selected)
+    {
+        static bool Pairs(ScenarioKind kind) => kind is ScenarioKind.Sequential or ScenarioKind.Throughput or ScenarioKind.LargeEcho or ScenarioKind.Stream;
+        var groups = new List<IReadOnlyList<Scenario>>();
+        var placed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var s in selected.Where(s => !placed.Contains(s.Id)))
+        {
+            List<Scenario> group = [s];
+            if (s.Path == MemberPath.Direct && Pairs(s.Kind))
+            {
+                group.AddRange(selected.Where(o => o.ThroughSecondMember && o.Kind == s.Kind && o.InFlight == s.InFlight && o.PayloadBytes == s.PayloadBytes));
+            }
+
+            group.ForEach(g => placed.Add(g.Id));
+            groups.Add(group);
+        }
+
+        return groups;
+    }
+
     private static IReadOnlyList<string> Roles(IBenchSystem system) => [.. system.Processes.Select(p => p.Role)];
 
-    private static async Task<ScenarioResult> RunScenarioAsync(IBenchSystem system, Scenario scenario, LoadSettings settings, CancellationToken cancellationToken)
+    /// <summary>What one scenario has gathered so far.</summary>
+    private sealed class Gathered
     {
-        var reps = new List<Measurement>();
-        var cpu = new List<double[]>();
-        var walls = new List<double>();
-        var limit = settings.Warmup + (settings.Duration * 3) + TimeSpan.FromSeconds(scenario.Kind == ScenarioKind.Stream ? 180 : 60);
+        public List<Measurement> Reps { get; } = [];
+
+        public List<double[]> Cpu { get; } = [];
+
+        public List<double> Walls { get; } = [];
+
+        public string? Error { get; set; }
+    }
+
+    /// <summary>
+    /// Prepares each scenario of <paramref name="group"/> (in order), then runs their repetitions
+    /// alternately: repetition 1 of each, then repetition 2 of each, ... A scenario that fails stops
+    /// there (its error kept); the others go on.
+    /// </summary>
+    private static async Task<IReadOnlyList<(string Id, ScenarioResult Result)>> RunGroupAsync(IBenchSystem system, IReadOnlyList<Scenario> group, LoadSettings settings, CancellationToken cancellationToken)
+    {
+        var gathered = group.Select(_ => new Gathered()).ToArray();
+        for (int i = 0; i < group.Count; i++)
+        {
+            // A scenario through the second member starts it (once) here, outside the measurement.
+            await GuardAsync(system, group[i], gathered[i], async () =>
+            {
+                using var prepare = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                prepare.CancelAfter(TimeSpan.FromSeconds(120));
+                await system.PrepareAsync(group[i], settings, prepare.Token).WaitAsync(prepare.Token);
+            }, cancellationToken);
+        }
+
+        // Idle connections: one round with no warm-up (memory a previous round freed is not
+        // given back to the system, so later rounds would measure the history). The stalled
+        // stream: one round too, for the same reason, after its small warm-up.
+        static bool Once(Scenario s) => s.Kind is ScenarioKind.IdleConnections or ScenarioKind.StalledStream;
+        int rounds = group.Max(s => Once(s) ? 1 : settings.Repetitions);
+        for (int rep = 0; rep < rounds; rep++)
+        {
+            for (int i = 0; i < group.Count; i++)
+            {
+                var scenario = group[i];
+                var into = gathered[i];
+                if (into.Error is null && rep < (Once(scenario) ? 1 : settings.Repetitions))
+                {
+                    await GuardAsync(system, scenario, into, () => RunRepetitionAsync(system, scenario, settings, rep, into, cancellationToken), cancellationToken);
+                }
+            }
+        }
+
+        var results = new List<(string, ScenarioResult)>();
+        for (int i = 0; i < group.Count; i++)
+        {
+            var into = gathered[i];
+            if (into.Error is not null)
+            {
+                results.Add((group[i].Id, new ScenarioResult(into.Reps, [], into.Error)));
+                continue;
+            }
+
+            var roles = system.ProcessesFor(group[i]).Select(p => p.Role).ToArray();
+            var figures = roles.Select((role, r) =>
+            {
+                double seconds = Stats.Median(into.Cpu.Select(c => c[r]));
+                double percent = Stats.Median(into.Cpu.Select((c, k) => c[r] / into.Walls[k] * 100));
+                return new CpuFigure(role, seconds, percent);
+            }).ToArray();
+            results.Add((group[i].Id, new ScenarioResult(into.Reps, figures, null)));
+        }
+
+        return results;
+    }
+
+    /// <summary>Runs <paramref name="step"/>; a failure (other than the run being cancelled) becomes the scenario's error.</summary>
+    private static async Task GuardAsync(IBenchSystem system, Scenario scenario, Gathered into, Func<Task> step, CancellationToken cancellationToken)
+    {
         try
         {
-            // A forwarded scenario's second member is started (once) here, outside the measurement.
-            using (var prepare = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-            {
-                prepare.CancelAfter(TimeSpan.FromSeconds(120));
-                await system.PrepareAsync(scenario, settings, prepare.Token).WaitAsync(prepare.Token);
-            }
-
-            // Idle connections: one round with no warm-up (memory a previous round freed is not
-            // given back to the system, so later rounds would measure the history). The stalled
-            // stream: one round too, for the same reason, after its small warm-up.
-            bool once = scenario.Kind is ScenarioKind.IdleConnections or ScenarioKind.StalledStream;
-            bool warm = scenario.Kind != ScenarioKind.IdleConnections;
-            for (int rep = 0; rep < (once ? 1 : settings.Repetitions); rep++)
-            {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(limit);
-                if (warm)
-                {
-                    await system.RunAsync(scenario, settings, warmup: true, timeout.Token).WaitAsync(timeout.Token);
-                }
-
-                var processes = system.ProcessesFor(scenario);
-                var before = processes.Select(Cpu).ToArray();
-                long start = Stopwatch.GetTimestamp();
-                var m = await system.RunAsync(scenario, settings, warmup: false, timeout.Token).WaitAsync(timeout.Token);
-                double wall = Stopwatch.GetElapsedTime(start).TotalSeconds;
-                var after = processes.Select(Cpu).ToArray();
-                cpu.Add([.. processes.Select((p, i) => p.Pid is null ? m.ClientCpuSeconds ?? double.NaN : after[i] - before[i])]);
-                walls.Add(wall);
-                reps.Add(m);
-                Progress($"{system.Title} {scenario.Id} rep {rep + 1}: {Describe(m)}");
-            }
+            await step();
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             Progress($"{system.Title} {scenario.Id}: error: {ex.GetType().Name}: {ex.Message}");
-            return new ScenarioResult(reps, [], ex.GetType().Name + ": " + ex.Message);
+            into.Error = ex.GetType().Name + ": " + ex.Message;
+        }
+    }
+
+    /// <summary>One repetition: a warm-up run (except idle connections), a CPU snapshot of every process, the measured run, a second snapshot.</summary>
+    private static async Task RunRepetitionAsync(IBenchSystem system, Scenario scenario, LoadSettings settings, int rep, Gathered into, CancellationToken cancellationToken)
+    {
+        var limit = settings.Warmup + (settings.Duration * 3) + TimeSpan.FromSeconds(scenario.Kind == ScenarioKind.Stream ? 180 : 60);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(limit);
+        if (scenario.Kind != ScenarioKind.IdleConnections)
+        {
+            await system.RunAsync(scenario, settings, warmup: true, timeout.Token).WaitAsync(timeout.Token);
         }
 
-        var roles = system.ProcessesFor(scenario).Select(p => p.Role).ToArray();
-        var figures = roles.Select((role, i) =>
-        {
-            double seconds = Stats.Median(cpu.Select(c => c[i]));
-            double percent = Stats.Median(cpu.Select((c, r) => c[i] / walls[r] * 100));
-            return new CpuFigure(role, seconds, percent);
-        }).ToArray();
-        return new ScenarioResult(reps, figures, null);
+        var processes = system.ProcessesFor(scenario);
+        var before = processes.Select(Cpu).ToArray();
+        long start = Stopwatch.GetTimestamp();
+        var m = await system.RunAsync(scenario, settings, warmup: false, timeout.Token).WaitAsync(timeout.Token);
+        double wall = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        var after = processes.Select(Cpu).ToArray();
+        into.Cpu.Add([.. processes.Select((p, i) => p.Pid is null ? m.ClientCpuSeconds ?? double.NaN : after[i] - before[i])]);
+        into.Walls.Add(wall);
+        into.Reps.Add(m);
+        Progress($"{system.Title} {scenario.Id} rep {rep + 1}: {Describe(m)}");
     }
 
     private static double Cpu(MeasuredProcess process) =>
@@ -150,6 +233,8 @@ public static class BenchRunner
         ? string.Create(CultureInfo.InvariantCulture, $"stalled after {m.Bytes} bytes: forwarding gateway RSS {resting:0.0} MiB at rest, at most {m.ServerMemoryMb:0.0} MiB while stalled (+{m.ServerMemoryGrowthMb:0.00} MiB); bytes it read from A and had not passed on: {(m.HeldBytes is { } h ? h.ToString("N0", CultureInfo.InvariantCulture) : "n/a")}")
         : m.ServerMemoryMb is { } rss
         ? string.Create(CultureInfo.InvariantCulture, $"{m.Operations} idle connections in {m.Elapsed.TotalSeconds:0.0} s, server RSS {rss:0.0} MiB, {m.ServerMemoryPerConnectionKb:0.0} KiB per connection")
+        : m.ConnectLatenciesUs is { Length: > 0 }
+        ? string.Create(CultureInfo.InvariantCulture, $"{m.Operations} new clients, first call p50 {m.Percentile(0.5):0.0} µs, p99 {m.Percentile(0.99):0.0} µs; connecting p50 {m.ConnectPercentile(0.5):0.0} µs")
         : m.LatenciesUs is { Length: > 0 }
         ? string.Create(CultureInfo.InvariantCulture, $"{m.Operations} calls, p50 {m.Percentile(0.5):0.0} µs, p99 {m.Percentile(0.99):0.0} µs")
         : string.Create(CultureInfo.InvariantCulture, $"{m.Operations} ops in {m.Elapsed.TotalSeconds:0.00} s = {m.OpsPerSecond:0} /s, {m.MegabytesPerSecond:0.0} MB/s");

@@ -3,6 +3,7 @@
 //   demo hostname       prints the host name and this instance's name
 //   demo upper          copies stdin to stdout in upper case
 //   demo sleep SECONDS  prints a dot a second, then "done"; stops early when cancelled
+//   demo wait SECONDS   prints nothing for SECONDS, then the instance name (a call with no output yet)
 //
 // Usage: dotnet run --project samples/Gatehouse.Samples.Demo -- \
 //          --gateway HOST:PORT=FINGERPRINT [--gateway ...] [--identity DIR] [--instance NAME]
@@ -107,6 +108,13 @@ var service = new GatehouseService(new ServiceOptions { Identity = identity, Gat
         }
 
         await ctx.WriteAsync("\ndone\n");
+        return 0;
+    }, concurrency: 256)
+    .Map("demo", "wait", async ctx =>
+    {
+        double seconds = ctx.Args.Count > 0 ? double.Parse(ctx.Args[0], CultureInfo.InvariantCulture) : 1;
+        await Task.Delay(TimeSpan.FromSeconds(seconds), ctx.CancellationToken);
+        await ctx.WriteAsync($"instance={instance} waited {seconds}s\n");
         return 0;
     }, concurrency: 256);
 

@@ -20,7 +20,12 @@ public sealed class GatehouseClient : IAsyncDisposable
     private readonly ILogger? _logger;
     private readonly SemaphoreSlim _connectLock = new(1, 1);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, GatehouseClient> _members = new(StringComparer.Ordinal);
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Domain, string Command), GatehouseClient> _redirected = new();
+    // Redirects by (domain, command), and, for redirects a locator made, by (domain, command, key) (Key null: any key).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Domain, string Command, string? Key), GatehouseClient> _redirected = new();
+    private int _perKeyRedirects;
+
+    /// <summary>Most per-key redirects remembered (past it they are forgotten, and the gateway redirects again).</summary>
+    private const int MaxPerKeyRedirects = 1024;
     private MuxConnection? _connection;
     private (Endpoint Endpoint, Transport.Security.Fingerprint Fingerprint)? _movedTo;
     private bool _disposed;
@@ -102,20 +107,32 @@ public sealed class GatehouseClient : IAsyncDisposable
     private async Task<ActiveCall> StartCallOnceAsync(CallRequest request, int hops, CancellationToken cancellationToken)
     {
         // A command this client was redirected for before goes straight to that member (if it still answers).
-        if (_options.FollowRedirects && _redirected.TryGetValue((request.Domain, request.Command), out var member))
+        if (_options.FollowRedirects && !_redirected.IsEmpty)
         {
-            try
+            // Per-key redirects (a locator's) are rare: the key is worked out only when some exist.
+            var key = (request.Domain, request.Command, Volatile.Read(ref _perKeyRedirects) > 0 ? request.PlacementKey : null);
+            if ((key.Item3 is not null && _redirected.TryGetValue(key, out var member))
+                || _redirected.TryGetValue(key = (request.Domain, request.Command, null), out member))
             {
-                return await member.StartCallOnceAsync(request, hops + 1, cancellationToken).ConfigureAwait(false);
-            }
-            catch (ConnectException)
-            {
-                _redirected.TryRemove(new((request.Domain, request.Command), member)); // back to this gateway
+                try
+                {
+                    return await member.StartCallOnceAsync(request, hops + 1, cancellationToken).ConfigureAwait(false);
+                }
+                catch (ConnectException)
+                {
+                    _redirected.TryRemove(new(key, member)); // back to this gateway
+                }
             }
         }
 
         TimeSpan? deadline = request.Deadline ?? _options.Connection.CallDeadline;
         var header = request.ToHeader(deadline);
+        if (request.Idempotent)
+        {
+            // Lets a forwarding gateway replace a member lost mid-call (before any output came back).
+            header = header with { Metadata = [.. header.Metadata, new("GATEHOUSE_IDEMPOTENT", "1")] };
+        }
+
         if (_options.FollowRedirects && request.Stdin is { Length: >= AnnounceInputFrom } input)
         {
             header = header with { Metadata = [.. header.Metadata, new("GATEHOUSE_INPUT_BYTES", input.Length.ToString(System.Globalization.CultureInfo.InvariantCulture))] };
@@ -145,7 +162,7 @@ public sealed class GatehouseClient : IAsyncDisposable
     /// <exception cref="ConnectException">The message is not a redirect, or the member cannot be reached or presents another fingerprint.</exception>
     private async Task<ActiveCall> FollowAsync(CallRequest request, string target, int hops, CancellationToken cancellationToken)
     {
-        if (!SeeOtherHost.TryParse(target, out string address, out string fingerprintText) || !Transport.Security.Fingerprint.TryParse(fingerprintText, out var fingerprint))
+        if (!SeeOtherHost.TryParse(target, out string address, out string fingerprintText, out bool perKey) || !Transport.Security.Fingerprint.TryParse(fingerprintText, out var fingerprint))
         {
             throw new ConnectException(ConnectFailure.Network, $"{Endpoint} answered see-other-host with an unusable target: {target}");
         }
@@ -160,9 +177,28 @@ public sealed class GatehouseClient : IAsyncDisposable
             throw new ConnectException(ConnectFailure.Network, $"{Endpoint} redirected to an unusable address {address}: {ex.Message}");
         }
 
-        var member = _members.GetOrAdd(target, _ => new GatehouseClient(endpoint, _options with { Pins = ClientOptions.PinTo(fingerprint) }, _logger, RetryPolicy));
+        var member = _members.GetOrAdd(address + "=" + fingerprintText, _ => new GatehouseClient(endpoint, _options with { Pins = ClientOptions.PinTo(fingerprint) }, _logger, RetryPolicy));
         var call = await member.StartCallOnceAsync(request, hops + 1, cancellationToken).ConfigureAwait(false);
-        _redirected[(request.Domain, request.Command)] = member;
+        if (!perKey)
+        {
+            _redirected[(request.Domain, request.Command, null)] = member;
+        }
+        else if (request.PlacementKey is { } placement)
+        {
+            // A locator placed this key there: other keys of the command may live elsewhere.
+            if (Interlocked.Increment(ref _perKeyRedirects) > MaxPerKeyRedirects)
+            {
+                foreach (var k in _redirected.Keys.Where(k => k.Key is not null))
+                {
+                    _redirected.TryRemove(k, out _);
+                }
+
+                Volatile.Write(ref _perKeyRedirects, 1);
+            }
+
+            _redirected[(request.Domain, request.Command, placement)] = member;
+        }
+
         return call;
     }
 

@@ -55,4 +55,7 @@ internal static partial class Log
 
     [LoggerMessage(2015, LogLevel.Error, "Reloading {What} failed")]
     public static partial void ReloadFailed(ILogger logger, Exception exception, string what);
+
+    [LoggerMessage(2016, LogLevel.Warning, "The locator of domain {Domain} could not place a request (routed as usual; said at most once a minute per domain): {Reason}")]
+    public static partial void LocatorFailed(ILogger logger, string domain, string reason);
 }

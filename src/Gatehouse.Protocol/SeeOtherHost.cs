@@ -3,8 +3,10 @@ namespace Gatehouse.Protocol;
 /// <summary>
 /// The message of a <see cref="ErrorCode.SeeOtherHost"/> status: where to send the request instead,
 /// <c>HOST:PORT=SHA256:...</c> (the cluster member's TLS address and the fingerprint it must present),
-/// the same form <c>gatehouse gateway --join</c> takes. Parsing is strict: a message that is not
-/// exactly that is not a redirect a client may follow.
+/// the same form <c>gatehouse gateway --join</c> takes, optionally followed by <c>;key</c> when the
+/// redirect holds only for the request's key (a locator placed it: <see cref="LocatorAnswer"/>), not
+/// for every request of its (domain, command). Parsing is strict: a message that is not exactly that
+/// is not a redirect a client may follow.
 /// </summary>
 public static class SeeOtherHost
 {
@@ -15,20 +17,33 @@ public static class SeeOtherHost
     public static CallStatus Status(string host, int port, string fingerprint) =>
         CallStatus.Error(ErrorCode.SeeOtherHost, Format(host, port, fingerprint));
 
-    /// <summary><c>HOST:PORT=FINGERPRINT</c>, IPv6 hosts in brackets.</summary>
-    public static string Format(string host, int port, string fingerprint)
+    /// <summary>The suffix of a redirect that holds only for the request's key.</summary>
+    public const string PerKeySuffix = ";key";
+
+    /// <summary><c>HOST:PORT=FINGERPRINT</c>, IPv6 hosts in brackets; <c>;key</c> after it when <paramref name="perKey"/>.</summary>
+    public static string Format(string host, int port, string fingerprint, bool perKey = false)
     {
         string h = host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('[') ? $"[{host}]" : host;
-        return $"{h}:{port.ToString(System.Globalization.CultureInfo.InvariantCulture)}={fingerprint}";
+        return $"{h}:{port.ToString(System.Globalization.CultureInfo.InvariantCulture)}={fingerprint}{(perKey ? PerKeySuffix : string.Empty)}";
     }
 
     /// <summary>Splits a redirect message into its address (<c>HOST:PORT</c>) and fingerprint text; false when it is not one.</summary>
-    public static bool TryParse(string? message, out string address, out string fingerprint)
+    public static bool TryParse(string? message, out string address, out string fingerprint) => TryParse(message, out address, out fingerprint, out _);
+
+    /// <summary>As <see cref="TryParse(string?, out string, out string)"/>, also saying whether the redirect holds only for the request's key.</summary>
+    public static bool TryParse(string? message, out string address, out string fingerprint, out bool perKey)
     {
         address = fingerprint = string.Empty;
+        perKey = false;
         if (string.IsNullOrEmpty(message) || message.Length > MaxLength || message.Any(char.IsWhiteSpace))
         {
             return false;
+        }
+
+        if (message.EndsWith(PerKeySuffix, StringComparison.Ordinal))
+        {
+            perKey = true;
+            message = message[..^PerKeySuffix.Length];
         }
 
         int eq = message.IndexOf('=', StringComparison.Ordinal);
@@ -50,6 +65,7 @@ public static class SeeOtherHost
 
     /// <summary>A GOAWAY message that names a member to reconnect to: <paramref name="text"/>, then <c>; see HOST:PORT=SHA256:...</c>.</summary>
     public static string GoAwayMessage(string text, string host, int port, string fingerprint) => $"{text}; see {Format(host, port, fingerprint)}";
+
 
     /// <summary>The member a message names in its last word (<c>... see HOST:PORT=SHA256:...</c>); false when it names none.</summary>
     public static bool TryParseTrailing(string? message, out string address, out string fingerprint)

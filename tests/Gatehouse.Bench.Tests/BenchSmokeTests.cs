@@ -15,6 +15,7 @@ public class BenchSmokeTests
     [
         "seq_p50_us", "seq_p99_us", "seq_p999_us", "c1_rps", "c16_rps", "c128_rps", "mib_mbps", "true_rps", "stream_mbps",
         "fwd_seq_p50_us", "fwd_seq_p99_us", "fwd_c128_rps", "fwd_stream_mbps", "fwd_stall_rss_mb", "fwd_stall_held_mb",
+        "rdr_seq_p50_us", "rdr_seq_p99_us", "rdr_c128_rps", "rdr_stream_mbps", "rdr_first_ms", "rdr_connect_ms",
         "idle_rss_mb", "idle_kb_per_conn",
     ];
 
@@ -24,12 +25,17 @@ public class BenchSmokeTests
         "64 B echo, 16 in flight", "64 B echo, 128 in flight", "1 MiB echo, 8 in flight", "no-output command, 1 in flight",
         "1 GiB streamed output", "forwarded sequential 64 B echo p50", "forwarded sequential 64 B echo p99",
         "forwarded 64 B echo, 128 in flight", "forwarded 1 GiB streamed output", "forwarded stream stalled: fwd gw RSS growth", "forwarded stream stalled: bytes held by fwd gw",
+        "redirected sequential 64 B echo p50", "redirected sequential 64 B echo p99", "redirected 64 B echo, 128 in flight",
+        "redirected 1 GiB streamed output", "redirected first call of a new client p50", "new client's connection to B (TLS, HELLO) p50",
         "idle TLS connections: gw RSS", "idle TLS connections: per connection",
     ];
 
-    /// <summary>Forwarded rows and the direct rows they are compared with.</summary>
-    private static readonly (string Forwarded, string Direct)[] Pairs =
-        [("fwd_seq_p50_us", "seq_p50_us"), ("fwd_seq_p99_us", "seq_p99_us"), ("fwd_c128_rps", "c128_rps"), ("fwd_stream_mbps", "stream_mbps")];
+    /// <summary>Forwarded and redirected rows and the direct rows they are compared with.</summary>
+    private static readonly (string ThroughB, string Direct)[] Pairs =
+    [
+        ("fwd_seq_p50_us", "seq_p50_us"), ("fwd_seq_p99_us", "seq_p99_us"), ("fwd_c128_rps", "c128_rps"), ("fwd_stream_mbps", "stream_mbps"),
+        ("rdr_seq_p50_us", "seq_p50_us"), ("rdr_seq_p99_us", "seq_p99_us"), ("rdr_c128_rps", "c128_rps"), ("rdr_stream_mbps", "stream_mbps"),
+    ];
 
     [Fact]
     public async Task Smoke_run_prints_the_table_and_writes_valid_json()
@@ -50,11 +56,13 @@ public class BenchSmokeTests
                 Assert.Contains(tableLines, l => l.StartsWith("| " + title + " ", StringComparison.Ordinal));
             }
 
-            // The forwarding table: a line per forwarded row, with the redirected column (n/a for now).
-            int forwarding = tableLines.FindIndex(l => l.StartsWith("| forwarded ", StringComparison.Ordinal) && l.Contains("Gatehouse fwd/direct", StringComparison.Ordinal));
+            // The table of rows through member B: the 6 forwarded rows, then the 6 redirected ones
+            // (NATS has no redirect: its cells there read n/a).
+            int forwarding = tableLines.FindIndex(l => l.StartsWith("| through member B ", StringComparison.Ordinal) && l.Contains("Gatehouse via B/direct", StringComparison.Ordinal));
             Assert.True(forwarding > 0, stdout);
-            Assert.Contains("redirected", tableLines[forwarding]);
-            Assert.Equal(6, tableLines.Skip(forwarding + 2).TakeWhile(l => l.StartsWith("| forwarded", StringComparison.Ordinal)).Count());
+            var throughB = tableLines.Skip(forwarding + 2).TakeWhile(l => l.StartsWith("| forwarded", StringComparison.Ordinal) || l.StartsWith("| redirected", StringComparison.Ordinal) || l.StartsWith("| new client", StringComparison.Ordinal)).ToList();
+            Assert.Equal(6, throughB.Count(l => l.StartsWith("| forwarded", StringComparison.Ordinal)));
+            Assert.Equal(6, throughB.Count(l => !l.StartsWith("| forwarded", StringComparison.Ordinal)));
 
             using var doc = JsonDocument.Parse(await File.ReadAllTextAsync(json));
             var root = doc.RootElement;
@@ -71,16 +79,41 @@ public class BenchSmokeTests
                 Assert.False(string.IsNullOrEmpty(row.GetProperty("unit").GetString()));
                 var cpu = row.GetProperty("cpu").GetProperty("gatehouse").EnumerateArray().Select(c => c.GetProperty("role").GetString()).ToList();
 
-                // Forwarded rows also measure the forwarding gateway (B), last.
-                bool forwarded = row.GetProperty("id").GetString()!.StartsWith("fwd_", StringComparison.Ordinal);
-                Assert.Equal(forwarded ? ["cl", "gw", "svc", "fwd"] : ["cl", "gw", "svc"], cpu);
+                // Forwarded and redirected rows also measure gateway B, last.
+                string id = row.GetProperty("id").GetString()!;
+                bool viaB = id.StartsWith("fwd_", StringComparison.Ordinal) || id.StartsWith("rdr_", StringComparison.Ordinal);
+                Assert.Equal(viaB ? ["cl", "gw", "svc", "fwd"] : ["cl", "gw", "svc"], cpu);
             }
 
             JsonElement Row(string id) => rows.Single(r => r.GetProperty("id").GetString() == id);
-            foreach (var (fwd, direct) in Pairs)
+            foreach (var (viaB, direct) in Pairs)
             {
-                Assert.Equal(direct, Row(fwd).GetProperty("direct").GetString());
-                Assert.Equal(JsonValueKind.Number, Row(fwd).GetProperty("vsDirect").GetProperty("gatehouse").ValueKind);
+                Assert.Equal(direct, Row(viaB).GetProperty("direct").GetString());
+                Assert.Equal(JsonValueKind.Number, Row(viaB).GetProperty("vsDirect").GetProperty("gatehouse").ValueKind);
+            }
+
+            // Redirects are Gatehouse's alone: NATS (running, as its forwarded rows show) has no redirected figure.
+            if (Row("fwd_seq_p50_us").GetProperty("values").GetProperty("nats").ValueKind == JsonValueKind.Number)
+            {
+                Assert.Equal(JsonValueKind.Null, Row("rdr_seq_p50_us").GetProperty("values").GetProperty("nats").ValueKind);
+            }
+
+            // The redirected rows' target is judged against the noise of the repetitions: one
+            // repetition in smoke mode, so not judged (null), and said so.
+            var sameAsDirect = Row("rdr_seq_p50_us").GetProperty("goal");
+            Assert.Equal("vsDirectWithinNoise", sameAsDirect.GetProperty("of").GetString());
+            Assert.Equal(JsonValueKind.Null, sameAsDirect.GetProperty("met").ValueKind);
+            Assert.Contains("noise n/a: 1 repetition", root.GetProperty("forwardingTable").GetString());
+
+            // The first-call figures are real, positive times (no timing is compared), and the
+            // redirected scenarios ran without error: the runner fails them when a call of the
+            // redirected domain reached the service forwarded by B, or one of the forwarded domain
+            // reached it without B.
+            Assert.True(Row("rdr_first_ms").GetProperty("values").GetProperty("gatehouse").GetDouble() > 0);
+            Assert.True(Row("rdr_connect_ms").GetProperty("values").GetProperty("gatehouse").GetDouble() > 0);
+            foreach (string scenario in (string[])["rdr_seq", "rdr_c128", "rdr_stream", "rdr_first"])
+            {
+                Assert.Equal(JsonValueKind.Null, root.GetProperty("scenarios").GetProperty("gatehouse").GetProperty(scenario).GetProperty("error").ValueKind);
             }
 
             Assert.Equal(JsonValueKind.Null, Row("seq_p50_us").GetProperty("direct").ValueKind);
@@ -106,12 +139,37 @@ public class BenchSmokeTests
             // The idle-connections row measured a real, positive resident size of the gateway.
             Assert.True(Row("idle_rss_mb").GetProperty("values").GetProperty("gatehouse").GetDouble() > 10);
             Assert.Contains("| scenario", root.GetProperty("table").GetString());
-            Assert.Contains("| forwarded", root.GetProperty("forwardingTable").GetString());
+            Assert.Contains("| through member B", root.GetProperty("forwardingTable").GetString());
         }
         finally
         {
             File.Delete(json);
         }
+    }
+
+    [Fact]
+    public async Task Interleaved_run_alternates_the_repetitions_of_the_direct_and_redirected_scenarios()
+    {
+        string dll = typeof(BenchSmokeTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "BenchDll").Value!;
+        var (exit, stdout, stderr) = await RunAsync(dll, ["--smoke", "--interleave", "--reps", "2", "--systems", "gatehouse", "--scenarios", "seq,rdr_seq,rdr_first"], TimeSpan.FromSeconds(120));
+        Assert.True(exit == 0, $"exit {exit}\nstdout:\n{stdout}\nstderr:\n{stderr}");
+
+        // Both paths were checked through gateway B before anything was measured.
+        Assert.Contains("domain bench is forwarded and domain bench-redir redirected to A (checked)", stderr);
+        var reps = System.Text.RegularExpressions.Regex.Matches(stderr, @"\[bench\] Gatehouse (\S+) rep (\d+):").Select(m => $"{m.Groups[1].Value} {m.Groups[2].Value}").ToList();
+        Assert.Equal(["seq 1", "rdr_seq 1", "seq 2", "rdr_seq 2", "rdr_first 1", "rdr_first 2"], reps);
+        Assert.Contains(stdout.Split('\n'), l => l.StartsWith("| redirected sequential 64 B echo p50 ", StringComparison.Ordinal) && l.Contains('x'));
+    }
+
+    [Fact]
+    public async Task Unknown_scenario_is_refused_in_one_line_before_anything_starts()
+    {
+        string dll = typeof(BenchSmokeTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "BenchDll").Value!;
+        var (exit, stdout, stderr) = await RunAsync(dll, ["--smoke", "--scenarios", "seq,rdr_sq"], TimeSpan.FromSeconds(60));
+        Assert.Equal(2, exit);
+        Assert.StartsWith("unknown scenario rdr_sq\n", stderr.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.DoesNotContain("[bench]", stderr);
+        Assert.Equal(string.Empty, stdout);
     }
 
     private static Task<(int Exit, string Stdout, string Stderr)> RunAsync(string dll, string[] args, TimeSpan timeout) =>

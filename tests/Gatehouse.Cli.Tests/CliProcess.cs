@@ -31,6 +31,8 @@ public sealed class CliProcess : IDisposable
 
     public static string DemoDll => Path.Combine(RepoRoot, "samples", "Gatehouse.Samples.Demo", "bin", Configuration, "net10.0", "Gatehouse.Samples.Demo.dll");
 
+    public static string LocatorDll => Path.Combine(RepoRoot, "samples", "Gatehouse.Samples.Locator", "bin", Configuration, "net10.0", "Gatehouse.Samples.Locator.dll");
+
     private static string Meta(string key) => typeof(CliProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == key).Value!;
 
     public ProcessStartInfo StartInfo(string file, IEnumerable<string> args)

@@ -153,6 +153,110 @@ public sealed class ClusterForwardingCliTests : IDisposable
         GC.KeepAlive(one);
     }
 
+    [Fact]
+    public async Task Idempotent_forwarded_calls_move_to_another_member_when_theirs_dies_before_answering()
+    {
+        var a = await StartGatewayAsync(0);
+        await StartGatewayAsync(1);
+        await StartGatewayAsync(2);
+        Assert.Equal(0, (await _gateways[0].RunAsync("authorize", _fingerprints[1], "--name", "gw-b", "--role", "gateway")).Exit);
+        Assert.Equal(0, (await _gateways[0].RunAsync("authorize", _fingerprints[2], "--name", "gw-c", "--role", "gateway")).Exit);
+        using var me = PeerIdentity.LoadOrCreate(Path.Combine(_gateways[0].Root, "tester"), "tester", out _);
+        Assert.Equal(0, (await _gateways[0].RunAsync("authorize", me.Fingerprint.ToString(), "--name", "tester", "--role", "admin", "--domain", "demo")).Exit);
+        string serviceDir = Path.Combine(_gateways[0].Root, "svc");
+        using (var id = PeerIdentity.LoadOrCreate(serviceDir, "svc", out _))
+        {
+            Assert.Equal(0, (await _gateways[0].RunAsync("authorize", id.Fingerprint.ToString(), "--name", "demo", "--role", "service", "--domain", "demo")).Exit);
+        }
+
+        await using var client = new GatehouseClient(new Endpoint("127.0.0.1", _ports[2]), new ClientOptions
+        {
+            Identity = me,
+            Pins = ClientOptions.PinTo(Fingerprint.Parse(_fingerprints[2])),
+            Connection = ConnectionOptions.Default with { ConnectTimeout = TimeSpan.FromSeconds(5), MaxRetries = 0 },
+        });
+        await Until(async () => await TryCallAsync(client, "whoami", RequestHeader.ControlDomain) is { Succeeded: true }, "C never accepted the client authorized on A");
+        var one = await StartServiceAsync(serviceDir, "one", gateway: 0);
+        await Until(async () => await TryCallAsync(client, "hostname", "demo") is { Succeeded: true } r && r.StdoutText.Contains("instance=one", StringComparison.Ordinal), "C never forwarded to the service on A");
+
+        // Calls with no output yet, in flight through C on A (the only member serving them so far).
+        var idempotent = Enumerable.Range(0, 3).Select(_ => client.CallAsync(new CallRequest("wait", "6") { Domain = "demo", Idempotent = true })).ToList();
+        var plain = client.CallAsync(new CallRequest("wait", "6") { Domain = "demo" });
+        await Task.Delay(500);
+        var two = await StartServiceAsync(serviceDir, "two", gateway: 1);
+        await Until(async () =>
+        {
+            var r = await TryCallAsync(client, "services", RequestHeader.ControlDomain, "--json");
+            using var doc = JsonDocument.Parse(r is { Succeeded: true } ? r.StdoutText : "[]");
+            return doc.RootElement.EnumerateArray().Any(route => route.GetProperty("command").GetString() == "wait"
+                && route.TryGetProperty("members", out var members) && members.ValueKind == JsonValueKind.Array
+                && members.EnumerateArray().Any(m => m.GetProperty("address").GetString() == Host(1)));
+        }, "C never learned that B serves demo/wait");
+        Assert.All(idempotent, t => Assert.False(t.IsCompleted));
+
+        a.Kill();
+        var results = await Task.WhenAll(idempotent).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.All(results, r =>
+        {
+            Assert.True(r.Succeeded, r.Status.ToString());
+            Assert.Contains("instance=two waited", r.StdoutText, StringComparison.Ordinal); // run again on B
+        });
+
+        // A call not marked idempotent is not run twice: it fails, naming the member.
+        var failed = await plain.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(StatusKind.Error, failed.Status.Kind);
+        Assert.Contains($"forwarded to member {Host(0)}", failed.Status.Message, StringComparison.Ordinal);
+        GC.KeepAlive(one);
+        GC.KeepAlive(two);
+    }
+
+    [Fact]
+    public async Task The_sample_locator_places_two_users_of_one_domain_on_two_members()
+    {
+        await StartGatewayAsync(0);
+        await StartGatewayAsync(1);
+        Assert.Equal(0, (await _gateways[0].RunAsync("authorize", _fingerprints[1], "--name", "gw-b", "--role", "gateway")).Exit);
+        using var me = PeerIdentity.LoadOrCreate(Path.Combine(_gateways[0].Root, "tester"), "tester", out _);
+        Assert.Equal(0, (await _gateways[0].RunAsync("authorize", me.Fingerprint.ToString(), "--name", "tester", "--role", "client", "--domain", "demo")).Exit);
+        string serviceDir = Path.Combine(_gateways[0].Root, "svc");
+        string locatorDir = Path.Combine(_gateways[0].Root, "locator");
+        foreach (var (dir, name) in new[] { (serviceDir, "demo"), (locatorDir, "locator") })
+        {
+            using var id = PeerIdentity.LoadOrCreate(dir, name, out _);
+            Assert.Equal(0, (await _gateways[0].RunAsync("authorize", id.Fingerprint.ToString(), "--name", name, "--role", "service", "--domain", "demo")).Exit);
+        }
+
+        // alice lives on B (named by fingerprint), bob on A (named by address, kept 1 s).
+        string map = Path.Combine(_gateways[0].Root, "users.map");
+        File.WriteAllText(map, $"# user member [ttl]\nalice {_fingerprints[1]}\nbob {Host(0)} 1\n");
+        var one = await StartServiceAsync(serviceDir, "one", gateway: 0);
+        var two = await StartServiceAsync(serviceDir, "two", gateway: 1);
+        var psi = _gateways[0].StartInfo("dotnet", [CliProcess.LocatorDll, "--identity", locatorDir, "--domain", "demo", "--map", map, "--no-discover", "--gateway", $"{Host(0)}={_fingerprints[0]}"]);
+        var (locator, _) = await _gateways[0].StartAsync(psi, l => l.StartsWith("attached", StringComparison.Ordinal));
+        _processes.Add(locator);
+
+        // A client of B: B asks the locator on A (forwarding the question) where each user lives.
+        await using var client = new GatehouseClient(new Endpoint("127.0.0.1", _ports[1]), new ClientOptions
+        {
+            Identity = me,
+            Pins = ClientOptions.PinTo(Fingerprint.Parse(_fingerprints[1])),
+            Connection = ConnectionOptions.Default with { ConnectTimeout = TimeSpan.FromSeconds(5), MaxRetries = 0 },
+        });
+        await Until(async () => await TryCallAsync(client, "hostname", "demo", "bob") is { Succeeded: true } r && r.StdoutText.Contains("instance=one", StringComparison.Ordinal), "B never placed bob on A");
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Contains("instance=one", (await client.CallAsync(new CallRequest("hostname", "bob") { Domain = "demo" })).StdoutText, StringComparison.Ordinal);
+            Assert.Contains("instance=two", (await client.CallAsync(new CallRequest("hostname", "alice") { Domain = "demo" })).StdoutText, StringComparison.Ordinal);
+            Assert.Contains("instance=two", (await client.CallAsync(new CallRequest("hostname", "carol") { Domain = "demo" })).StdoutText, StringComparison.Ordinal); // not mapped: B's own service
+        }
+
+        // bob moves to B: once his 1 s answer expires, the new map places him there.
+        File.WriteAllText(map, $"alice {_fingerprints[1]}\nbob {_fingerprints[1]} 1\n");
+        await Until(async () => await TryCallAsync(client, "hostname", "demo", "bob") is { Succeeded: true } r && r.StdoutText.Contains("instance=two", StringComparison.Ordinal), "bob never moved to B", 20);
+        GC.KeepAlive(one);
+        GC.KeepAlive(two);
+    }
+
     private static async Task<CallResult?> TryCallAsync(GatehouseClient client, string command, string domain, params string[] args)
     {
         try

@@ -159,7 +159,7 @@ public sealed class ForwardingTests
         {
             var (a, c) = (gateways[0], gateways[2]);
             var seen = await AttachServiceAsync(a);
-            await Until(() => c.Server.Membership!.RemoteRoutes.MembersServing("test", "wait").Count == 1, "c never learned a's routes");
+            await Until(() => c.Server.Membership!.RemoteRoutes.MembersServing("test", "wait").Length == 1, "c never learned a's routes");
             var client = c.Client(c.Authorize("alice", PeerRoles.Client, "test"));
 
             await using (var call = await client.StartCallAsync(new CallRequest("wait") { Domain = "test" }))
@@ -202,7 +202,7 @@ public sealed class ForwardingTests
         {
             var (a, b) = (gateways[0], gateways[1]);
             await AttachServiceAsync(a);
-            await Until(() => b.Server.Membership!.RemoteRoutes.MembersServing("test", "who").Count == 1, "b never learned a's routes");
+            await Until(() => b.Server.Membership!.RemoteRoutes.MembersServing("test", "who").Length == 1, "b never learned a's routes");
 
             // A peer in the gateway role that says it forwards (GATEHOUSE_VIA) asks b for a command
             // only a has: b must not pass it on (that is how loops start).

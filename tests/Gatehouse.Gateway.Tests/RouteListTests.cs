@@ -85,10 +85,10 @@ public sealed class RouteListTests
         routes.Store("m1", Sample());
         routes.Store("m2", RouteList.From(1, [new RouteInfo("inventory", "list", 0, [new BindingInfo("c", 1, 0, 0)])]));
         Assert.Equal(["m1", "m2"], routes.MembersServing("inventory", "list").Order());
-        Assert.Equal(["m1"], routes.MembersServing("inventory", "count"));
+        Assert.Equal(["m1"], routes.MembersServing("inventory", "count").ToArray());
         Assert.Empty(routes.MembersServing("billing", "list"));
         routes.Remove("m1");
-        Assert.Equal(["m2"], routes.MembersServing("inventory", "list"));
+        Assert.Equal(["m2"], routes.MembersServing("inventory", "list").ToArray());
         Assert.Equal(1, routes.Total);
     }
 
@@ -108,5 +108,27 @@ public sealed class RouteListTests
         Assert.Equal(1, routes.Total);
         Assert.True(routes.Store("m2", RouteList.From(5, [new RouteInfo("a", "1", 0, []), new RouteInfo("a", "2", 0, [])])));
         Assert.Equal(3, routes.Total);
+    }
+}
+
+public sealed class RemoteRoutesIndexTests
+{
+    [Fact]
+    public void A_whole_domain_registration_serves_every_command_but_the_gateways_own_at_commands()
+    {
+        var routes = new RemoteRoutes(1000);
+        routes.Store("m1", RouteList.From(1, [new RouteInfo("mail", "*", 0, [new BindingInfo("s", 1, 0, 0)])]));
+        routes.Store("m2", RouteList.From(1, [new RouteInfo("mail", "quota", 0, [new BindingInfo("s", 1, 0, 0)]), new RouteInfo("mail", "@locate", 0, [new BindingInfo("l", 1, 0, 0)])]));
+        Assert.Equal(["m1", "m2"], routes.MembersServing("mail", "quota").Order(StringComparer.Ordinal));
+        Assert.Equal(["m1"], routes.MembersServing("mail", "other").ToArray());
+        Assert.Equal(["m2"], routes.MembersServing("mail", "@locate").ToArray());
+        Assert.True(routes.AnyServesExactly("mail", "@locate"));
+        Assert.Equal(["mail"], routes.LocatorDomains);
+        Assert.False(routes.AnyServesExactly("mail", "other"));
+
+        routes.Remove("m2");
+        Assert.Empty(routes.MembersServing("mail", "@locate"));
+        Assert.False(routes.AnyServesExactly("mail", "@locate"));
+        Assert.Empty(routes.LocatorDomains);
     }
 }

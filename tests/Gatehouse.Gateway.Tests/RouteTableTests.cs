@@ -30,6 +30,25 @@ public sealed class RouteTableTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_table_keeps_its_locator_domains_and_star_does_not_take_at_commands()
+    {
+        var table = new RouteTable(8);
+        var service = await EndpointAsync("svc");
+        table.Register(service, "mail", "*", 4);
+        Assert.True(table.HasRoute("mail", "quota"));
+        Assert.False(table.HasRoute("mail", "@locate"));
+        Assert.Null(table.TryAcquire("mail", "@locate"));
+        Assert.Empty(table.LocatorDomains);
+        table.Register(service, "mail", "@locate", 4);
+        Assert.Equal(["mail"], table.LocatorDomains);
+        Assert.True(table.Unregister(service, "mail", "@locate"));
+        Assert.Empty(table.LocatorDomains);
+        table.Register(service, "mail", "@locate", 4);
+        table.RemoveService(service);
+        Assert.Empty(table.LocatorDomains);
+    }
+
+    [Fact]
     public async Task The_endpoint_with_the_fewest_outstanding_requests_is_picked()
     {
         var table = new RouteTable(16);

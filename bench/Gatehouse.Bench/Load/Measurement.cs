@@ -16,8 +16,13 @@ namespace Gatehouse.Bench.Load;
 /// Stalled-stream scenario: bytes the forwarding gateway read from its link to the service's member
 /// and had not written to the caller at the end of the stall (from the sockets' tcp_info counters).
 /// </param>
+/// <param name="ConnectLatenciesUs">
+/// First-call scenario: how long each new client took to connect to the member it was made for
+/// (TLS handshake and HELLO; not part of <paramref name="LatenciesUs"/>), sorted.
+/// </param>
 public sealed record Measurement(long Operations, long Bytes, TimeSpan Elapsed, double[]? LatenciesUs = null, double? ClientCpuSeconds = null,
-    double? ServerMemoryMb = null, double? ServerMemoryPerConnectionKb = null, double? BaselineMemoryMb = null, long? HeldBytes = null)
+    double? ServerMemoryMb = null, double? ServerMemoryPerConnectionKb = null, double? BaselineMemoryMb = null, long? HeldBytes = null,
+    double[]? ConnectLatenciesUs = null)
 {
     /// <summary>Stalled-stream scenario: <see cref="ServerMemoryMb"/> over <see cref="BaselineMemoryMb"/> (MiB), else NaN.</summary>
     public double ServerMemoryGrowthMb => ServerMemoryMb is { } peak && BaselineMemoryMb is { } idle ? peak - idle : double.NaN;
@@ -28,9 +33,14 @@ public sealed record Measurement(long Operations, long Bytes, TimeSpan Elapsed, 
     public double MegabytesPerSecond => Bytes / Elapsed.TotalSeconds / 1e6;
 
     /// <summary>The <paramref name="p"/>-quantile (0..1) latency, nearest rank.</summary>
-    public double Percentile(double p)
+    public double Percentile(double p) => Percentile(LatenciesUs, p);
+
+    /// <summary>The <paramref name="p"/>-quantile (0..1) of <see cref="ConnectLatenciesUs"/>, nearest rank.</summary>
+    public double ConnectPercentile(double p) => Percentile(ConnectLatenciesUs, p);
+
+    private static double Percentile(double[]? sorted, double p)
     {
-        if (LatenciesUs is not { Length: > 0 } l)
+        if (sorted is not { Length: > 0 } l)
         {
             return double.NaN;
         }

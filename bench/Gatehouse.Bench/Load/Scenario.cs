@@ -26,6 +26,33 @@ public enum ScenarioKind
     /// resident memory of the gateway in the middle (the forwarding member) while it is held.
     /// </summary>
     StalledStream,
+
+    /// <summary>
+    /// New clients one after another, each connected to the redirecting member first (not timed):
+    /// the latency of its first 64 B echo, which is redirected (see-other-host, a new connection to
+    /// the member with the route, the call made there).
+    /// </summary>
+    FirstCall,
+}
+
+/// <summary>How a request reaches the member the service is attached to.</summary>
+public enum MemberPath
+{
+    /// <summary>The client talks to that member.</summary>
+    Direct,
+
+    /// <summary>
+    /// The client talks to a second member of a cluster that has no local route and passes the
+    /// request on (Gatehouse: gateway B forwards to gateway A; NATS: server B routes to server A).
+    /// </summary>
+    Forwarded,
+
+    /// <summary>
+    /// The client talks to the second member, which answers see-other-host naming the member with
+    /// the route; the client follows, and sends later calls of that command straight there
+    /// (Gatehouse only: B's redirect policy for the domain is <c>redirect</c>).
+    /// </summary>
+    Redirected,
 }
 
 /// <summary>One measured workload.</summary>
@@ -33,13 +60,12 @@ public enum ScenarioKind
 /// <param name="Kind">What runs.</param>
 /// <param name="InFlight">Requests kept in flight.</param>
 /// <param name="PayloadBytes">Request payload (echoed back).</param>
-/// <param name="Forwarded">
-/// The client talks to a second member of a cluster that has no local route and passes the
-/// request on to the member the service is attached to (Gatehouse: gateway B forwards to gateway
-/// A; NATS: server B routes to server A), instead of to that member directly.
-/// </param>
-public sealed record Scenario(string Id, ScenarioKind Kind, int InFlight, int PayloadBytes, bool Forwarded = false)
+/// <param name="Path">How requests reach the service's member: directly, forwarded by a second member, or redirected by it.</param>
+public sealed record Scenario(string Id, ScenarioKind Kind, int InFlight, int PayloadBytes, MemberPath Path = MemberPath.Direct)
 {
+    /// <summary>True when the client talks to the second member (forwarded or redirected): it is started first, and its CPU measured.</summary>
+    public bool ThroughSecondMember => Path != MemberPath.Direct;
+
     /// <summary>The workloads, in the order they run.</summary>
     public static IReadOnlyList<Scenario> All { get; } =
     [
@@ -50,14 +76,24 @@ public sealed record Scenario(string Id, ScenarioKind Kind, int InFlight, int Pa
         new("mib", ScenarioKind.LargeEcho, 8, 1_048_576),
         new("true", ScenarioKind.Empty, 1, 0),
         new("stream", ScenarioKind.Stream, 1, 0),
-        new("fwd_seq", ScenarioKind.Sequential, 1, 64, Forwarded: true),
-        new("fwd_c128", ScenarioKind.Throughput, 128, 64, Forwarded: true),
+        new("fwd_seq", ScenarioKind.Sequential, 1, 64, Path: MemberPath.Forwarded),
+        new("fwd_c128", ScenarioKind.Throughput, 128, 64, Path: MemberPath.Forwarded),
         // Before fwd_stream: the forwarding member's memory has not yet been grown by a gigabyte
         // passing through it, so what the stalled stream holds shows in its RSS.
-        new("fwd_stall", ScenarioKind.StalledStream, 1, 0, Forwarded: true),
-        new("fwd_stream", ScenarioKind.Stream, 1, 0, Forwarded: true),
+        new("fwd_stall", ScenarioKind.StalledStream, 1, 0, Path: MemberPath.Forwarded),
+        new("fwd_stream", ScenarioKind.Stream, 1, 0, Path: MemberPath.Forwarded),
+        // The same workloads through B with a client that follows redirects, in a domain whose
+        // policy on B is redirect: each command's first call is redirected to A during warm-up,
+        // the measured calls go straight to A.
+        new("rdr_seq", ScenarioKind.Sequential, 1, 64, Path: MemberPath.Redirected),
+        new("rdr_c128", ScenarioKind.Throughput, 128, 64, Path: MemberPath.Redirected),
+        new("rdr_stream", ScenarioKind.Stream, 1, 0, Path: MemberPath.Redirected),
+        new("rdr_first", ScenarioKind.FirstCall, 1, 64, Path: MemberPath.Redirected),
         new("idle", ScenarioKind.IdleConnections, 0, 0),
     ];
+
+    /// <summary>The scenario called <paramref name="id"/>.</summary>
+    public static Scenario Find(string id) => All.Single(s => s.Id == id);
 }
 
 /// <summary>How long and how often to measure (immutable; <see cref="Smoke"/> and <see cref="Full"/>).</summary>
@@ -84,6 +120,9 @@ public sealed record LoadSettings
     /// <summary>How long the stalled stream is held (the forwarding member's RSS sampled throughout).</summary>
     public required TimeSpan StallHold { get; init; }
 
+    /// <summary>New clients whose first (redirected) call is timed, per repetition of <c>rdr_first</c>.</summary>
+    public required int FirstCallClients { get; init; }
+
     /// <summary>Tiny counts; finishes the whole run in well under a minute.</summary>
     public static LoadSettings Smoke { get; } = new()
     {
@@ -95,6 +134,7 @@ public sealed record LoadSettings
         Repetitions = 1,
         IdleConnections = 200,
         StallHold = TimeSpan.FromMilliseconds(600),
+        FirstCallClients = 3,
     };
 
     /// <summary>The real run: 1 s warm-up, 3 s measurements, 3 repetitions, 1 GiB stream.</summary>
@@ -108,5 +148,6 @@ public sealed record LoadSettings
         Repetitions = 3,
         IdleConnections = 10_000,
         StallHold = TimeSpan.FromSeconds(3),
+        FirstCallClients = 20,
     };
 }

@@ -5,17 +5,20 @@ using Gatehouse.Bench.Load;
 namespace Gatehouse.Bench.Report;
 
 /// <summary>
-/// The same results as JSON. Shape: <c>{ mode, machine, settings, systems: [{id, title, roles,
+/// The same results as JSON. Shape: <c>{ mode, machine, settings (interleaved: the repetitions of
+/// direct and through-B scenarios alternated), systems: [{id, title, roles,
 /// available, reason}], rows: [{id, title, unit, higherIsBetter, values: {system: number|null},
 /// ratios: {peer: number|null}, cpu: {system: [{role, seconds, percentOfCore}]}, direct,
-/// vsDirect: {system: number|null}|null, goal: {of, limit, atMost, text, met}|null}], scenarios:
+/// vsDirect: {system: number|null}|null, goal: {of, limit, atMost, noise, text, met}|null}], scenarios:
 /// {system: {scenario: {error, repetitions: [{operations, bytes, seconds, samples,
 /// serverMemoryMb, baselineMemoryMb, heldBytes}]}}}, table, forwardingTable }</c>. <c>direct</c> names the row
-/// a forwarded row is compared with (null for the others); <c>vsDirect</c> is forwarded / direct.
+/// a forwarded or redirected row is compared with (null for the others); <c>vsDirect</c> is that
+/// row's value / the direct value. A goal's <c>of</c>: <c>vsDirect</c> (a limit on the ratio),
+/// <c>value</c>, or <c>vsDirectWithinNoise</c> (|ratio - 1| at most <c>noise</c>).
 /// </summary>
 public static class JsonReport
 {
-    public static string Write(string mode, LoadSettings settings, IReadOnlyList<SystemResult> systems, string table, string forwardingTable, IReadOnlyDictionary<string, string> machine)
+    public static string Write(string mode, LoadSettings settings, bool interleaved, IReadOnlyList<SystemResult> systems, string table, string forwardingTable, IReadOnlyDictionary<string, string> machine)
     {
         var gh = systems.First(s => s.Id == "gatehouse");
         var root = new JsonObject
@@ -29,6 +32,7 @@ public static class JsonReport
                 ["sequentialCount"] = settings.SequentialCount,
                 ["streamBytes"] = settings.StreamBytes,
                 ["repetitions"] = settings.Repetitions,
+                ["interleaved"] = interleaved,
                 ["stallHoldSeconds"] = settings.StallHold.TotalSeconds,
                 ["stallBoundBytes"] = Row.StallBoundBytes,
                 ["loadGenerator"] = "runner process (in-process closed loop) for Gatehouse, NATS and gRPC; separate python3 process for remctld",
@@ -82,11 +86,12 @@ public static class JsonReport
                 ["vsDirect"] = row.DirectId is null ? null : new JsonObject(systems.Select(s => KeyValuePair.Create(s.Id, (JsonNode?)Number(TableWriter.VersusDirect(s, row))))),
                 ["goal"] = row.Goal is not { } goal ? null : new JsonObject
                 {
-                    ["of"] = goal.Of == GoalOf.RatioToDirect ? "vsDirect" : "value",
+                    ["of"] = goal.Of switch { GoalOf.RatioToDirect => "vsDirect", GoalOf.SameAsDirect => "vsDirectWithinNoise", _ => "value" },
                     ["limit"] = goal.Limit,
                     ["atMost"] = goal.AtMost,
+                    ["noise"] = goal.Of == GoalOf.SameAsDirect ? Number(TableWriter.Noise(gh, row)) : null,
                     ["text"] = goal.Text,
-                    ["met"] = goal.IsMet(TableWriter.GoalFigure(gh, row)),
+                    ["met"] = goal.IsMet(TableWriter.GoalFigure(gh, row), TableWriter.Noise(gh, row)),
                 },
             });
         }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Gatehouse.Bench.Load;
 
 namespace Gatehouse.Bench.Report;
 
@@ -56,46 +57,79 @@ public static class TableWriter
 
     /// <summary>The legend printed above the forwarding table.</summary>
     public const string ForwardingLegend =
-        "Forwarding between members: each forwarded row next to the same figure with the client on the service's own member (direct), " +
-        "and fwd/direct = forwarded value / direct value (for latency, lower is better; for throughput, higher). " +
-        "Redirected (the client told to reconnect to the member with the route): not measured yet. Target met: Gatehouse only.";
+        "Between members: each row through member B (forwarded: B passes the call on to A, where the service is; redirected: B answers see-other-host " +
+        "naming A, the client follows and sends later calls of the command straight to A) next to the same figure with the client on A (direct), " +
+        "and via B/direct = value through B / direct value (for latency, lower is better; for throughput, higher). " +
+        "Redirected rows are measured after the redirect (the first call of each command is redirected during warm-up); the first call itself is " +
+        "the last row. Only Gatehouse redirects. \"within noise\": |ratio - 1| at most the largest deviation of a repetition from its median " +
+        "(this row's and the direct row's). Target met: Gatehouse only.";
 
     /// <summary>
-    /// The forwarding table: per forwarded row (<see cref="Row.DirectId"/> or a <see cref="Goal"/>),
-    /// for each system that forwards, the direct figure, the forwarded figure and their ratio; then
-    /// the redirected column (not measured yet) and Gatehouse's target.
+    /// The forwarding table: per row measured through the second member (forwarded or
+    /// redirected), for each system that has such rows, the direct figure
+    /// (<see cref="Row.DirectId"/>), the figure through B and their ratio; then Gatehouse's target.
     /// </summary>
     public static string WriteForwarding(IReadOnlyList<SystemResult> systems)
     {
         var gh = systems.First(s => s.Id == "gatehouse");
-        var forwarders = systems.Where(s => s.Id == "gatehouse" || Row.All.Any(r => r.DirectId is not null && s.Scenarios.ContainsKey(r.ScenarioId))).ToList();
-        var header = new List<string> { "forwarded", "unit" };
+        var between = Row.All.Where(r => Scenario.Find(r.ScenarioId).ThroughSecondMember).ToList();
+        var forwarders = systems.Where(s => s.Id == "gatehouse" || between.Any(r => s.Scenarios.ContainsKey(r.ScenarioId))).ToList();
+        var header = new List<string> { "through member B", "unit" };
         foreach (var s in forwarders)
         {
-            header.AddRange([$"{s.Title} direct", $"{s.Title} forwarded", $"{s.Title} fwd/direct"]);
+            header.AddRange([$"{s.Title} direct", $"{s.Title} via B", $"{s.Title} via B/direct"]);
         }
 
-        header.AddRange(["redirected", "target", "met"]);
+        header.AddRange(["target", "met"]);
         var rows = new List<List<string>>();
-        foreach (var row in Row.All.Where(r => r.DirectId is not null || r.Goal is not null))
+        foreach (var row in between)
         {
             var cells = new List<string> { row.Title, row.Unit };
             foreach (var s in forwarders)
             {
+                if (!s.Scenarios.ContainsKey(row.ScenarioId))
+                {
+                    cells.AddRange(["n/a", "n/a", "n/a"]); // no equivalent (or not run)
+                    continue;
+                }
+
                 double direct = row.DirectId is { } id ? Value(s, Row.Find(id)) : double.NaN;
                 cells.Add(row.DirectId is { } d ? Format(direct, row.Unit, Error(s, Row.Find(d))) : "n/a");
                 cells.Add(Format(Value(s, row), row.Unit, Error(s, row)));
                 cells.Add(FormatRatio(VersusDirect(s, row)));
             }
 
-            cells.Add("n/a");
-            cells.Add(row.Goal?.Text ?? string.Empty);
-            cells.Add(row.Goal is { } goal ? goal.IsMet(GoalFigure(gh, row)) switch { true => "yes", false => "no", null => "n/a" } : string.Empty);
+            cells.Add(row.Goal is { } g ? g.Of == GoalOf.SameAsDirect ? $"{g.Text} ({FormatNoise(Noise(gh, row))})" : g.Text : string.Empty);
+            cells.Add(row.Goal is { } goal ? goal.IsMet(GoalFigure(gh, row), Noise(gh, row)) switch { true => "yes", false => "no", null => "n/a" } : string.Empty);
             rows.Add(cells);
         }
 
         return Render(header, rows);
     }
+
+    /// <summary>
+    /// The noise a <see cref="GoalOf.SameAsDirect"/> goal allows: the largest relative deviation of
+    /// one repetition from its scenario's median, among <paramref name="row"/>'s repetitions and its
+    /// direct row's; NaN unless each has at least two.
+    /// </summary>
+    public static double Noise(SystemResult system, Row row)
+    {
+        double Spread(Row r)
+        {
+            if (!system.Scenarios.TryGetValue(r.ScenarioId, out var result) || result.Error is not null || result.Repetitions.Count < 2)
+            {
+                return double.NaN;
+            }
+
+            double median = result.Median(r.Extract);
+            return result.Repetitions.Max(m => Math.Abs((r.Extract(m) / median) - 1));
+        }
+
+        return row.DirectId is { } id ? Math.Max(Spread(row), Spread(Row.Find(id))) : double.NaN;
+    }
+
+    private static string FormatNoise(double noise) =>
+        double.IsFinite(noise) ? "±" + (noise * 100).ToString("0", CultureInfo.InvariantCulture) + " %" : "noise n/a: 1 repetition";
 
     /// <summary>A forwarded row's figure over the same figure measured directly (NaN when either is missing).</summary>
     public static double VersusDirect(SystemResult system, Row row) =>
@@ -103,7 +137,7 @@ public static class TableWriter
 
     /// <summary>What <paramref name="row"/>'s goal is checked against for <paramref name="system"/>.</summary>
     public static double GoalFigure(SystemResult system, Row row) =>
-        row.Goal?.Of == GoalOf.RatioToDirect ? VersusDirect(system, row) : Value(system, row);
+        row.Goal?.Of is GoalOf.RatioToDirect or GoalOf.SameAsDirect ? VersusDirect(system, row) : Value(system, row);
 
     private static string FormatRatio(double ratio) =>
         double.IsFinite(ratio) ? ratio.ToString("0.00", CultureInfo.InvariantCulture) + "x" : "n/a";
@@ -151,6 +185,7 @@ public static class TableWriter
         return unit switch
         {
             "µs" => value.ToString(value >= 100 ? "N0" : "0.0", CultureInfo.InvariantCulture),
+            "ms" => value.ToString(value >= 100 ? "N0" : "0.00", CultureInfo.InvariantCulture),
             "MB/s" => value.ToString("N1", CultureInfo.InvariantCulture),
             "MiB" when Math.Abs(value) < 10 => value.ToString("0.00", CultureInfo.InvariantCulture),
             _ => value.ToString("N0", CultureInfo.InvariantCulture),

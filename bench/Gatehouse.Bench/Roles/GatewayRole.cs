@@ -7,10 +7,13 @@ using Microsoft.Extensions.Logging;
 namespace Gatehouse.Bench.Roles;
 
 /// <summary>
-/// <c>gateway --state DIR [--join HOST:PORT=FINGERPRINT]</c>: a real Gatehouse gateway on
-/// 127.0.0.1 (free port). The runner wrote the authorized peers file in DIR beforehand; with
-/// <c>--join</c> it joins that member's cluster (the runner authorizes it there in the gateway role,
-/// and the grants and routes it needs then come from that member). Prints <c>READY port fingerprint</c>.
+/// <c>gateway --state DIR [--join HOST:PORT=FINGERPRINT [--redirect DOMAIN=POLICY]]</c>: a real
+/// Gatehouse gateway on 127.0.0.1 (free port). The runner wrote the authorized peers file in DIR
+/// beforehand; with <c>--join</c> it joins that member's cluster (the runner authorizes it there in
+/// the gateway role, and the grants and routes it needs then come from that member). With
+/// <c>--redirect</c>, requests in that domain from clients that follow redirects get that policy
+/// (as <c>gatehouse gateway --redirect</c>); every other domain keeps the default, forward.
+/// Prints <c>READY port fingerprint</c>.
 /// </summary>
 internal static class GatewayRole
 {
@@ -18,6 +21,12 @@ internal static class GatewayRole
     {
         var stop = RoleHost.StopToken();
         var cluster = Array.IndexOf(args, "--join") >= 0 ? new ClusterOptions { Join = [JoinTarget.Parse(RoleHost.Arg(args, "--join"))] } : new ClusterOptions();
+        if (Array.IndexOf(args, "--redirect") >= 0)
+        {
+            string[] policy = RoleHost.Arg(args, "--redirect").Split('=', 2);
+            cluster = cluster with { RedirectByDomain = new Dictionary<string, RedirectPolicy>(StringComparer.Ordinal) { [policy[0]] = RedirectPolicies.Parse(policy[1]) } };
+        }
+
         var options = new GatewayOptions
         {
             Listen = ["127.0.0.1:0"],

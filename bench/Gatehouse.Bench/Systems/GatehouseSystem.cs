@@ -15,6 +15,12 @@ namespace Gatehouse.Bench.Systems;
 /// scenarios: a second gateway process (B) joins the first (A) as a cluster member, authorized on A
 /// in the gateway role; the runner's client talks to B, which has no route of its own and forwards
 /// over its pooled mutual-TLS link to A: runner -> B -> A -> service, three TLS hops.
+/// Redirected scenarios: the same B, started with <c>--redirect bench-redir=redirect</c>; a second
+/// client of B (following redirects, as every client of the library does by default) calls the
+/// service's commands in domain <c>bench-redir</c>: B answers see-other-host naming A, the client
+/// makes the call on A over a new connection, pinned to the fingerprint B gave, and sends later calls
+/// of that command straight to A: runner -> A -> service. B forwards domain <c>bench</c> (the
+/// default policy) even to clients that follow redirects; <see cref="CheckPathsAsync"/> checks both.
 /// </summary>
 public sealed class GatehouseSystem : DriverSystem
 {
@@ -23,11 +29,14 @@ public sealed class GatehouseSystem : DriverSystem
     private ChildProcess? _forwarder;
     private GatehouseClient? _client;
     private GatehouseClient? _forwardClient;
+    private GatehouseClient? _redirectClient;
+    private ClientOptions? _redirectOptions;
     private string? _stateDir;
     private BenchEnvironment? _environment;
     private PeerIdentity? _clientIdentity;
     private Endpoint? _endpoint;
     private Endpoint? _forwardEndpoint;
+    private Fingerprint _forwarderFingerprint;
     private Fingerprint _gatewayFingerprint;
 
     public override string Id => "gatehouse";
@@ -47,6 +56,8 @@ public sealed class GatehouseSystem : DriverSystem
 
     protected override bool CanStall => true;
 
+    protected override bool CanRedirect => true;
+
     public override async Task StartAsync(BenchEnvironment environment, CancellationToken cancellationToken)
     {
         string stateDir = environment.Sub("gatehouse-gateway");
@@ -56,8 +67,8 @@ public sealed class GatehouseSystem : DriverSystem
         {
             // Written before the gateway starts, so both peers are known from its first read.
             string authorized = Path.Combine(stateDir, "authorized_peers");
-            AuthorizedPeers.Upsert(authorized, new PeerGrant(clientIdentity.Fingerprint, "bench-client", PeerRoles.Client, [ServiceRole.Domain]));
-            AuthorizedPeers.Upsert(authorized, new PeerGrant(serviceIdentity.Fingerprint, "bench-service", PeerRoles.Service, [ServiceRole.Domain]));
+            AuthorizedPeers.Upsert(authorized, new PeerGrant(clientIdentity.Fingerprint, "bench-client", PeerRoles.Client, [ServiceRole.Domain, ServiceRole.RedirectDomain]));
+            AuthorizedPeers.Upsert(authorized, new PeerGrant(serviceIdentity.Fingerprint, "bench-service", PeerRoles.Service, [ServiceRole.Domain, ServiceRole.RedirectDomain]));
         }
 
         _gateway = ChildProcess.StartRole("gateway", "--state", stateDir);
@@ -79,25 +90,31 @@ public sealed class GatehouseSystem : DriverSystem
     }
 
     /// <summary>
-    /// Starts gateway B joined to A, authorizes it on A in the gateway role (A's authorized file,
-    /// as <c>gatehouse authorize</c> does), and waits until an echo through B succeeds: B has then
-    /// the client's grant (spread from A) and A's routes (pulled over TLS).
+    /// Starts gateway B joined to A (redirecting domain <c>bench-redir</c>, forwarding the rest),
+    /// authorizes it on A in the gateway role (A's authorized file, as <c>gatehouse authorize</c>
+    /// does), and waits until an echo through B succeeds: B has then the client's grant (spread from
+    /// A) and A's routes (pulled over TLS).
     /// </summary>
     protected override async Task StartForwardingAsync(CancellationToken cancellationToken)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        _forwarder = ChildProcess.StartRole("gateway", "--state", _environment!.Sub("gatehouse-gateway-b"), "--join", $"{_endpoint}={_gatewayFingerprint}");
+        _forwarder = ChildProcess.StartRole("gateway", "--state", _environment!.Sub("gatehouse-gateway-b"), "--join", $"{_endpoint}={_gatewayFingerprint}",
+            "--redirect", $"{ServiceRole.RedirectDomain}=redirect");
         string[] ready = (await _forwarder.WaitReadyAsync(TimeSpan.FromSeconds(60))).Split(' ');
         var endpoint = new Endpoint("127.0.0.1", int.Parse(ready[0], CultureInfo.InvariantCulture));
         var fingerprint = Fingerprint.Parse(ready[1]);
         _forwardEndpoint = endpoint;
+        _forwarderFingerprint = fingerprint;
         AuthorizedPeers.Upsert(Path.Combine(_stateDir!, "authorized_peers"), new PeerGrant(fingerprint, "bench-gw-b", PeerRoles.Gateway, []));
         _forwardClient = new GatehouseClient(endpoint, new ClientOptions
         {
             Identity = _clientIdentity!,
             Pins = ClientOptions.PinTo(fingerprint),
             Connection = ConnectionOptions.Default with { ConnectTimeout = TimeSpan.FromSeconds(5), MaxRetries = 0 },
+            FollowRedirects = true, // the default, said here: B's policy for domain bench is forward, so B still forwards
         });
+        _redirectOptions = new ClientOptions { Identity = _clientIdentity!, Pins = ClientOptions.PinTo(fingerprint), FollowRedirects = true };
+        _redirectClient = new GatehouseClient(endpoint, _redirectOptions);
         string last = "no attempt";
         while (true)
         {
@@ -128,11 +145,18 @@ public sealed class GatehouseSystem : DriverSystem
         BenchRunner.Progress(string.Create(CultureInfo.InvariantCulture, $"Gatehouse: gateway B forwards to A ({clock.Elapsed.TotalSeconds:0.0} s after it started)"));
     }
 
-    private GatehouseClient Client(bool forwarded) => forwarded ? _forwardClient! : _client!;
-
-    protected override async Task<int> EchoAsync(byte[] payload, bool forwarded)
+    /// <summary>The client and the domain of <paramref name="path"/>'s calls.</summary>
+    private (GatehouseClient Client, string Domain) Route(MemberPath path) => path switch
     {
-        var result = await Client(forwarded).CallAsync(new CallRequest("echo") { Domain = ServiceRole.Domain, Stdin = payload });
+        MemberPath.Forwarded => (_forwardClient!, ServiceRole.Domain),
+        MemberPath.Redirected => (_redirectClient!, ServiceRole.RedirectDomain),
+        _ => (_client!, ServiceRole.Domain),
+    };
+
+    protected override async Task<int> EchoAsync(byte[] payload, MemberPath path)
+    {
+        var (client, domain) = Route(path);
+        var result = await client.CallAsync(new CallRequest("echo") { Domain = domain, Stdin = payload });
         return result.Status.IsSuccess ? result.Stdout.Length : throw new InvalidOperationException("gatehouse echo: " + result.Status);
     }
 
@@ -145,9 +169,10 @@ public sealed class GatehouseSystem : DriverSystem
         }
     }
 
-    protected override async Task<long> StreamAsync(long bytes, bool forwarded)
+    protected override async Task<long> StreamAsync(long bytes, MemberPath path)
     {
-        await using var call = await Client(forwarded).StartCallAsync(new CallRequest("stream", bytes.ToString(CultureInfo.InvariantCulture)) { Domain = ServiceRole.Domain });
+        var (client, domain) = Route(path);
+        await using var call = await client.StartCallAsync(new CallRequest("stream", bytes.ToString(CultureInfo.InvariantCulture)) { Domain = domain });
         long received = 0;
         await foreach (var chunk in call.ReadOutputAsync())
         {
@@ -156,6 +181,88 @@ public sealed class GatehouseSystem : DriverSystem
 
         var status = await call.Completion;
         return status.IsSuccess ? received : throw new InvalidOperationException("gatehouse stream: " + status);
+    }
+
+    /// <summary>
+    /// Before the first redirected scenario: <c>paths</c> in domain <c>bench</c> through B (the
+    /// forwarded rows' client, which follows redirects) must arrive naming B (forwarded), and in
+    /// domain <c>bench-redir</c> through B (the redirected rows' client) must arrive naming no member:
+    /// B has no route of its own, so the call reached A only by following B's redirect.
+    /// </summary>
+    protected override async Task CheckPathsAsync(CancellationToken cancellationToken)
+    {
+        var forwarded = await PathsAsync(_forwardClient!, ServiceRole.Domain, cancellationToken);
+        if (!Fingerprint.TryParse(forwarded.Via, out var via) || via != _forwarderFingerprint)
+        {
+            throw new InvalidOperationException($"a call in domain {ServiceRole.Domain} through gateway B was not forwarded by B (it arrived via {forwarded.Via})");
+        }
+
+        var redirected = await PathsAsync(_redirectClient!, ServiceRole.RedirectDomain, cancellationToken);
+        if (redirected.Via != "-")
+        {
+            throw new InvalidOperationException($"a call in domain {ServiceRole.RedirectDomain} through gateway B was forwarded (via {redirected.Via}), not redirected");
+        }
+
+        BenchRunner.Progress($"Gatehouse: through gateway B, domain {ServiceRole.Domain} is forwarded and domain {ServiceRole.RedirectDomain} redirected to A (checked)");
+    }
+
+    /// <summary>After a measured redirected run: no echo or stream of domain <c>bench-redir</c> has ever arrived forwarded.</summary>
+    protected override async Task CheckRedirectedAsync(CancellationToken cancellationToken)
+    {
+        var counts = await PathsAsync(_client!, ServiceRole.RedirectDomain, cancellationToken);
+        if (counts.Forwarded != 0)
+        {
+            throw new InvalidOperationException($"{counts.Forwarded} calls in domain {ServiceRole.RedirectDomain} were forwarded by gateway B, not redirected ({counts.Direct} direct)");
+        }
+    }
+
+    /// <summary>The service's <c>paths</c> answer in <paramref name="domain"/> through <paramref name="client"/>.</summary>
+    private static async Task<(long Forwarded, long Direct, string Via)> PathsAsync(GatehouseClient client, string domain, CancellationToken cancellationToken)
+    {
+        var result = await client.CallAsync(new CallRequest(ServiceRole.Paths) { Domain = domain }, cancellationToken);
+        if (!result.Status.IsSuccess)
+        {
+            throw new InvalidOperationException($"gatehouse {domain}/{ServiceRole.Paths}: {result.Status}");
+        }
+
+        var fields = result.StdoutText.Split(' ').Select(f => f.Split('=', 2)).ToDictionary(f => f[0], f => f[1], StringComparer.Ordinal);
+        return (long.Parse(fields["forwarded"], CultureInfo.InvariantCulture), long.Parse(fields["direct"], CultureInfo.InvariantCulture), fields["via"]);
+    }
+
+    /// <summary>
+    /// New clients of B, one at a time, each as the redirected rows' client is made: connected to B
+    /// (TLS handshake and HELLO, not timed), then its first echo in domain <c>bench-redir</c> timed:
+    /// B's see-other-host answer, a new connection to A (TLS 1.3 handshake with client certificate,
+    /// HELLO), and the echo there. Then the client is closed (both its connections). The time each
+    /// took to connect to B is kept too: what a new connection costs, for comparison.
+    /// </summary>
+    protected override async Task<Measurement> FirstCallAsync(int clients, CancellationToken cancellationToken)
+    {
+        var latencies = new double[clients];
+        var connects = new double[clients];
+        var payload = new byte[64];
+        long bytes = 0;
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        for (int i = 0; i < clients; i++)
+        {
+            await using var client = new GatehouseClient(_forwardEndpoint!, _redirectOptions!);
+            long c0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            await client.ConnectAsync(cancellationToken);
+            connects[i] = System.Diagnostics.Stopwatch.GetElapsedTime(c0).TotalMicroseconds;
+            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            var result = await client.CallAsync(new CallRequest("echo") { Domain = ServiceRole.RedirectDomain, Stdin = payload }, cancellationToken);
+            latencies[i] = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+            if (!result.Status.IsSuccess || result.Stdout.Length != payload.Length)
+            {
+                throw new InvalidOperationException($"gatehouse first redirected echo: {result.Status}, {result.Stdout.Length} bytes");
+            }
+
+            bytes += result.Stdout.Length;
+        }
+
+        Array.Sort(latencies);
+        Array.Sort(connects);
+        return new Measurement(clients, bytes, System.Diagnostics.Stopwatch.GetElapsedTime(start), latencies, ConnectLatenciesUs: connects);
     }
 
     /// <summary>
@@ -258,6 +365,11 @@ public sealed class GatehouseSystem : DriverSystem
         if (_forwardClient is not null)
         {
             await _forwardClient.DisposeAsync();
+        }
+
+        if (_redirectClient is not null)
+        {
+            await _redirectClient.DisposeAsync();
         }
 
         _service?.Stop();

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Gatehouse.Bench.Grpc;
+using Gatehouse.Bench.Load;
 using Gatehouse.Bench.Processes;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -57,12 +58,12 @@ public sealed class GrpcSystem : DriverSystem
         await EmptyAsync();
     }
 
-    protected override async Task<int> EchoAsync(byte[] payload, bool forwarded) =>
+    protected override async Task<int> EchoAsync(byte[] payload, MemberPath path) =>
         (await _invoker!.AsyncUnaryCall(EchoMethods.Echo, null, default, payload)).Length;
 
     protected override async Task EmptyAsync() => await _invoker!.AsyncUnaryCall(EchoMethods.True, null, default, []);
 
-    protected override async Task<long> StreamAsync(long bytes, bool forwarded)
+    protected override async Task<long> StreamAsync(long bytes, MemberPath path)
     {
         var request = new byte[8];
         BinaryPrimitives.WriteInt64LittleEndian(request, bytes);

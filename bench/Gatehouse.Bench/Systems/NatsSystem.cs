@@ -1,4 +1,5 @@
 using System.Globalization;
+using Gatehouse.Bench.Load;
 using Gatehouse.Bench.Processes;
 using Gatehouse.Bench.Roles;
 using NATS.Client.Core;
@@ -134,9 +135,9 @@ public sealed class NatsSystem : DriverSystem
         BenchRunner.Progress(string.Create(CultureInfo.InvariantCulture, $"NATS: server B routes to A ({clock.Elapsed.TotalSeconds:0.0} s after it started)"));
     }
 
-    protected override async Task<int> EchoAsync(byte[] payload, bool forwarded)
+    protected override async Task<int> EchoAsync(byte[] payload, MemberPath path)
     {
-        var reply = await (forwarded ? _forwardNats! : _nats!).RequestAsync<byte[], byte[]>("bench.echo", payload);
+        var reply = await (path == MemberPath.Forwarded ? _forwardNats! : _nats!).RequestAsync<byte[], byte[]>("bench.echo", payload);
         return reply.Data?.Length ?? 0;
     }
 

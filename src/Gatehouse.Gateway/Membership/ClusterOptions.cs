@@ -93,6 +93,9 @@ public sealed record ClusterOptions
     /// <summary>Most routes of other members held, all members together (past it, the lists that do not fit are not held and their members' routes are not known here). Default 100,000.</summary>
     public int MaxRemoteRoutes { get; init; } = 100_000;
 
+    /// <summary>How this gateway asks locator services where a request's key lives (docs/cluster.md, "Locator services").</summary>
+    public Pipeline.Locators.LocatorOptions Locators { get; init; } = Pipeline.Locators.LocatorOptions.Default;
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> for a value out of its range.</summary>
     public ClusterOptions Validate()
     {
@@ -113,6 +116,8 @@ public sealed record ClusterOptions
         Links.Validate(nameof(Links));
         ArgumentOutOfRangeException.ThrowIfLessThan(LinkInactivityTimeout, TimeSpan.FromSeconds(1), nameof(LinkInactivityTimeout));
         Swim.Validate();
+        ArgumentNullException.ThrowIfNull(Locators, nameof(Locators));
+        Locators.Validate();
         return this;
     }
 }

@@ -148,6 +148,10 @@ internal sealed class GatewayLinks : IStateExchange, IAsyncDisposable
     public Task<MuxConnection> ConnectAsync(IPEndPoint address, Fingerprint fingerprint, CancellationToken cancellationToken) =>
         LinkAsync(address, fingerprint, cancellationToken);
 
+    /// <summary>The link to member <paramref name="memberId"/> if one is up now (not closing); null otherwise. Never dials.</summary>
+    public MuxConnection? TryGetLink(string memberId) =>
+        _links.TryGetValue(memberId, out var link) && !link.IsGoingAway && !link.Completion.IsCompleted ? link : null;
+
     /// <summary>
     /// A link closed. If the member closed it without a word (no GOAWAY: its process died and its
     /// kernel closed the socket, or the network broke), membership probes it next instead of up to a

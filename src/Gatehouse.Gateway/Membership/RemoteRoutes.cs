@@ -10,8 +10,13 @@ namespace Gatehouse.Gateway.Membership;
 /// </summary>
 internal sealed class RemoteRoutes(int maxRoutes)
 {
+    private static readonly ImmutableArray<string> None = [];
     private readonly object _lock = new();
     private ImmutableDictionary<string, RouteList> _byMember = ImmutableDictionary.Create<string, RouteList>(StringComparer.Ordinal);
+
+    // (domain, command) -> the members serving it: rebuilt when a list changes (rare), read per forwarded request.
+    private Dictionary<(string Domain, string Command), ImmutableArray<string>> _index = [];
+    private ImmutableHashSet<string> _locatorDomains = ImmutableHashSet.Create<string>(StringComparer.Ordinal);
     private int _total;
 
     /// <summary>Every member's list, as last pulled.</summary>
@@ -37,16 +42,16 @@ internal sealed class RemoteRoutes(int maxRoutes)
         lock (_lock)
         {
             int old = _byMember.TryGetValue(member, out var held) ? held.Routes.Count : 0;
-            if (_total - old + list.Routes.Count > maxRoutes)
+            bool fits = _total - old + list.Routes.Count <= maxRoutes;
+            if (!fits)
             {
-                _total -= old;
-                Volatile.Write(ref _byMember, _byMember.SetItem(member, list with { Routes = [] }));
-                return false;
+                list = list with { Routes = [] };
             }
 
             _total += list.Routes.Count - old;
             Volatile.Write(ref _byMember, _byMember.SetItem(member, list));
-            return true;
+            Reindex();
+            return fits;
         }
     }
 
@@ -55,34 +60,63 @@ internal sealed class RemoteRoutes(int maxRoutes)
     {
         lock (_lock)
         {
-            RemoveUnsynchronized(member);
-        }
-    }
-
-    private void RemoveUnsynchronized(string member)
-    {
-        if (_byMember.TryGetValue(member, out var held))
-        {
-            _total -= held.Routes.Count;
-            Volatile.Write(ref _byMember, _byMember.Remove(member));
+            if (_byMember.TryGetValue(member, out var held))
+            {
+                _total -= held.Routes.Count;
+                Volatile.Write(ref _byMember, _byMember.Remove(member));
+                Reindex();
+            }
         }
     }
 
     /// <summary>
     /// The members whose pulled list serves (domain, command): an exact registration, or one for
-    /// command <c>*</c> of the domain (as the local route table matches).
+    /// command <c>*</c> of the domain (as the local route table matches: <c>*</c> does not take the
+    /// gateway's own <c>@</c> commands, <see cref="Routing.RouteTable.Wildcarded"/>).
     /// </summary>
-    public IReadOnlyList<string> MembersServing(string domain, string command)
+    public ImmutableArray<string> MembersServing(string domain, string command)
     {
-        var found = new List<string>();
-        foreach (var (member, list) in Snapshot)
+        var index = Volatile.Read(ref _index);
+        if (index.Count == 0)
         {
-            if (list.Routes.Any(r => r.Domain == domain && (r.Command == command || r.Command == "*")))
+            return None;
+        }
+
+        index.TryGetValue((domain, command), out var exact);
+        if (!Routing.RouteTable.Wildcarded(command) || !index.TryGetValue((domain, "*"), out var any))
+        {
+            return exact.IsDefault ? None : exact;
+        }
+
+        return exact.IsDefaultOrEmpty ? any : [.. exact.Union(any, StringComparer.Ordinal)];
+    }
+
+    /// <summary>True when some member's list has (domain, command) itself (no wildcard).</summary>
+    public bool AnyServesExactly(string domain, string command) => Volatile.Read(ref _index).ContainsKey((domain, command));
+
+    /// <summary>Domains whose locator (<c>@locate</c>) some member hosts; read per request without a lock.</summary>
+    public ImmutableHashSet<string> LocatorDomains => Volatile.Read(ref _locatorDomains);
+
+    private void Reindex()
+    {
+        var index = new Dictionary<(string Domain, string Command), ImmutableArray<string>>();
+        foreach (var (member, list) in _byMember)
+        {
+            foreach (var route in list.Routes)
             {
-                found.Add(member);
+                var key = (route.Domain, route.Command);
+                if (!index.TryGetValue(key, out var members))
+                {
+                    index[key] = [member];
+                }
+                else if (!members.Contains(member))
+                {
+                    index[key] = members.Add(member); // a hostile list may repeat a route
+                }
             }
         }
 
-        return found;
+        Volatile.Write(ref _index, index);
+        Volatile.Write(ref _locatorDomains, index.Keys.Where(k => k.Command == Protocol.LocatorAnswer.Command).Select(k => k.Domain).ToImmutableHashSet(StringComparer.Ordinal));
     }
 }

@@ -24,6 +24,7 @@ public sealed class RequestPipeline
 
     private readonly MembershipTarget? _membership;
     private readonly ForwardTarget? _forward;
+    private readonly Locators.Locators _locators;
 
     /// <param name="runtime">The gateway's shared state (routes, backends, limits, counters).</param>
     /// <param name="membership">This gateway's cluster membership, whose commands the control domain serves; null: none.</param>
@@ -37,6 +38,7 @@ public sealed class RequestPipeline
         _authorizer = new RequestAuthorizer(runtime.Options.RemctlServiceAcl);
         _control = new ControlTarget(new ControlCommands(runtime, membership));
         _services = new ServiceTarget(runtime.Routes, runtime.Options.QueueTimeout);
+        _locators = new Locators.Locators(runtime, membership, _services, _forward);
         _maxPerPrincipal = runtime.Options.Limits.MaxRequestsPerPrincipal;
     }
 
@@ -91,14 +93,44 @@ public sealed class RequestPipeline
         return true;
     }
 
-    /// <summary>Try-now: a native request with no deadline for a route with a free endpoint.</summary>
+    /// <summary>
+    /// Try-now: a native request with no deadline for a route with a free endpoint here, or (when
+    /// nothing here serves it) for a member whose link is up. Not for requests a locator places.
+    /// </summary>
     private bool TryStartNow(GatewayRequest request, Transport.Mux.MuxStream stream)
     {
         var header = request.Header;
-        return request.Deadline is null
-            && header.Domain != RequestHeader.ControlDomain
-            && _authorizer.Check(request, TargetKind.Service) is null
-            && _services.TryStartNow(request, stream);
+        if (request.Deadline is not null
+            || header.Domain == RequestHeader.ControlDomain
+            || _authorizer.Check(request, TargetKind.Service) is not null
+            || _locators.Covers(header.Domain))
+        {
+            return false;
+        }
+
+        if (_services.TryStartNow(request, stream))
+        {
+            return true;
+        }
+
+        return _forward is not null
+            && !_services.Serves(header)
+            && !HasBackend(header)
+            && !ForwardedMetadata.IsForwarded(header, request.Caller)
+            && _forward.TryStartNow(request, stream);
+    }
+
+    private bool HasBackend(RequestHeader header)
+    {
+        foreach (var backend in _runtime.Backends)
+        {
+            if (backend.Handles(header.Domain, header.Command))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>
@@ -112,6 +144,11 @@ public sealed class RequestPipeline
         if (header.Domain == RequestHeader.ControlDomain)
         {
             return _membership is not null && MembershipTarget.Serves(header.Command) ? _membership : _control;
+        }
+
+        if (!Routing.RouteTable.Wildcarded(header.Command) && !ForwardedMetadata.IsForwarded(header, request.Caller))
+        {
+            return null; // the gateway's own @ commands (a locator's @locate) are asked by gateways only
         }
 
         if (_services.Serves(header))
@@ -143,10 +180,22 @@ public sealed class RequestPipeline
         ITimer? deadline = null;
         try
         {
-            var target = Resolve(request);
+            IRequestTarget? target = null;
+            CallStatus? placed = null;
+            if (_locators.Applies(request) && _authorizer.Check(request, TargetKind.Service) is null)
+            {
+                // A locator places this request by its key (authorized first: no probing locators).
+                (target, placed) = await _locators.PlaceAsync(request, request.Aborted).ConfigureAwait(false);
+            }
+
+            target ??= Resolve(request);
             if (_authorizer.Check(request, target?.Kind) is { } denied)
             {
                 status = denied;
+            }
+            else if (placed is { } error)
+            {
+                status = error;
             }
             else if (target is null)
             {
@@ -168,6 +217,10 @@ public sealed class RequestPipeline
 
                 status = await ExecuteTargetAsync(target, request, cts.Token).ConfigureAwait(false);
             }
+        }
+        catch (OperationCanceledException) when (request.Aborted.IsCancellationRequested)
+        {
+            status = request.CancelledStatus; // the caller went while a locator was asked
         }
         catch (Exception ex)
         {

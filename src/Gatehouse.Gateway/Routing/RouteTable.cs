@@ -18,6 +18,7 @@ public sealed class RouteTable
     private readonly int _queueLength;
     private readonly TimeProvider _time;
     private long _version;
+    private System.Collections.Immutable.ImmutableHashSet<string> _locatorDomains = System.Collections.Immutable.ImmutableHashSet.Create<string>(StringComparer.Ordinal);
 
     /// <param name="queueLength">Most requests waiting per route when every endpoint is busy.</param>
     /// <param name="time">The clock queue timeouts run on (tests pass a fake one); default the system's.</param>
@@ -44,6 +45,9 @@ public sealed class RouteTable
     /// </summary>
     public event Action? Changed;
 
+    /// <summary>Domains an attached locator service serves (it registered <c>@locate</c> there); read without a lock.</summary>
+    public System.Collections.Immutable.ImmutableHashSet<string> LocatorDomains => Volatile.Read(ref _locatorDomains);
+
     /// <summary>How many (domain, command) routes exist.</summary>
     public int Count
     {
@@ -67,6 +71,10 @@ public sealed class RouteTable
             {
                 route = new Route();
                 _routes[(domain, command)] = route;
+                if (command == Protocol.LocatorAnswer.Command)
+                {
+                    Volatile.Write(ref _locatorDomains, _locatorDomains.Add(domain));
+                }
             }
 
             binding = route.Bindings.Find(b => b.Service == service) ?? AddBinding(route, service, domain, command);
@@ -165,6 +173,11 @@ public sealed class RouteTable
         }
 
         _routes.Remove((domain, command));
+        if (command == Protocol.LocatorAnswer.Command)
+        {
+            Volatile.Write(ref _locatorDomains, _locatorDomains.Remove(domain));
+        }
+
         fail.AddRange(route.Waiters);
         route.Waiters.Clear();
     }
@@ -186,12 +199,19 @@ public sealed class RouteTable
         }
     }
 
+    /// <summary>
+    /// True when a registration for command <c>*</c> takes <paramref name="command"/>: every command
+    /// but the gateway's own, which start with <c>@</c> (a locator registers <c>@locate</c>; a service
+    /// taking a whole domain is not asked where users live).
+    /// </summary>
+    public static bool Wildcarded(string command) => command.Length == 0 || command[0] != '@';
+
     /// <summary>True when some service is registered for (domain, command) or for (domain, *).</summary>
     public bool HasRoute(string domain, string command)
     {
         lock (_lock)
         {
-            return _routes.ContainsKey((domain, command)) || _routes.ContainsKey((domain, "*"));
+            return _routes.ContainsKey((domain, command)) || (Wildcarded(command) && _routes.ContainsKey((domain, "*")));
         }
     }
 
@@ -203,7 +223,7 @@ public sealed class RouteTable
     {
         lock (_lock)
         {
-            if ((!_routes.TryGetValue((domain, command), out var route) && !_routes.TryGetValue((domain, "*"), out route))
+            if ((!_routes.TryGetValue((domain, command), out var route) && (!Wildcarded(command) || !_routes.TryGetValue((domain, "*"), out route)))
                 || route.Waiters.Count > 0)
             {
                 return null;
@@ -223,7 +243,7 @@ public sealed class RouteTable
         LinkedListNode<TaskCompletionSource<ServiceBinding?>> node;
         lock (_lock)
         {
-            if (!_routes.TryGetValue((domain, command), out var route) && !_routes.TryGetValue((domain, "*"), out route))
+            if (!_routes.TryGetValue((domain, command), out var route) && (!Wildcarded(command) || !_routes.TryGetValue((domain, "*"), out route)))
             {
                 return (null, CallStatus.Error(ErrorCode.UnknownCommand, $"Unknown command: no service is registered for {domain}/{command}"));
             }

@@ -20,6 +20,7 @@ public sealed class MuxSplice
     private readonly ISpliceCompletion? _completion;
     private readonly TaskCompletionSource<CallStatus>? _done;
     private int _cancelled;
+    private bool _outputRelayed;
 
     private MuxSplice(MuxStream caller, MuxStream upstream, ISpliceCompletion? completion)
     {
@@ -61,6 +62,9 @@ public sealed class MuxSplice
     /// <summary>Completes with upstream's status once it arrived (and was passed to the caller, unless the caller already had one).</summary>
     /// <exception cref="InvalidOperationException">The splice was started with a completion callback instead.</exception>
     public Task<CallStatus> Completion => _done?.Task ?? throw new InvalidOperationException("This splice reports through its callback");
+
+    /// <summary>True once upstream sent any output (it was passed on, or is on its way, to the caller).</summary>
+    public bool OutputRelayed => Volatile.Read(ref _outputRelayed);
 
     /// <summary>
     /// Sends CANCEL with <paramref name="code"/> upstream (once; later calls do nothing), as when a
@@ -116,6 +120,11 @@ public sealed class MuxSplice
         public void OnData(MuxStream source, byte outStream, in ReadOnlySequence<byte> data)
         {
             int n = (int)data.Length;
+            if (_down)
+            {
+                _splice._outputRelayed = true;
+            }
+
             lock (this)
             {
                 if (_pumping)

@@ -64,6 +64,11 @@ internal sealed class ControlCommands
             return (string.Empty, CallStatus.Error(ErrorCode.Access, "Access denied: the gatehouse domain is reserved"));
         }
 
+        if (command.StartsWith('@') && command != LocatorAnswer.Command)
+        {
+            return (string.Empty, CallStatus.Error(ErrorCode.BadCommand, $"Commands starting with @ are the gateway's own; a service may register {LocatorAnswer.Command} (to be the domain's locator), not {command}"));
+        }
+
         if (!caller.Grant.AllowsDomain(domain))
         {
             return (string.Empty, CallStatus.Error(ErrorCode.Access, $"Access denied: {caller.Grant.Name} may not register domain '{domain}' (allowed: {string.Join(',', caller.Grant.Domains)})"));

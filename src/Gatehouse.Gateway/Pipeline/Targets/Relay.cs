@@ -15,24 +15,36 @@ internal static class Relay
     /// <summary>True when the caller's stream carries no input (its first event ends it).</summary>
     public static bool HasNoInput(MuxStream caller) => caller.TryPeek(out var first) && first.Kind == StreamEventKind.EndOfInput;
 
-    /// <summary>A native request: joins its stream to <paramref name="upstream"/> until upstream's status arrives.</summary>
-    public static async Task<CallStatus> SpliceAsync(MuxStream caller, MuxStream upstream, bool noInput, CancellationToken cancellationToken)
+    /// <summary>
+    /// Carries <paramref name="request"/> over <paramref name="upstream"/> (spliced when it came on a
+    /// native stream, pumped otherwise) until upstream's status arrives; also says whether any output
+    /// came back (after which the request cannot be tried elsewhere, even if idempotent).
+    /// </summary>
+    public static async Task<(CallStatus Status, bool Output)> CarryAsync(GatewayRequest request, MuxStream upstream, bool noInput, CancellationToken cancellationToken)
     {
-        var done = new SpliceDone();
-        var splice = MuxSplice.Start(caller, upstream, inputEnded: noInput, done);
-        using var cancel = cancellationToken.Register(static s =>
+        if (request.Stream is { } caller)
         {
-            var (sp, c) = ((MuxSplice, MuxStream))s!;
-            sp.CancelUpstream(c.CancelCode ?? ErrorCode.DeadlineExceeded);
-        }, (splice, caller));
-        return await done.Task.ConfigureAwait(false);
-    }
+            var done = new SpliceDone();
+            var splice = MuxSplice.Start(caller, upstream, inputEnded: noInput, done);
+            using var cancel = cancellationToken.Register(static s =>
+            {
+                var (sp, c) = ((MuxSplice, MuxStream))s!;
+                sp.CancelUpstream(c.CancelCode ?? ErrorCode.DeadlineExceeded);
+            }, (splice, caller));
+            var status = await done.Task.ConfigureAwait(false);
+            return (status, splice.OutputRelayed);
+        }
 
-    /// <summary>Any other front door's request (no input): upstream's output is written through the request.</summary>
-    public static async Task<CallStatus> PumpAsync(GatewayRequest request, MuxStream upstream, CancellationToken cancellationToken)
-    {
-        using var cancel = cancellationToken.Register(static s => ((MuxStream)s!).Cancel(ErrorCode.Cancelled), upstream);
-        return await upstream.ReadToStatusAsync((item, ct) => request.WriteAsync(item.OutStream, item.Data, cancellationToken), CancellationToken.None).ConfigureAwait(false);
+        bool output = false;
+        using (cancellationToken.Register(static s => ((MuxStream)s!).Cancel(ErrorCode.Cancelled), upstream))
+        {
+            var status = await upstream.ReadToStatusAsync((item, ct) =>
+            {
+                output = true;
+                return request.WriteAsync(item.OutStream, item.Data, cancellationToken);
+            }, CancellationToken.None).ConfigureAwait(false);
+            return (status, output);
+        }
     }
 
     /// <summary>

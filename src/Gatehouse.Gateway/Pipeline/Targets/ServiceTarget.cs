@@ -88,8 +88,6 @@ internal sealed class ServiceTarget(RouteTable routes, TimeSpan queueTimeout) : 
             return CallStatus.Error(ErrorCode.BackendFailed, "Backend went away: " + ex.Message);
         }
 
-        return Relay.FromService(request.Stream is { } caller
-            ? await Relay.SpliceAsync(caller, upstream, noInput, cancellationToken).ConfigureAwait(false)
-            : await Relay.PumpAsync(request, upstream, cancellationToken).ConfigureAwait(false));
+        return Relay.FromService((await Relay.CarryAsync(request, upstream, noInput, cancellationToken).ConfigureAwait(false)).Status);
     }
 }
