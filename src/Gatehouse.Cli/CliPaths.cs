@@ -32,10 +32,21 @@ internal static class CliPaths
     public static string GroupsPath(string? configDir) => Path.Combine(ConfigDirectory(configDir), "groups");
 
     /// <summary>The user's identity, made on first use (a note goes to stderr when it is made).</summary>
+    /// <exception cref="CommandLine.CliException">The identity cannot be used (a key readable by others, unreadable files), exit 78.</exception>
     public static PeerIdentity LoadIdentity(string? configDir)
     {
         string dir = ConfigDirectory(configDir);
-        var identity = PeerIdentity.LoadOrCreate(dir, "gatehouse-user " + Environment.UserName + "@" + Environment.MachineName, out bool created);
+        PeerIdentity identity;
+        bool created;
+        try
+        {
+            identity = PeerIdentity.LoadOrCreate(dir, "gatehouse-user " + Environment.UserName + "@" + Environment.MachineName, out created);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or FormatException)
+        {
+            throw new CommandLine.CliException($"your identity in {dir} cannot be used: {ex.Message}", ExitCodes.LocalConfig, ex);
+        }
+
         if (created)
         {
             Console.Error.WriteLine($"gatehouse: created your identity in {dir}; fingerprint {identity.Fingerprint}");

@@ -31,6 +31,14 @@ public sealed record CallRequest
     public ReadOnlyMemory<byte>? Stdin { get; init; }
 
     /// <summary>
+    /// True: the call starts with stdin open and the caller streams it with
+    /// <see cref="ActiveCall.WriteStdinAsync"/>, then ends it with <see cref="ActiveCall.CompleteStdinAsync"/>
+    /// (flow control paces the writes; nothing is held whole in memory). For
+    /// <see cref="GatehouseClient.StartCallAsync"/> only, with <see cref="Stdin"/> null. Default false.
+    /// </summary>
+    public bool StreamsStdin { get; init; }
+
+    /// <summary>
     /// Time allowed for the call; null uses the client's default (<see cref="Transport.Connections.ConnectionOptions.CallDeadline"/>,
     /// none unless configured). When set: more than 0 and at most <see cref="ConnectionOptions.MaxCallDeadline"/>.
     /// </summary>

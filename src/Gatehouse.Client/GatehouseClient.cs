@@ -69,6 +69,11 @@ public sealed class GatehouseClient : IAsyncDisposable
     public Task<CallResult> CallAsync(CallRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (request.StreamsStdin)
+        {
+            throw new ArgumentException("A request that streams stdin needs StartCallAsync", nameof(request));
+        }
+
         return RetryPolicy.RunAsync((_, ct) => CallOnceAsync(request, ct), r => RetryPolicy.ShouldRetry(r, request), cancellationToken: cancellationToken);
     }
 
@@ -137,7 +142,7 @@ public sealed class GatehouseClient : IAsyncDisposable
 
         // The REQUEST and as much stdin as the windows take leave together. A ConnectionClosedException
         // here means the connection went away before the request left: safe to retry on a new one.
-        var (stream, stdinSent) = await connection.OpenStreamAsync(header, request.Stdin ?? default, endStream: true, cancellationToken).ConfigureAwait(false);
+        var (stream, stdinSent) = await connection.OpenStreamAsync(header, request.Stdin ?? default, endStream: !request.StreamsStdin, cancellationToken).ConfigureAwait(false);
         Func<string, CancellationToken, Task<ActiveCall>>? follow = _options.FollowRedirects && hops < _options.MaxRedirects
             ? (target, ct) => FollowAsync(request, target, hops, ct)
             : null;

@@ -26,14 +26,14 @@ public class GatheredOutputTests
             "---------------\n" +
             "Linux 6.1\n" +
             "---------------\n" +
-            "node4 (1)\n" +
+            "node4\n" +
             "---------------\n" +
             "Linux 5.10\n",
             text);
     }
 
     [Fact]
-    public void Gather_returns_groups_in_natural_order_of_first_node()
+    public void Gather_returns_larger_groups_first_then_by_first_node()
     {
         NodeResult[] results =
         [
@@ -45,8 +45,31 @@ public class GatheredOutputTests
 
         IReadOnlyList<OutputGroup> groups = GatheredOutput.Gather(results);
 
-        Assert.Equal(["node1", "node2", "node[9-10]"], groups.Select(g => g.Nodes.Fold()));
-        Assert.Equal("b\n", Encoding.UTF8.GetString(groups[2].Output.Span));
+        Assert.Equal(["node[9-10]", "node1", "node2"], groups.Select(g => g.Nodes.Fold()));
+        Assert.Equal("b\n", Encoding.UTF8.GetString(groups[0].Output.Span));
+    }
+
+    [Fact]
+    public void Same_output_with_another_exit_status_is_a_block_of_its_own_after_the_lower_statuses()
+    {
+        // Seen: nodes with the same output but different exit codes were merged, so a failing node
+        // hid among good ones. clush keeps them apart and orders blocks by exit status.
+        NodeResult[] results =
+        [
+            NodeResult.Exited("n1", 0, B("ok\n")),
+            NodeResult.Exited("n2", 2, B("ok\n")),
+            NodeResult.Exited("n3", 0, B("ok\n")),
+            NodeResult.Failed("n4", "deadline exceeded", B("ok\n")),
+            NodeResult.Exited("n5", 1, B("ok\n")),
+        ];
+
+        Assert.Equal(
+            "---------------\nn[1,3] (2)\n---------------\nok\n" +
+            "---------------\nn5\n---------------\nok\n" +
+            "---------------\nn2\n---------------\nok\n" +
+            "---------------\nn4\n---------------\nok\n",
+            GatheredOutput.Render(results));
+        Assert.Equal(["exit 0", "exit 1", "exit 2", "error: deadline exceeded"], GatheredOutput.Gather(results).Select(g => g.Status));
     }
 
     [Fact]
@@ -73,7 +96,7 @@ public class GatheredOutputTests
             NodeResult.Exited("n3", 0, B("x\n")),
         ];
 
-        Assert.Equal("---------------\nn3 (1)\n---------------\nx\n", GatheredOutput.Render(results));
+        Assert.Equal("---------------\nn3\n---------------\nx\n", GatheredOutput.Render(results));
         Assert.Equal(string.Empty, GatheredOutput.Render([NodeResult.Exited("n1", 0)]));
     }
 

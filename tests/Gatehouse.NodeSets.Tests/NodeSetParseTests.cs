@@ -168,3 +168,29 @@ public class NodeSetParseTests
         }
     }
 }
+
+public class NodeLimitTests
+{
+    [Fact]
+    public void Overlapping_ranges_count_once_against_the_limit()
+    {
+        // Seen: n[1-60000,1-60000] (60,000 nodes) was refused as "120000 names".
+        Assert.Equal(60_000, NodeSet.Parse("n[1-60000,1-60000]").Count);
+        Assert.Equal(100_000, NodeSet.Parse("n[1-100000,1-5,50-70]").Count);
+    }
+
+    [Fact]
+    public void Subtracting_an_overlapping_superset_gives_the_empty_set()
+    {
+        // Seen: refused instead of giving the empty set.
+        Assert.True(NodeSet.Parse("n[1-100000]!n[1-100000,1-5]").IsEmpty);
+    }
+
+    [Fact]
+    public void Distinct_names_over_the_limit_are_still_refused_before_expanding()
+    {
+        var ex = Assert.Throws<NodeSetFormatException>(() => NodeSet.Parse("n[1-60000,60001-100001]"));
+        Assert.Contains("100001 names", ex.Message, StringComparison.Ordinal);
+        Assert.Throws<NodeSetFormatException>(() => NodeSet.Parse("a[1-1000]b[1-1000]"));
+    }
+}

@@ -14,22 +14,31 @@ public class StatusSummaryTests
     }
 
     [Fact]
-    public void Groups_nodes_by_identical_status_and_folds_them()
+    public void Reports_failures_folded_as_clush_does()
     {
         Assert.Equal(
-            "node[1-19]: exit 0\n" +
-            "node20: exit 3\n" +
-            "node[21-22]: error: connection timed out\n",
-            StatusSummary.Render(Cluster()));
+            "gatehouse: node20: exited with exit code 3\n" +
+            "gatehouse: node[21-22] (2): connection timed out\n",
+            StatusSummary.Render(Cluster(), "gatehouse"));
+        Assert.Equal(
+            "clush: node20: exited with exit code 3\n" +
+            "clush: node[21-22]: connection timed out\n",
+            StatusSummary.Render(Cluster(), "clush", showNodeCount: false));
+        Assert.Equal(string.Empty, StatusSummary.Render([NodeResult.Exited("n1", 0)], "gatehouse"));
     }
 
     [Fact]
-    public void Success_can_be_left_out()
+    public void Twenty_identical_failures_are_one_line()
     {
-        Assert.Equal(
-            "node20: exit 3\nnode[21-22]: error: connection timed out\n",
-            StatusSummary.Render(Cluster(), includeSuccess: false));
-        Assert.Equal(string.Empty, StatusSummary.Render([NodeResult.Exited("n1", 0)], includeSuccess: false));
+        NodeResult[] results = [.. Enumerable.Range(1, 20).Select(i => NodeResult.Failed($"127.0.0.1:{29274 + i}", "unreachable: connect timed out after 1 s (3 attempts)"))];
+        Assert.Equal("gatehouse: 127.0.0.1:[29275-29294] (20): unreachable: connect timed out after 1 s (3 attempts)\n", StatusSummary.Render(results, "gatehouse"));
+    }
+
+    [Fact]
+    public void Groups_include_success_unless_asked_not_to()
+    {
+        Assert.Equal(["node[1-19]", "node20", "node[21-22]"], StatusSummary.Group(Cluster()).Select(g => g.Nodes.Fold()));
+        Assert.Equal(["node20", "node[21-22]"], StatusSummary.Group(Cluster(), includeSuccess: false).Select(g => g.Nodes.Fold()));
     }
 
     [Fact]
@@ -55,13 +64,13 @@ public class StatusSummaryTests
     {
         NodeResult result = NodeResult.Failed("n1", "tls handshake failed:\r\n  certificate mismatch\n");
         Assert.Equal("error: tls handshake failed: certificate mismatch", result.StatusText);
-        Assert.Equal("n1: error: tls handshake failed: certificate mismatch\n", StatusSummary.Render([result]));
+        Assert.Equal("gatehouse: n1: tls handshake failed: certificate mismatch\n", StatusSummary.Render([result], "gatehouse"));
     }
 
     [Fact]
     public void Negative_exit_codes_are_printed_as_is()
     {
-        Assert.Equal("n1: exit -1\n", StatusSummary.Render([NodeResult.Exited("n1", -1)]));
+        Assert.Equal("gatehouse: n1: exited with exit code -1\n", StatusSummary.Render([NodeResult.Exited("n1", -1)], "gatehouse"));
     }
 
     [Fact]

@@ -1,5 +1,8 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text;
+using Gatehouse.Cli.CommandLine;
+using Gatehouse.Cli.Fanout;
 using Gatehouse.Client;
 using Gatehouse.Protocol;
 using Gatehouse.Transport.Connections;
@@ -7,55 +10,55 @@ using Gatehouse.Transport.Security;
 
 namespace Gatehouse.Cli.Commands;
 
+/// <summary>The options of <c>call</c>, shared with the fan-out path.</summary>
+internal static class CallOptions
+{
+    /// <summary>Default connect timeout: 1 s (seed 003's), for TCP, TLS and HELLO together.</summary>
+    public const double DefaultConnectTimeoutSeconds = 1;
+
+    /// <summary>Default connection retries: 2, so a node that never answers costs at most 3 connect timeouts and 0.3 s of backoff.</summary>
+    public const int DefaultRetries = 2;
+
+    /// <summary>Longest backoff between two connect attempts.</summary>
+    public static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
+
+    public static readonly Option<string> Domain = new("--domain", "-d") { Description = "Domain of the command", DefaultValueFactory = _ => RequestHeader.DefaultDomain, HelpName = "DOMAIN" };
+    public static readonly Option<string?> Fingerprint = CommonOptions.Fingerprint();
+    public static readonly Option<TimeSpan?> Deadline = OptionValues.Seconds("--deadline", ["-u"], "Seconds the command may run (clush -u); then it is cancelled and the call ends with status 124", null, ConnectionOptions.MaxCallDeadline.TotalSeconds);
+    public static readonly Option<TimeSpan?> ConnectTimeout = OptionValues.Seconds("--connect-timeout", ["-t"], "Seconds for each connect attempt: TCP, TLS and HELLO (clush -t)", DefaultConnectTimeoutSeconds, ConnectionOptions.MaxConnectTimeout.TotalSeconds);
+    public static readonly Option<int> Retries = OptionValues.Count("--retries", [], $"Connect attempts after the first fails (0..{ConnectionOptions.MaxRetriesLimit})", DefaultRetries, 0, ConnectionOptions.MaxRetriesLimit);
+    public static readonly Option<bool> Stdin = new("--stdin") { Description = "Send this command's standard input to the remote command (with -w: to every node), streamed" };
+    public static readonly Option<string?> ConfigDir = CommonOptions.ConfigDir();
+}
+
 /// <summary>
 /// <c>gatehouse call [options] HOST[:PORT] COMMAND [ARGS...]</c>: runs COMMAND on one gateway,
 /// printing stdout and stderr live to the matching streams and exiting with the remote exit status
 /// (error statuses map to the codes in <see cref="ExitCodes"/>). Everything after COMMAND is passed
-/// to it verbatim, options included.
+/// to it verbatim, options included. With <c>-w NODESET</c>, on many nodes (<see cref="FanoutCall"/>).
 /// </summary>
-/// <summary>The options of <c>call</c>, shared with the fan-out path.</summary>
-internal static class CallOptions
-{
-    public static readonly Option<string> Domain = new("--domain", "-d") { Description = "Domain of the command", DefaultValueFactory = _ => RequestHeader.DefaultDomain };
-    public static readonly Option<string?> Fingerprint = CommonOptions.Fingerprint();
-    public static readonly Option<double?> Deadline = new("--deadline") { Description = "Seconds the call may take; the backend is cancelled after that" };
-    public static readonly Option<double> ConnectTimeout = CommonOptions.ConnectTimeout();
-    public static readonly Option<int> Retries = new("--retries") { Description = "Connection attempts after the first fails", DefaultValueFactory = _ => 2 };
-    public static readonly Option<bool> Stdin = new("--stdin") { Description = "Send this command's standard input as the remote command's stdin" };
-    public static readonly Option<string?> ConfigDir = CommonOptions.ConfigDir();
-
-    public static TimeSpan? DeadlineOf(ParseResult parse) => parse.GetValue(Deadline) is { } d ? TimeSpan.FromSeconds(d) : null;
-}
-
 internal static class CallCommand
 {
-    /// <summary>Options of <c>call</c> that take a value (for <see cref="Program.Preprocess"/>).</summary>
-    public static readonly string[] ValueOptions = ["--domain", "-d", "--fingerprint", "--deadline", "--connect-timeout", "--config-dir", "--retries", "-w", "--nodes", "--groups", "--fanout", "--via"];
-
     public static Command Create()
     {
         var words = new Argument<string[]>("words") { Description = "HOST[:PORT] COMMAND [ARGS...] (HOST is left out with -w)", Arity = ArgumentArity.OneOrMore };
-        var domain = CallOptions.Domain;
-        var fingerprint = CallOptions.Fingerprint;
-        var deadline = CallOptions.Deadline;
-        var timeout = CallOptions.ConnectTimeout;
-        var retries = CallOptions.Retries;
-        var stdin = CallOptions.Stdin;
-        var configDir = CallOptions.ConfigDir;
-        var command = new Command("call", "Run a command through a gateway, on one node or (with -w) on many") { words, domain, fingerprint, deadline, timeout, retries, stdin, configDir };
-        FanoutOptions.AddTo(command);
+        var command = new Command("call", "Run a command through a gateway, on one node or (with -w) on many")
+        {
+            words, CallOptions.Domain, CallOptions.Fingerprint, CallOptions.Deadline, CallOptions.ConnectTimeout, CallOptions.Retries, CallOptions.Stdin, CallOptions.ConfigDir,
+        };
+        var fanout = new FanoutOptions();
+        fanout.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             var all = parse.GetValue(words) ?? [];
-            if (FanoutOptions.IsFanout(parse))
+            if (fanout.IsFanout(parse))
             {
-                return await FanoutCall.RunAsync(parse, all, ct);
+                return await FanoutCall.RunAsync(parse, fanout, all, ct);
             }
 
             if (all.Length < 2)
             {
-                Console.Error.WriteLine("gatehouse call: usage: gatehouse call [options] HOST[:PORT] COMMAND [ARGS...]");
-                return ExitCodes.Usage;
+                throw new CliException("usage: gatehouse call [options] HOST[:PORT] COMMAND [ARGS...]", ExitCodes.Usage);
             }
 
             Endpoint endpoint;
@@ -65,133 +68,119 @@ internal static class CallCommand
             }
             catch (FormatException ex)
             {
-                Console.Error.WriteLine("gatehouse call: " + ex.Message);
-                return ExitCodes.Usage;
+                throw new CliException(ex.Message, ExitCodes.Usage, ex);
             }
 
-            using var identity = CliPaths.LoadIdentity(parse.GetValue(configDir));
-            var options = BuildClientOptions(identity, parse.GetValue(fingerprint), parse.GetValue(configDir), parse.GetValue(timeout), parse.GetValue(retries), parse.GetValue(deadline));
-            if (options is null)
-            {
-                return ExitCodes.Usage;
-            }
-
-            var request = new CallRequest(all[1], all[2..])
-            {
-                Domain = parse.GetValue(domain)!,
-                Deadline = parse.GetValue(deadline) is { } d ? TimeSpan.FromSeconds(d) : null,
-                Stdin = parse.GetValue(stdin) ? await ReadAllStdinAsync(ct) : null,
-            };
-            await using var client = new GatehouseClient(endpoint, options);
-            return await RunOneAsync(client, request, ct);
+            using var identity = CliPaths.LoadIdentity(parse.GetValue(CallOptions.ConfigDir));
+            var options = BuildClientOptions(identity, parse);
+            var runner = new GatehouseNodeRunner(options, Request(parse, all[1..]));
+            return await RunOneAsync(runner, endpoint.ToString(), parse.GetValue(CallOptions.Stdin), ct);
         });
         return command;
     }
 
-    /// <summary>Client options for the CLI user: pinned by --fingerprint, else by known_hosts.</summary>
-    /// <remarks>
-    /// Values outside the client library's limits (<see cref="ConnectionOptions.Validate"/>) print one line naming
-    /// the option and return null, instead of the library's exception.
-    /// </remarks>
-    internal static ClientOptions? BuildClientOptions(PeerIdentity identity, string? fingerprint, string? configDir, double connectTimeout, int retries, double? deadline = null)
+    /// <summary>The request of <c>call</c>: COMMAND ARGS, domain, deadline, and whether stdin is streamed.</summary>
+    internal static CallRequest Request(ParseResult parse, string[] words) => new(words[0], words[1..])
     {
-        if (!(connectTimeout > 0 && connectTimeout <= ConnectionOptions.MaxConnectTimeout.TotalSeconds))
-        {
-            Console.Error.WriteLine($"gatehouse: --connect-timeout must be more than 0 and at most {ConnectionOptions.MaxConnectTimeout.TotalSeconds:0} seconds");
-            return null;
-        }
+        Domain = parse.GetValue(CallOptions.Domain)!,
+        Deadline = parse.GetValue(CallOptions.Deadline),
+        StreamsStdin = parse.GetValue(CallOptions.Stdin),
+    };
 
-        if (retries is < 0 or > ConnectionOptions.MaxRetriesLimit)
-        {
-            Console.Error.WriteLine($"gatehouse: --retries must be 0..{ConnectionOptions.MaxRetriesLimit}");
-            return null;
-        }
-
-        if (deadline is { } d && !(d > 0 && d <= ConnectionOptions.MaxCallDeadline.TotalSeconds))
-        {
-            Console.Error.WriteLine($"gatehouse: --deadline must be more than 0 and at most {ConnectionOptions.MaxCallDeadline.TotalSeconds:0} seconds");
-            return null;
-        }
-
+    /// <summary>Client options for the CLI user: pinned by --fingerprint, else by known_hosts; timeouts and retries from the options.</summary>
+    /// <exception cref="CliException">--fingerprint is not a fingerprint (64).</exception>
+    internal static ClientOptions BuildClientOptions(PeerIdentity identity, ParseResult parse)
+    {
+        string? fingerprint = parse.GetValue(CallOptions.Fingerprint);
+        string? configDir = parse.GetValue(CallOptions.ConfigDir);
         Func<Endpoint, Fingerprint?> pins;
         if (fingerprint is not null)
         {
-            if (!Fingerprint.TryParse(fingerprint, out var fp))
+            if (!Transport.Security.Fingerprint.TryParse(fingerprint, out var fp))
             {
-                Console.Error.WriteLine($"gatehouse: '{fingerprint}' is not a fingerprint (SHA256:<base64> or 64 hex digits)");
-                return null;
+                throw new CliException($"'{fingerprint}' is not a fingerprint (SHA256:<base64> or 64 hex digits)", ExitCodes.Usage);
             }
 
             pins = ClientOptions.PinTo(fp);
         }
         else
         {
-            pins = ClientOptions.PinFrom(new KnownHosts(CliPaths.KnownHostsPath(configDir)));
+            var knownHosts = new KnownHosts(CliPaths.KnownHostsPath(configDir));
+            pins = endpoint =>
+            {
+                try
+                {
+                    return knownHosts.Find(endpoint.ToString());
+                }
+                catch (Exception ex) when (ex is FormatException or IOException or UnauthorizedAccessException)
+                {
+                    throw new CliException($"known_hosts {knownHosts.Path}: {ex.Message}", ExitCodes.LocalConfig, ex);
+                }
+            };
         }
 
         return new ClientOptions
         {
             Identity = identity,
             Pins = pins,
-            Connection = ConnectionOptions.Default with { ConnectTimeout = TimeSpan.FromSeconds(connectTimeout), MaxRetries = retries, MaxBackoff = TimeSpan.FromSeconds(5) },
+            Connection = ConnectionOptions.Default with
+            {
+                ConnectTimeout = parse.GetValue(CallOptions.ConnectTimeout) ?? TimeSpan.FromSeconds(CallOptions.DefaultConnectTimeoutSeconds),
+                MaxRetries = parse.GetValue(CallOptions.Retries),
+                MaxBackoff = CallOptions.MaxBackoff,
+            },
         };
     }
 
-    private static async Task<int> RunOneAsync(GatehouseClient client, CallRequest request, CancellationToken ct)
+    /// <summary>One node: output passed through as it comes, stdin streamed, one line for a failure.</summary>
+    private static async Task<int> RunOneAsync(GatehouseNodeRunner runner, string node, bool stdin, CancellationToken ct)
     {
-        using var stdout = Console.OpenStandardOutput();
-        using var stderr = Console.OpenStandardError();
-        try
+        using var output = new DirectOutput();
+        var broadcast = stdin ? new StdinBroadcast(Console.OpenStandardInput(), 1) : null;
+        var feeding = broadcast?.RunAsync(ct) ?? Task.CompletedTask;
+        var outcome = await runner.RunAsync(node, output, broadcast, ct);
+        output.EndLine();
+        switch (outcome.Kind)
         {
-            await using var call = await client.StartCallAsync(request, ct);
-            await foreach (var chunk in call.ReadOutputAsync(ct))
-            {
-                var target = chunk.Stream == 2 ? stderr : stdout;
-                await target.WriteAsync(chunk.Data, CancellationToken.None);
-                await target.FlushAsync(CancellationToken.None);
-            }
-
-            var status = await call.Completion;
-            if (status.IsError)
-            {
-                Console.Error.WriteLine($"gatehouse: {client.Endpoint}: {status.Message} (error {status.Code})");
-            }
-
-            return ExitCodes.For(status);
+            case OutcomeKind.Exited:
+                break;
+            case OutcomeKind.NotConnected when outcome.Cause is { Failure: ConnectFailure.FingerprintMismatch } mismatch:
+                ReportFingerprintChanged(mismatch);
+                break;
+            case OutcomeKind.NotConnected when outcome.Cause is { Failure: ConnectFailure.NotTrusted } untrusted:
+                Console.Error.WriteLine($"gatehouse: {untrusted.Message}"); // names the trust command for this host
+                break;
+            case OutcomeKind.Interrupted:
+                Console.Error.WriteLine($"gatehouse: {node}: interrupted");
+                break;
+            default:
+                Console.Error.WriteLine($"gatehouse: {node}: {outcome.Message}");
+                break;
         }
-        catch (ConnectException ex)
+
+        if (!feeding.IsCompleted)
         {
-            ReportConnectFailure(ex);
-            return ExitCodes.For(ex);
+            // The call ended before its input did; the rest of the input is not read.
+            _ = feeding.ContinueWith(static t => t.Exception, TaskScheduler.Default);
         }
+
+        return outcome.Status;
     }
 
-    /// <summary>Prints a connection failure; a changed fingerprint is reported loudly, like SSH.</summary>
-    internal static void ReportConnectFailure(ConnectException ex)
+    /// <summary>Prints a changed fingerprint loudly, like SSH.</summary>
+    internal static void ReportFingerprintChanged(ConnectException ex)
     {
-        if (ex.Failure == ConnectFailure.FingerprintMismatch)
-        {
-            Console.Error.WriteLine("@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@");
-            Console.Error.WriteLine("@   WARNING: THE GATEWAY'S FINGERPRINT HAS CHANGED!         @");
-            Console.Error.WriteLine("@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@");
-            Console.Error.WriteLine($"gatehouse: {ex.Message}. Refusing to connect.");
-            Console.Error.WriteLine("If the gateway's identity was replaced on purpose, check the new fingerprint out of band and run 'gatehouse trust'.");
-            return;
-        }
-
-        Console.Error.WriteLine($"gatehouse: {ex.Message}");
-    }
-
-    private static async Task<byte[]> ReadAllStdinAsync(CancellationToken ct)
-    {
-        using var input = Console.OpenStandardInput();
-        using var buffer = new MemoryStream();
-        await input.CopyToAsync(buffer, ct);
-        return buffer.ToArray();
+        Console.Error.WriteLine("@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@");
+        Console.Error.WriteLine("@   WARNING: THE GATEWAY'S FINGERPRINT HAS CHANGED!         @");
+        Console.Error.WriteLine("@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@");
+        Console.Error.WriteLine($"gatehouse: {ex.Message}. Refusing to connect.");
+        Console.Error.WriteLine("If the gateway's identity was replaced on purpose, check the new fingerprint out of band and run 'gatehouse trust'.");
     }
 
     /// <summary>Decodes arguments for display.</summary>
     internal static string Show(IEnumerable<string> words) => string.Join(' ', words.Select(w => w.Contains(' ', StringComparison.Ordinal) ? $"'{w}'" : w));
 
     internal static byte[] Utf8(string s) => Encoding.UTF8.GetBytes(s);
+
+    internal static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
 }

@@ -21,11 +21,8 @@ internal static class CommonOptions
         Description = "Pin this gateway fingerprint for this call instead of known_hosts (SHA256:... or hex)",
     };
 
-    public static Option<double> ConnectTimeout() => new("--connect-timeout")
-    {
-        Description = "Seconds allowed for TCP connect, TLS handshake and HELLO",
-        DefaultValueFactory = _ => 5,
-    };
+    public static Option<TimeSpan?> ConnectTimeout(double defaultSeconds) => CommandLine.OptionValues.Seconds(
+        "--connect-timeout", ["-t"], "Seconds allowed for TCP connect, TLS handshake and HELLO", defaultSeconds, Transport.Connections.ConnectionOptions.MaxConnectTimeout.TotalSeconds);
 
     public static TimeSpan Seconds(double s) => TimeSpan.FromSeconds(s);
 

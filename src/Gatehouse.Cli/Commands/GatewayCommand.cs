@@ -72,15 +72,28 @@ internal static class GatewayCommand
             {
                 server = await GatewayServer.StartAsync(
                     options,
-                    logging => GatewayLogging.Configure(logging, loaded.Settings.LogFormat, level),
+                    logging => GatewayLogging.Configure(logging, loaded.Settings.LogFormat, level)
+                        // The host's own "Hosting failed to start" entry repeats, with a stack trace, the
+                        // failure that is printed below in one line.
+                        .AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical),
                     configure: null,
                     ct);
+            }
+            catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+                Console.Error.WriteLine($"gatehouse gateway: cannot listen on {BindAddress(ex, options)}: address already in use (another gateway, or another program, has that port)");
+                return ExitCodes.Failure;
+            }
+            catch (System.Net.Sockets.SocketException ex)
+            {
+                Console.Error.WriteLine($"gatehouse gateway: cannot listen on {string.Join(", ", options.Listen.Append(options.RemctlListen).OfType<string>())}: {ex.Message}");
+                return ExitCodes.Failure;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or InvalidOperationException or ArgumentException
                 or Gatehouse.Commands.Configuration.ConfigurationException or Gatehouse.Remctl.RemctlException)
             {
                 Console.Error.WriteLine($"gatehouse gateway: {ex.Message}");
-                return 1;
+                return ExitCodes.Failure;
             }
 
             await using (server)
@@ -172,6 +185,25 @@ internal static class GatewayCommand
         }
     }
 
+    /// <summary>
+    /// A --listen value: ADDR:PORT, *:PORT, [v6]:PORT, or a bare PORT, which means every address
+    /// (<c>17347</c> used to be read as the IPv4 address 0.0.67.195).
+    /// </summary>
+    /// <exception cref="FormatException">Not an address the gateway can listen on.</exception>
+    internal static string ListenAddress(string value)
+    {
+        string listen = value.Length > 0 && value.All(char.IsAsciiDigit) ? "*:" + value : value;
+        GatewayServer.ParseListen(listen); // throws FormatException with the reason
+        return listen;
+    }
+
+    /// <summary>The address a bind failure names (Kestrel says "https://ADDR:PORT", which this listener is not).</summary>
+    private static string BindAddress(IOException ex, GatewayOptions options)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(ex.Message, @"https?://(?<address>\S+?):? ");
+        return match.Success ? match.Groups["address"].Value.TrimEnd(':') : string.Join(", ", options.Listen);
+    }
+
     private static void PrintBanner(GatewayServer server, GatewayOptions options)
     {
         var rt = server.Runtime;
@@ -184,7 +216,8 @@ internal static class GatewayCommand
             Console.WriteLine($"member       {member}={server.Fingerprint}{(options.Cluster.Join.Count > 0 ? $" (joining through {string.Join(", ", options.Cluster.Join.Select(j => j.Endpoint))})" : string.Empty)}");
         }
 
-        Console.WriteLine($"authorized   {options.AuthorizedPath} ({rt.Authorized.All().Count} peers)");
+        int peers = rt.Authorized.All().Count;
+        Console.WriteLine($"authorized   {options.AuthorizedPath} ({peers} {(peers == 1 ? "peer" : "peers")})");
         if (options.CommandsFile is not null)
         {
             Console.WriteLine($"commands     {options.CommandsFile}");

@@ -82,7 +82,7 @@ internal static class GatewaySettingKeys
 
         // The remctl (Kerberos) port.
         Text("RemctlListen", "Serve stock remctl clients (Kerberos) on ADDR:PORT, e.g. *:4373; off by default", "*:4373",
-            o => o.RemctlListen, (o, v, _) => o with { RemctlListen = v.Length == 0 ? null : v }),
+            o => o.RemctlListen, (o, v, _) => o with { RemctlListen = v.Length == 0 ? null : GatewayCommand.ListenAddress(v) }),
         Text("RemctlKeytab", "Keytab for the remctl port (default: the Kerberos default, /etc/krb5.keytab)", "/etc/gatehouse/remctl.keytab",
             o => o.RemctlKeytab, (o, v, i) => o with { RemctlKeytab = v.Length == 0 ? null : i.FullPath(v) }),
         Text("RemctlPrincipal", "Acceptor principal for the remctl port (default: any in the keytab)", "host/gw1.example.org@EXAMPLE.ORG",
@@ -179,11 +179,8 @@ internal static class GatewaySettingKeys
 
     private static GatewaySettings C(GatewaySettings s, Func<ClusterOptions, ClusterOptions> f) => s with { Gateway = s.Gateway with { Cluster = f(s.Gateway.Cluster) } };
 
-    private static string CheckListen(string address)
-    {
-        _ = Gateway.Hosting.GatewayServer.ParseListen(address); // FormatException names the address
-        return address;
-    }
+    /// <summary>A listen address: ADDR:PORT, *:PORT, [v6]:PORT, or a bare PORT (every address; it used to be read as an IPv4 address).</summary>
+    private static string CheckListen(string address) => GatewayCommand.ListenAddress(address); // FormatException names the address
 
     private static TimeSpan Dur(string v) => ParseDuration(v);
 

@@ -11,6 +11,9 @@ namespace Gatehouse.Cli.Commands;
 /// </summary>
 internal static class TrustCommand
 {
+    /// <summary>Default connect timeout of trust: 5 s, one attempt.</summary>
+    public const double DefaultConnectTimeoutSeconds = 5;
+
     public static Command Create()
     {
         var host = new Argument<string?>("host") { Description = "HOST[:PORT] of the gateway (default port 7340)", Arity = ArgumentArity.ZeroOrOne };
@@ -19,13 +22,13 @@ internal static class TrustCommand
         var yes = new Option<bool>("--yes", "-y") { Description = "Record without asking" };
         var expected = new Option<string?>("--fingerprint") { Description = "Record only if the gateway presents this fingerprint (checked out of band)" };
         var configDir = CommonOptions.ConfigDir();
-        var timeout = CommonOptions.ConnectTimeout();
+        var timeout = CommonOptions.ConnectTimeout(DefaultConnectTimeoutSeconds);
         var command = new Command("trust", "Show a gateway's fingerprint and pin it in your known_hosts") { host, nodes, groups, yes, expected, configDir, timeout };
         command.SetAction(async (parse, ct) =>
         {
             if (parse.GetValue(nodes) is { } nodeSet)
             {
-                return await TrustManyAsync(nodeSet, parse.GetValue(groups), parse.GetValue(yes), parse.GetValue(configDir), CommonOptions.Seconds(parse.GetValue(timeout)), ct);
+                return await TrustManyAsync(nodeSet, parse.GetValue(groups), parse.GetValue(yes), parse.GetValue(configDir), CommandLine.OptionValues.SecondsOr(parse, timeout, DefaultConnectTimeoutSeconds), ct);
             }
 
             if (parse.GetValue(host) is null)
@@ -46,7 +49,7 @@ internal static class TrustCommand
             }
 
             using var identity = CliPaths.LoadIdentity(parse.GetValue(configDir));
-            var presented = await FetchFingerprintAsync(endpoint, identity, CommonOptions.Seconds(parse.GetValue(timeout)), ct);
+            var presented = await FetchFingerprintAsync(endpoint, identity, CommandLine.OptionValues.SecondsOr(parse, timeout, DefaultConnectTimeoutSeconds), ct);
             if (presented is null)
             {
                 return ExitCodes.ConnectionFailed;
@@ -140,14 +143,14 @@ internal static class TrustCommand
             toRecord.Add((endpoint, presented.Value));
         }
 
-        if (toRecord.Count > 0 && (yes || Confirm($"Trust these {toRecord.Count} fingerprints? [y/N] ")))
+        if (toRecord.Count > 0 && (yes || Confirm(toRecord.Count == 1 ? "Trust this fingerprint? [y/N] " : $"Trust these {toRecord.Count} fingerprints? [y/N] ")))
         {
             foreach (var (endpoint, fp) in toRecord)
             {
                 knownHosts.Set(endpoint.ToString(), fp);
             }
 
-            Console.WriteLine($"recorded {toRecord.Count} in {knownHosts.Path}");
+            Console.WriteLine($"recorded {toRecord.Count} {(toRecord.Count == 1 ? "fingerprint" : "fingerprints")} in {knownHosts.Path}");
         }
         else if (toRecord.Count > 0)
         {

@@ -9,7 +9,6 @@ namespace Gatehouse.Commands.Configuration;
 /// </summary>
 internal static class ConfigurationParser
 {
-    private static readonly string[] ZeroMqSchemes = ["tcp://", "ipc://", "inproc://", "pgm://", "epgm://", "ws://", "wss://", "vmci://"];
 
     /// <summary>Parses <paramref name="text"/>, read from <paramref name="fileName"/> (used in messages and in each line's source).</summary>
     /// <returns>The entries in file order.</returns>
@@ -53,9 +52,9 @@ internal static class ConfigurationParser
         }
 
         string program = fields[2];
-        if (options.Type == BackendType.ZeroMq && !Array.Exists(ZeroMqSchemes, s => program.StartsWith(s, StringComparison.Ordinal) && program.Length > s.Length))
+        if (options.Type == BackendType.ZeroMq && ZeroMqEndpointProblem(program) is { } problem)
         {
-            throw new ConfigurationException(where.FileName, where.LineNumber, $"invalid zeromq endpoint {program}");
+            throw new ConfigurationException(where.FileName, where.LineNumber, $"invalid zeromq endpoint {program}: {problem}");
         }
 
         var acls = ImmutableArray.CreateBuilder<AclEntry>(fields.Length - index);
@@ -72,5 +71,28 @@ internal static class ConfigurationParser
         }
 
         return new CommandLine(fields[0], fields[1], program, options, acls.MoveToImmutable(), where);
+    }
+
+    /// <summary>
+    /// Why <paramref name="endpoint"/> is not one the ZeroMQ backend can call, or null: only
+    /// <c>tcp://HOST:PORT</c> (port 1..65535) and <c>ipc:///absolute/path</c> (docs/zeromq.md).
+    /// </summary>
+    internal static string? ZeroMqEndpointProblem(string endpoint)
+    {
+        if (endpoint.StartsWith("ipc://", StringComparison.Ordinal))
+        {
+            return endpoint.Length > "ipc:///".Length && endpoint["ipc://".Length] == '/' ? null : "ipc:// needs an absolute path (ipc:///run/x.sock)";
+        }
+
+        if (endpoint.StartsWith("tcp://", StringComparison.Ordinal))
+        {
+            string rest = endpoint["tcp://".Length..];
+            int colon = rest.LastIndexOf(':');
+            return colon > 0 && int.TryParse(rest.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int port) && port is >= 1 and <= 65535
+                ? null
+                : "tcp:// needs HOST:PORT with a port of 1..65535";
+        }
+
+        return "only tcp://HOST:PORT and ipc:///PATH are supported";
     }
 }

@@ -18,10 +18,18 @@ internal sealed class ZeroMqLineRunner(ZeroMqBackend backend)
         {
             reply = await backend.CallAsync(line.Program, invocation.Arguments, CommandEnvironment.RemctlVariables(invocation, invocation.Command), line.Options.Timeout, cancellationToken).ConfigureAwait(false);
         }
-        catch (ZeroMqTimeoutException)
+        catch (ZeroMqTimeoutException ex)
         {
-            // The daemon did not answer within the line's timeout= (or the backend's default).
-            return new CommandOutcome.Exited(-1) { TimedOut = true };
+            // The daemon did not answer within the line's timeout= (or the backend's default): over
+            // tcp:// a daemon that is down looks just like this (the request waits to be delivered).
+            return new CommandOutcome.Failed((int)ErrorCode.Timeout,
+                $"the ZeroMQ daemon at {line.Program} is not answering: no reply within {ex.Timeout.TotalSeconds:0.###} s (is it running?)");
+        }
+        catch (ZeroMqException ex) when (ex.InnerException is System.Net.Sockets.SocketException or IOException)
+        {
+            // Nothing listens on the socket (ipc:// connects at once and fails at once).
+            return new CommandOutcome.Failed((int)ErrorCode.Unavailable,
+                $"the ZeroMQ daemon at {line.Program} is not answering: nothing accepts connections there (is it running?)");
         }
         catch (ZeroMqException ex)
         {

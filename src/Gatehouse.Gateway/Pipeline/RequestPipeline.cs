@@ -167,6 +167,12 @@ public sealed class RequestPipeline
         return _forward is not null && !ForwardedMetadata.IsForwarded(header, request.Caller) && _forward.Serves(header) ? _forward : null;
     }
 
+    /// <summary>A request for a service domain of which no service is attached here (it may have detached): said so, instead of a bare "unknown command".</summary>
+    private CallStatus? NotAttached(GatewayRequest request) =>
+        request.Header.Domain is RequestHeader.DefaultDomain or RequestHeader.ControlDomain || _runtime.Routes.HasDomain(request.Header.Domain)
+            ? null
+            : CallStatus.Error(ErrorCode.UnknownCommand, $"Unknown command: nothing serves {request.Header.Domain}/{request.Header.Command}: no service for domain {request.Header.Domain} is attached to this gateway");
+
     private async Task RunAsync(GatewayRequest request)
     {
         CallStatus status;
@@ -195,7 +201,7 @@ public sealed class RequestPipeline
             {
                 status = ForwardedMetadata.IsForwarded(request.Header, request.Caller)
                     ? CallStatus.Error(ErrorCode.UnknownCommand, $"Unknown command: nothing serves {request.Header.Domain}/{request.Header.Command} on this member, and a forwarded request is not forwarded again")
-                    : request.UnknownCommand();
+                    : NotAttached(request) ?? request.UnknownCommand();
             }
             else
             {

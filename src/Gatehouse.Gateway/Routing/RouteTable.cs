@@ -182,6 +182,23 @@ public sealed class RouteTable
         route.Waiters.Clear();
     }
 
+    /// <summary>True when some service is registered for any command of <paramref name="domain"/>.</summary>
+    public bool HasDomain(string domain)
+    {
+        lock (_lock)
+        {
+            foreach (var key in _routes.Keys)
+            {
+                if (string.Equals(key.Domain, domain, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
     /// <summary>
     /// True when a registration for command <c>*</c> takes <paramref name="command"/>: every command
     /// but the gateway's own, which start with <c>@</c> (a locator registers <c>@locate</c>; a service

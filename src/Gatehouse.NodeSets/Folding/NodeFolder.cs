@@ -3,246 +3,238 @@ using System.Text;
 namespace Gatehouse.NodeSets;
 
 /// <summary>
-/// Folds node names into a compact expression, the inverse of parsing:
-/// <c>node1,node2,node3,node7</c> becomes <c>node[1-3,7]</c>.
+/// Folds node names into a compact expression, the inverse of parsing, the way ClusterShell's
+/// <c>nodeset -f</c> does: <c>node1,node2,node3,node7</c> becomes <c>node[1-3,7]</c>,
+/// <c>127.0.0.1:29275..29279</c> becomes <c>127.0.0.1:[29275-29279]</c>.
 /// </summary>
 /// <remarks>
-/// <para>Names are cut into literal text and numeric fields (<see cref="NameParts"/>). Names that share
-/// every literal piece and the zero padding of every field fold together; each field becomes a
-/// bracket (or a bare number when it has one value), so <c>rack[1-2]-node[1-3]</c> folds in two
-/// dimensions. Non-rectangular sets fold into several terms, merged one dimension at a time (last
-/// field first, and first field first; the result with fewer terms wins).</para>
-/// <para>A trailing <c>:port</c> is opaque: names fold only with names on the same port, so
-/// <c>gw1:7340,gw2:7340,gw3:7341</c> folds to <c>gw[1-2]:7340,gw3:7341</c>.</para>
-/// <para>Padding: a field written with a leading zero (<c>07</c>) fixes its width; a field without one
-/// joins the widest such width it is at least as long as, so <c>node08,node09,node10</c> folds to
-/// <c>node[08-10]</c>. Terms are ordered by the natural order of their first node. Steps
-/// (<c>1-9/2</c>) are never produced.</para>
+/// <para>Names are cut into literal text and numeric fields (<see cref="NameParts"/>); names that share
+/// every literal piece (a "pattern") fold together, ports included. Patterns are written in ordinal
+/// order of the pattern text (the name with <c>%s</c> for each field).</para>
+/// <para>When at most one field varies within a pattern, the pattern folds into one term. Otherwise each
+/// name is a vector of fields and vectors are merged greedily, two at a time, when they differ in one
+/// field only (disjoint values are joined; a field that contains the other's is kept): after sorting
+/// (larger terms first, then per field: more values first, lower first value, lower last value), a
+/// cheap pass compares each term with the next ones until one does not merge, repeated while it
+/// changes something, then one pass compares every pair. That is ClusterShell's order, so the result
+/// matches <c>nodeset -f</c>; terms are written in that sorted order. The every-pair pass is skipped
+/// above <see cref="MaxTermsForFullPass"/> terms and the cheap passes stop after <see cref="MaxPasses"/>,
+/// so folding stays fast on any input (the result then has more terms, but still parses to the same set).</para>
+/// <para>Zero padding is kept as written: <c>node08,node09,node10</c> folds to <c>node[08-10]</c> and
+/// <c>node1,node01</c> to <c>node[1,01]</c>. Steps (<c>1-9/2</c>) are never produced.</para>
 /// </remarks>
 internal static class NodeFolder
 {
+    /// <summary>Most terms for which the pass comparing every pair runs.</summary>
+    internal const int MaxTermsForFullPass = 2048;
+
+    /// <summary>Most cheap merge passes over one pattern.</summary>
+    internal const int MaxPasses = 64;
+
     public static string Fold(IEnumerable<string> nodes)
     {
-        var bySkeleton = new Dictionary<string, List<NameParts>>(StringComparer.Ordinal);
+        var byPattern = new Dictionary<string, List<NameParts>>(StringComparer.Ordinal);
         foreach (string node in new HashSet<string>(nodes, StringComparer.Ordinal))
         {
             NameParts parts = NameParts.Split(node);
-            if (!bySkeleton.TryGetValue(parts.SkeletonKey, out List<NameParts>? list))
+            if (!byPattern.TryGetValue(parts.GroupKey, out List<NameParts>? list))
             {
                 list = [];
-                bySkeleton.Add(parts.SkeletonKey, list);
+                byPattern.Add(parts.GroupKey, list);
             }
 
             list.Add(parts);
         }
 
-        var terms = new List<(string First, string Text)>();
-        foreach (List<NameParts> group in bySkeleton.Values)
+        var terms = new List<string>();
+        foreach (List<NameParts> group in byPattern.Values.OrderBy(g => g[0].Pattern, StringComparer.Ordinal).ThenBy(g => g[0].GroupKey, StringComparer.Ordinal))
         {
-            FoldSkeleton(group, terms);
+            NameParts sample = group[0];
+            if (sample.Dimensions == 0)
+            {
+                terms.Add(sample.Name);
+                continue;
+            }
+
+            foreach (DigitRange[] item in FoldVectors(group.Select(p => p.Digits).ToList()))
+            {
+                terms.Add(Format(sample, item));
+            }
         }
 
-        terms.Sort((a, b) => NaturalComparer.Instance.Compare(a.First, b.First));
-        return string.Join(',', terms.Select(t => t.Text));
+        return string.Join(',', terms);
     }
 
-    /// <summary>Folds names that share their literal pieces; appends one or more terms.</summary>
-    private static void FoldSkeleton(List<NameParts> group, List<(string First, string Text)> terms)
+    /// <summary>Covers distinct digit vectors (all of one length) with cartesian products, in output order.</summary>
+    internal static List<DigitRange[]> FoldVectors(List<string[]> vectors)
     {
-        NameParts sample = group[0];
-        int dimensions = sample.Dimensions;
-        if (dimensions == 0)
+        int dimensions = vectors[0].Length;
+        int varying = 0;
+        for (int d = 0; d < dimensions && varying < 2; d++)
         {
-            terms.Add((sample.Name, sample.Name));
-            return;
+            string first = vectors[0][d];
+            if (vectors.Exists(v => !string.Equals(v[d], first, StringComparison.Ordinal)))
+            {
+                varying++;
+            }
         }
 
-        // Widths asked for explicitly in each dimension, widest first.
-        var explicitWidths = new List<int>[dimensions];
-        for (int d = 0; d < dimensions; d++)
+        if (varying <= 1)
         {
-            explicitWidths[d] = group.Select(p => p.ExplicitPadding(d)).Where(w => w > 0).Distinct().OrderDescending().ToList();
-        }
-
-        var byPadding = new Dictionary<string, (int[] Padding, List<long[]> Vectors)>(StringComparer.Ordinal);
-        foreach (NameParts parts in group)
-        {
-            int[] padding = new int[dimensions];
+            var single = new DigitRange[dimensions];
             for (int d = 0; d < dimensions; d++)
             {
-                int own = parts.ExplicitPadding(d);
-                padding[d] = own > 0 ? own : explicitWidths[d].FirstOrDefault(w => w <= parts.Digits[d].Length);
+                int dim = d;
+                single[d] = DigitRange.Of(vectors.Select(v => v[dim]));
             }
 
-            string key = string.Join(',', padding);
-            if (!byPadding.TryGetValue(key, out var entry))
-            {
-                entry = (padding, []);
-                byPadding.Add(key, entry);
-            }
-
-            entry.Vectors.Add(parts.Values);
+            return [single];
         }
 
-        foreach ((int[] padding, List<long[]> vectors) in byPadding.Values)
-        {
-            foreach (long[][] product in FoldVectors(vectors, dimensions))
-            {
-                terms.Add((FormatFirst(sample, product, padding), FormatTerm(sample, product, padding)));
-            }
-        }
+        var items = vectors.Select(v => v.Select(DigitRange.Of).ToArray()).ToList();
+        return Merge(items);
     }
 
-    /// <summary>
-    /// Covers a set of integer vectors exactly with disjoint cartesian products, merging along one
-    /// dimension at a time; tries two dimension orders and keeps the one with fewer products.
-    /// </summary>
-    internal static List<long[][]> FoldVectors(List<long[]> vectors, int dimensions)
+    private static List<DigitRange[]> Merge(List<DigitRange[]> items)
     {
-        List<long[][]> best = MergeInOrder(vectors, Enumerable.Range(0, dimensions).Reverse());
-        if (dimensions > 1)
+        bool full = false;
+        bool changed = true;
+        int passes = 0;
+        while (changed)
         {
-            List<long[][]> other = MergeInOrder(vectors, Enumerable.Range(0, dimensions));
-            if (other.Count < best.Count)
+            changed = false;
+            items = Sorted(items);
+            var slots = items.ToArray<DigitRange[]?>();
+            for (int i = 0; i + 1 < slots.Length; i++)
             {
-                best = other;
-            }
-        }
-
-        return best;
-    }
-
-    private static List<long[][]> MergeInOrder(List<long[]> vectors, IEnumerable<int> order)
-    {
-        List<long[][]> items = vectors.Select(v => v.Select(x => new[] { x }).ToArray()).ToList();
-        foreach (int d in order)
-        {
-            // Keyed by the item's other dimensions, compared in place: no key string per item and pass
-            // (those made folding allocate nodes x dimensions^2 strings; found by fuzzing).
-            var merged = new Dictionary<OtherDimensions, (long[][] Item, SortedSet<long> Values)>(items.Count);
-            var keyOrder = new List<OtherDimensions>(items.Count);
-            foreach (long[][] item in items)
-            {
-                var key = new OtherDimensions(item, d);
-                if (!merged.TryGetValue(key, out var entry))
+                DigitRange[]? item1 = slots[i];
+                if (item1 is null)
                 {
-                    entry = (item, []);
-                    merged.Add(key, entry);
-                    keyOrder.Add(key);
+                    continue;
                 }
 
-                entry.Values.UnionWith(item[d]);
-            }
-
-            items = keyOrder.Select(key =>
-            {
-                (long[][] item, SortedSet<long> values) = merged[key];
-                long[][] copy = (long[][])item.Clone();
-                copy[d] = [.. values];
-                return copy;
-            }).ToList();
-        }
-
-        return items;
-    }
-
-    /// <summary>An item seen without one dimension: equal when every other dimension holds the same values.</summary>
-    private readonly struct OtherDimensions(long[][] item, int skipped) : IEquatable<OtherDimensions>
-    {
-        private readonly long[][] _item = item;
-        private readonly int _skipped = skipped;
-
-        public bool Equals(OtherDimensions other)
-        {
-            for (int d = 0; d < _item.Length; d++)
-            {
-                if (d != _skipped && !_item[d].AsSpan().SequenceEqual(other._item[d]))
+                for (int j = i + 1; j < slots.Length; j++)
                 {
-                    return false;
-                }
-            }
-
-            return true;
-        }
-
-        public override bool Equals(object? obj) => obj is OtherDimensions other && Equals(other);
-
-        public override int GetHashCode()
-        {
-            var hash = new HashCode();
-            for (int d = 0; d < _item.Length; d++)
-            {
-                if (d != _skipped)
-                {
-                    foreach (long value in _item[d])
+                    DigitRange[]? item2 = slots[j];
+                    if (item2 is null)
                     {
-                        hash.Add(value);
+                        continue;
+                    }
+
+                    if (TryMerge(item1, item2) is { } merged)
+                    {
+                        changed = true;
+                        slots[i] = item1 = merged;
+                        slots[j] = null;
+                    }
+                    else if (!full)
+                    {
+                        break; // cheap pass: on to the next term
                     }
                 }
-
-                hash.Add(-1L);
             }
 
-            return hash.ToHashCode();
+            items = slots.Where(s => s is not null).ToList()!;
+            if (++passes >= MaxPasses)
+            {
+                break;
+            }
+
+            if (!changed && !full && items.Count <= MaxTermsForFullPass)
+            {
+                changed = full = true;
+            }
+        }
+
+        return Sorted(items);
+    }
+
+    /// <summary>The two as one term when they differ in one field only; null otherwise.</summary>
+    private static DigitRange[]? TryMerge(DigitRange[] a, DigitRange[] b)
+    {
+        var merged = new DigitRange[a.Length];
+        int differences = 0;
+        for (int d = 0; d < a.Length; d++)
+        {
+            DigitRange x = a[d], y = b[d];
+            if (x.Equals(y))
+            {
+                merged[d] = x;
+                continue;
+            }
+
+            if (++differences > 1)
+            {
+                return null;
+            }
+
+            if (x.IsDisjoint(y))
+            {
+                merged[d] = x.Union(y);
+            }
+            else if (x.IsSubsetOf(y) || y.IsSubsetOf(x))
+            {
+                merged[d] = x.Count >= y.Count ? x : y;
+            }
+            else
+            {
+                return null; // overlapping in part: left as two terms
+            }
+        }
+
+        return merged;
+    }
+
+    /// <summary>Stable sort: larger terms first, then per field more values, lower first, lower last (ordinal).</summary>
+    private static List<DigitRange[]> Sorted(List<DigitRange[]> items) =>
+        items.Select((item, index) => (Item: item, Index: index)).Order(TermOrder.Instance).Select(p => p.Item).ToList();
+
+    private sealed class TermOrder : IComparer<(DigitRange[] Item, int Index)>
+    {
+        public static readonly TermOrder Instance = new();
+
+        public int Compare((DigitRange[] Item, int Index) x, (DigitRange[] Item, int Index) y)
+        {
+            int c = Size(y.Item).CompareTo(Size(x.Item));
+            for (int d = 0; c == 0 && d < x.Item.Length; d++)
+            {
+                DigitRange a = x.Item[d], b = y.Item[d];
+                c = b.Count.CompareTo(a.Count);
+                if (c == 0)
+                {
+                    c = string.CompareOrdinal(a.First, b.First);
+                }
+
+                if (c == 0)
+                {
+                    c = string.CompareOrdinal(a.Last, b.Last);
+                }
+            }
+
+            return c != 0 ? c : x.Index.CompareTo(y.Index);
+        }
+
+        private static long Size(DigitRange[] item)
+        {
+            long size = 1;
+            foreach (DigitRange r in item)
+            {
+                size = size > long.MaxValue / r.Count ? long.MaxValue : size * r.Count;
+            }
+
+            return size;
         }
     }
 
-    private static string FormatFirst(NameParts sample, long[][] product, int[] padding)
+    private static string Format(NameParts sample, DigitRange[] item)
     {
         var text = new StringBuilder(sample.Texts[0]);
-        for (int d = 0; d < product.Length; d++)
+        for (int d = 0; d < item.Length; d++)
         {
-            text.Append(NumberRange.Format(product[d][0], padding[d])).Append(sample.Texts[d + 1]);
-        }
-
-        return text.Append(sample.Suffix).ToString();
-    }
-
-    private static string FormatTerm(NameParts sample, long[][] product, int[] padding)
-    {
-        var text = new StringBuilder(sample.Texts[0]);
-        for (int d = 0; d < product.Length; d++)
-        {
-            AppendDimension(text, product[d], padding[d]);
+            item[d].AppendTo(text);
             text.Append(sample.Texts[d + 1]);
         }
 
-        return text.Append(sample.Suffix).ToString();
-    }
-
-    /// <summary>Writes <c>7</c> for one value, else <c>[1-3,7]</c>: runs of consecutive values as ranges.</summary>
-    private static void AppendDimension(StringBuilder text, long[] sortedValues, int padding)
-    {
-        if (sortedValues.Length == 1)
-        {
-            text.Append(NumberRange.Format(sortedValues[0], padding));
-            return;
-        }
-
-        text.Append('[');
-        int i = 0;
-        while (i < sortedValues.Length)
-        {
-            int end = i;
-            while (end + 1 < sortedValues.Length && sortedValues[end + 1] == sortedValues[end] + 1)
-            {
-                end++;
-            }
-
-            if (i > 0)
-            {
-                text.Append(',');
-            }
-
-            text.Append(NumberRange.Format(sortedValues[i], padding));
-            if (end > i)
-            {
-                text.Append('-').Append(NumberRange.Format(sortedValues[end], padding));
-            }
-
-            i = end + 1;
-        }
-
-        text.Append(']');
+        return text.ToString();
     }
 }

@@ -9,7 +9,7 @@ public sealed record GatherOptions
     /// <summary>Which streams are gathered. Default <see cref="OutputStreams.Stdout"/>.</summary>
     public OutputStreams Streams { get; init; } = OutputStreams.Stdout;
 
-    /// <summary>Whether the header shows the node count, <c>node[1-3,7] (4)</c>. Default true, as clush.</summary>
+    /// <summary>Whether a header of more than one node shows the count, <c>node[1-3,7] (4)</c> (a single node never does). Default true, as clush; false as <c>clush -q</c>.</summary>
     public bool ShowNodeCount { get; init; } = true;
 
     /// <summary>Length of the dashed separator lines, 1 to 200. Default 15, as clush.</summary>

@@ -1,8 +1,8 @@
 namespace Gatehouse.NodeSets;
 
 /// <summary>
-/// Gathers per-node output like <c>clush -b</c>: nodes whose output is byte-for-byte identical are
-/// merged under one folded header.
+/// Gathers per-node output like <c>clush -b</c>: nodes that ended with the same status and whose
+/// output is byte-for-byte identical are merged under one folded header.
 /// </summary>
 /// <remarks>
 /// Layout of each block (lines end with <c>\n</c> on every platform):
@@ -12,23 +12,30 @@ namespace Gatehouse.NodeSets;
 /// ---------------
 /// the shared output, line by line
 /// </code>
-/// Blocks follow each other with no blank line, ordered by the natural order of each block's first
-/// node. Nodes with no output in the gathered streams get no block. Output lines are split and
+/// The count is shown only for more than one node (a single node's header is just its name), as clush
+/// does. Blocks follow each other with no blank line, in clush's order: by status (exit 0 first, then
+/// higher exit statuses, then errors), then larger node sets first, then by first node. Nodes with the
+/// same output but another exit status get a block of their own, so a failing node never hides among
+/// good ones. Nodes with no output in the gathered streams get no block. Output lines are split and
 /// decoded as in <see cref="LinePrefixOutput"/> (<c>\r\n</c> becomes <c>\n</c>; a missing final
 /// newline is added).
 /// </remarks>
 public static class GatheredOutput
 {
-    /// <summary>Groups nodes by identical output.</summary>
+    /// <summary>Groups nodes by status and identical output.</summary>
     /// <param name="results">One result per node.</param>
     /// <param name="streams">Which streams to compare and keep; for <see cref="OutputStreams.Both"/>, stdout then stderr (a newline is inserted between them if stdout lacks a final one).</param>
-    /// <returns>The groups in the natural order of their first node; nodes with empty output are left out.</returns>
+    /// <returns>The groups in clush's order (status, then larger sets, then first node); nodes with empty output are left out.</returns>
     /// <exception cref="ArgumentException">Two results name the same node.</exception>
-    public static IReadOnlyList<OutputGroup> Gather(IEnumerable<NodeResult> results, OutputStreams streams = OutputStreams.Stdout)
+    public static IReadOnlyList<OutputGroup> Gather(IEnumerable<NodeResult> results, OutputStreams streams = OutputStreams.Stdout) =>
+        Gather(results, streams, includeEmpty: false);
+
+    /// <summary>Groups nodes; with <paramref name="includeEmpty"/>, nodes without output form groups too.</summary>
+    internal static IReadOnlyList<OutputGroup> Gather(IEnumerable<NodeResult> results, OutputStreams streams, bool includeEmpty)
     {
         ArgumentNullException.ThrowIfNull(results);
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        var byOutput = new Dictionary<byte[], List<string>>(ByteArrayComparer.Instance);
+        var groups = new Dictionary<(string Status, byte[] Output), (NodeResult First, List<string> Nodes)>(KeyComparer.Instance);
         foreach (NodeResult result in results)
         {
             if (!seen.Add(result.Node))
@@ -37,23 +44,27 @@ public static class GatheredOutput
             }
 
             byte[] output = Select(result, streams);
-            if (output.Length == 0)
+            if (output.Length == 0 && !includeEmpty)
             {
                 continue;
             }
 
-            if (!byOutput.TryGetValue(output, out List<string>? nodes))
+            var key = (result.StatusText, output);
+            if (!groups.TryGetValue(key, out var entry))
             {
-                nodes = [];
-                byOutput.Add(output, nodes);
+                entry = (result, []);
+                groups.Add(key, entry);
             }
 
-            nodes.Add(result.Node);
+            entry.Nodes.Add(result.Node);
         }
 
-        return byOutput
-            .Select(pair => new OutputGroup(NodeSet.FromNodes(pair.Value), pair.Key))
-            .OrderBy(group => group.Nodes[0], NaturalComparer.Instance)
+        return groups
+            .Select(pair => (pair.Value.First, Group: new OutputGroup(NodeSet.FromNodes(pair.Value.Nodes), pair.Key.Output, pair.Key.Status)))
+            .OrderBy(g => g.First, StatusOrder.Instance)
+            .ThenByDescending(g => g.Group.Nodes.Count)
+            .ThenBy(g => g.Group.Nodes[0], NaturalComparer.Instance)
+            .Select(g => g.Group)
             .ToList();
     }
 
@@ -83,14 +94,7 @@ public static class GatheredOutput
         {
             writer.Write(separator);
             writer.Write('\n');
-            writer.Write(group.Nodes.Fold());
-            if (options.ShowNodeCount)
-            {
-                writer.Write(" (");
-                writer.Write(group.Nodes.Count);
-                writer.Write(')');
-            }
-
+            writer.Write(Label(group.Nodes, options.ShowNodeCount));
             writer.Write('\n');
             writer.Write(separator);
             writer.Write('\n');
@@ -112,7 +116,11 @@ public static class GatheredOutput
         return writer.ToString();
     }
 
-    private static byte[] Select(NodeResult result, OutputStreams streams)
+    /// <summary>The folded set, with <c> (N)</c> when it has more than one node and counts are shown.</summary>
+    internal static string Label(NodeSet nodes, bool showCount) =>
+        showCount && nodes.Count > 1 ? $"{nodes.Fold()} ({nodes.Count})" : nodes.Fold();
+
+    internal static byte[] Select(NodeResult result, OutputStreams streams)
     {
         ReadOnlySpan<byte> stdout = (streams & OutputStreams.Stdout) != 0 ? result.Stdout.Span : [];
         ReadOnlySpan<byte> stderr = (streams & OutputStreams.Stderr) != 0 ? result.Stderr.Span : [];
@@ -128,16 +136,18 @@ public static class GatheredOutput
         return output;
     }
 
-    private sealed class ByteArrayComparer : IEqualityComparer<byte[]>
+    private sealed class KeyComparer : IEqualityComparer<(string Status, byte[] Output)>
     {
-        public static ByteArrayComparer Instance { get; } = new();
+        public static KeyComparer Instance { get; } = new();
 
-        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
+        public bool Equals((string Status, byte[] Output) x, (string Status, byte[] Output) y) =>
+            string.Equals(x.Status, y.Status, StringComparison.Ordinal) && x.Output.AsSpan().SequenceEqual(y.Output);
 
-        public int GetHashCode(byte[] obj)
+        public int GetHashCode((string Status, byte[] Output) obj)
         {
             var hash = new HashCode();
-            hash.AddBytes(obj);
+            hash.Add(obj.Status, StringComparer.Ordinal);
+            hash.AddBytes(obj.Output);
             return hash.ToHashCode();
         }
     }

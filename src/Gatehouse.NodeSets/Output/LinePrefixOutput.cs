@@ -39,7 +39,8 @@ public static class LinePrefixOutput
     }
 
     /// <summary>
-    /// Writes the output of every node, node after node in natural order (like clush <c>-L</c>);
+    /// Writes the output of every node, node after node (clush <c>-L</c>): by status as clush orders
+    /// it (exit 0 first, then higher exit statuses, then errors), then in natural order of the nodes;
     /// with <see cref="OutputStreams.Both"/>, a node's stdout lines come before its stderr lines.
     /// </summary>
     /// <param name="writer">Where the text goes.</param>
@@ -49,7 +50,7 @@ public static class LinePrefixOutput
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(results);
-        foreach (NodeResult result in results.OrderBy(r => r.Node, NaturalComparer.Instance))
+        foreach (NodeResult result in results.OrderBy(r => r, StatusOrder.Instance).ThenBy(r => r.Node, NaturalComparer.Instance))
         {
             if ((streams & OutputStreams.Stdout) != 0)
             {

@@ -52,8 +52,12 @@ public sealed record NodeResult
     /// (line breaks in the error become spaces).
     /// </summary>
     public string StatusText => Error is null
-        ? $"exit {ExitCode}"
-        : "error: " + string.Join(' ', Error.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        ? ExitPrefix + ExitCode
+        : ErrorPrefix + string.Join(' ', Error.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
+    internal const string ExitPrefix = "exit ";
+
+    internal const string ErrorPrefix = "error: ";
 
     /// <summary>A node whose command ran and exited.</summary>
     /// <returns>The result.</returns>

@@ -1,6 +1,7 @@
 namespace Gatehouse.NodeSets;
 
-/// <summary>Nodes whose output was byte-for-byte identical, and that output.</summary>
+/// <summary>Nodes that ended with the same status and whose output was byte-for-byte identical, and that output.</summary>
 /// <param name="Nodes">The nodes, never empty.</param>
 /// <param name="Output">The shared output bytes (for <see cref="OutputStreams.Both"/>, stdout then stderr).</param>
-public sealed record OutputGroup(NodeSet Nodes, ReadOnlyMemory<byte> Output);
+/// <param name="Status">The shared <see cref="NodeResult.StatusText"/>, e.g. <c>exit 0</c>.</param>
+public sealed record OutputGroup(NodeSet Nodes, ReadOnlyMemory<byte> Output, string Status);

@@ -104,12 +104,22 @@ internal sealed class ControlCommands
             gatehouse {s.Version}
             fingerprint  {s.Fingerprint}
             listening    {string.Join(", ", s.Listening)}
-            uptime       {TimeSpan.FromSeconds(s.UptimeSeconds):d\.hh\:mm\:ss}
+            uptime       {Uptime(s.UptimeSeconds)}
             connections  {s.Connections}
             routes       {s.Routes}
             requests     {s.Requests} total, {s.InFlight} in flight
 
             """;
+    }
+
+    /// <summary>Uptime as people read it: <c>42 s</c>, <c>1 min 5 s</c>, <c>3 h 2 min</c>, <c>2 d 3 h</c>.</summary>
+    internal static string Uptime(long seconds)
+    {
+        var t = TimeSpan.FromSeconds(Math.Max(0, seconds));
+        return t.TotalMinutes < 1 ? $"{t.Seconds} s"
+            : t.TotalHours < 1 ? $"{t.Minutes} min {t.Seconds} s"
+            : t.TotalDays < 1 ? $"{t.Hours} h {t.Minutes} min"
+            : $"{(int)t.TotalDays} d {t.Hours} h";
     }
 
     private string Services(bool json)
