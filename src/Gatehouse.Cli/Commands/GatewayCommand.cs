@@ -72,10 +72,13 @@ internal static class GatewayCommand
             {
                 server = await GatewayServer.StartAsync(
                     options,
-                    logging => GatewayLogging.Configure(logging, loaded.Settings.LogFormat, level)
+                    logging =>
+                    {
+                        GatewayLogging.Configure(logging, loaded.Settings.LogFormat, level);
                         // The host's own "Hosting failed to start" entry repeats, with a stack trace, the
                         // failure that is printed below in one line.
-                        .AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical),
+                        logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+                    },
                     configure: null,
                     ct);
             }
