@@ -66,7 +66,7 @@ public sealed class ReadmeCliTests : IDisposable
         lock (output)
         {
             // The banner, without the log lines that may come between its lines (they start with a time).
-            real = [.. output.ToString().Replace("\r", "", StringComparison.Ordinal).Split('\n').Where(l => l.Length > 0 && !Regex.IsMatch(l, @"^\d\d:\d\d:\d\d "))];
+            real = [.. output.ToString().Replace("\r", "", StringComparison.Ordinal).Split('\n').Where(l => l.Length > 0 && !Regex.IsMatch(l, @"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d"))];
         }
 
         CliProcess.Stop(gateway);
