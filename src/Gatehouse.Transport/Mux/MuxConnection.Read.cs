@@ -328,6 +328,7 @@ public sealed partial class MuxConnection
         if (!_peerHello.Task.IsCompleted)
         {
             _peerHello.TrySetException(new ConnectionRefusedException(goAway.Code, string.IsNullOrEmpty(goAway.Message) ? ErrorCodes.Describe(goAway.Code) : goAway.Message));
+            ObservePeerHello();
         }
 
         var code = goAway.Code == ErrorCode.NoError ? ErrorCode.ShuttingDown : goAway.Code;

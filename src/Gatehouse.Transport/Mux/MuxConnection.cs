@@ -134,6 +134,14 @@ public sealed partial class MuxConnection : IAsyncDisposable
     }
 
     /// <summary>
+    /// Marks a failed peer HELLO as observed: when <see cref="StartAsync"/> stopped waiting for it
+    /// (its token fired, or it timed out) nobody else awaits it, and an unobserved faulted task is
+    /// reported when it is finalized (seen: "Connection lost: Broken pipe" from a connection a
+    /// client dropped during its handshake).
+    /// </summary>
+    private void ObservePeerHello() => _ = _peerHello.Task.Exception;
+
+    /// <summary>
     /// Opens a request stream and sends its REQUEST. Waits while the peer's MAX_CONCURRENT_STREAMS
     /// streams are already open.
     /// </summary>
@@ -291,6 +299,7 @@ public sealed partial class MuxConnection : IAsyncDisposable
         }
 
         _peerHello.TrySetException(new ConnectionClosedException(CloseReason));
+        ObservePeerHello();
         foreach (var stream in _streams.Values)
         {
             stream.OnConnectionLost(CloseReason);
