@@ -61,21 +61,7 @@ public sealed record CallRequest
     /// The key a gateway's locator places this call by (docs/cluster.md, "Locator services"): metadata
     /// <c>GATEHOUSE_KEY</c>, else the first argument; null when there is none.
     /// </summary>
-    public string? PlacementKey
-    {
-        get
-        {
-            foreach (var (name, value) in Metadata)
-            {
-                if (name == "GATEHOUSE_KEY" && value.Length > 0)
-                {
-                    return value;
-                }
-            }
-
-            return Arguments.Count > 0 && Arguments[0].Length is > 0 and <= 1024 ? System.Text.Encoding.UTF8.GetString(Arguments[0].Span) : null;
-        }
-    }
+    public string? PlacementKey => LocatorAnswer.KeyOf(Metadata, Arguments);
 
     internal RequestHeader ToHeader(TimeSpan? deadline) => new()
     {

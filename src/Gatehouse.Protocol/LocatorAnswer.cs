@@ -19,6 +19,27 @@ public readonly record struct LocatorAnswer(string? Member, TimeSpan? Ttl)
     /// <summary>The request metadata a caller names the key in (else the request's first argument is the key).</summary>
     public const string KeyMetadata = "GATEHOUSE_KEY";
 
+    /// <summary>Longest first argument taken as a key (a longer one is no key).</summary>
+    public const int MaxArgumentKeyBytes = 1024;
+
+    /// <summary>
+    /// The key a request is placed by: metadata <see cref="KeyMetadata"/> if set, else its first
+    /// argument; null when it has neither. The one rule, for gateways and for clients remembering
+    /// per-key redirects.
+    /// </summary>
+    public static string? KeyOf(IReadOnlyList<KeyValuePair<string, string>> metadata, IReadOnlyList<ReadOnlyMemory<byte>> arguments)
+    {
+        for (int i = 0; i < metadata.Count; i++)
+        {
+            if (metadata[i].Key == KeyMetadata && metadata[i].Value.Length > 0)
+            {
+                return metadata[i].Value;
+            }
+        }
+
+        return arguments.Count > 0 && arguments[0].Length is > 0 and <= MaxArgumentKeyBytes ? Encoding.UTF8.GetString(arguments[0].Span) : null;
+    }
+
     /// <summary>Most bytes of stdout a locator may answer with.</summary>
     public const int MaxBytes = 1024;
 

@@ -59,17 +59,7 @@ internal sealed class Locators
     }
 
     /// <summary>The key a request is placed by: metadata <see cref="LocatorAnswer.KeyMetadata"/>, else the first argument; null: none.</summary>
-    public static string? KeyOf(RequestHeader header)
-    {
-        if (header.GetMetadata(LocatorAnswer.KeyMetadata) is { Length: > 0 } key)
-        {
-            return key;
-        }
-
-        return header.Arguments.Count > 0 && header.Arguments[0].Length is > 0 and <= 1024
-            ? Encoding.UTF8.GetString(header.Arguments[0].Span)
-            : null;
-    }
+    public static string? KeyOf(RequestHeader header) => LocatorAnswer.KeyOf(header.Metadata, header.Arguments);
 
     /// <summary>True when <paramref name="request"/> must be placed by a locator before it is routed.</summary>
     public bool Applies(GatewayRequest request)
@@ -201,7 +191,17 @@ internal sealed class Locators
     }
 
     private void ReleaseWhenDone(Task<CallStatus> run, LocateRequest ask) =>
-        _ = run.ContinueWith(static (_, s) => { var (self, a) = ((Locators, LocateRequest))s!; self.Release(a); }, (this, ask), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _ = run.ContinueWith(
+            static (t, s) =>
+            {
+                _ = t.Exception; // a question abandoned at its timeout may still fail: observed, not reported by the finalizer
+                var (self, a) = ((Locators, LocateRequest))s!;
+                self.Release(a);
+            },
+            (this, ask),
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
 
     private void Release(LocateRequest ask)
     {
