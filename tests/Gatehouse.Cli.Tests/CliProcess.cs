@@ -134,12 +134,8 @@ public sealed class CliProcess : IDisposable
         return (p, fp);
     }
 
-    public static int FreePort()
-    {
-        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
-    }
+    /// <summary>A port for a child process to listen on (see <see cref="Gatehouse.Bench.Processes.FreePorts"/>).</summary>
+    public static int FreePort() => Gatehouse.Bench.Processes.FreePorts.Next();
 
     /// <summary>Stops a process this test started (SIGTERM first, then kill) and waits for it.</summary>
     public static void Stop(Process p)

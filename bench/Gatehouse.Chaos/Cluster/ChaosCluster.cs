@@ -243,12 +243,7 @@ internal sealed class ChaosCluster : IAsyncDisposable
 
     private string Sub(string name) => System.IO.Directory.CreateDirectory(Path.Combine(Directory, name)).FullName;
 
-    private static int FreePort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
-    }
+    private static int FreePort() => Gatehouse.Bench.Processes.FreePorts.Next();
 
     /// <summary>The PIDs of the running services.</summary>
     public IReadOnlyList<int> ServicePids => _slots.Select(s => s.Process?.Pid ?? 0).ToList();

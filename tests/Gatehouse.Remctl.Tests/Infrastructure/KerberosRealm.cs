@@ -122,13 +122,8 @@ public sealed class KerberosRealm : IAsyncLifetime
     public Task<ProcessResult> RunAsync(string file, IEnumerable<string> args, TimeSpan? timeout = null)
         => ProcessRunner.RunAsync(file, args, _environment, timeout ?? TimeSpan.FromSeconds(60));
 
-    /// <summary>A free TCP port on 127.0.0.1 (bound, read, released).</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    /// <summary>A port for a child process to listen on (see <see cref="Gatehouse.Bench.Processes.FreePorts"/>).</summary>
+    public static int FreePort() => Gatehouse.Bench.Processes.FreePorts.Next();
 
     private async Task Check(string file, string[] args, IReadOnlyDictionary<string, string>? env = null)
     {
