@@ -87,6 +87,7 @@ if [ "$1" = configure ]; then
         adduser --system --group --quiet --home /var/lib/gatehouse --no-create-home gatehouse
     fi
     install -d -m 0700 /var/lib/gatehouse
+    install -d -m 0750 /var/log/gatehouse
     if [ -d /run/systemd/system ]; then
         systemctl daemon-reload >/dev/null || true
     fi
@@ -100,7 +101,7 @@ if [ -d /run/systemd/system ]; then
 fi
 if [ "$1" = purge ]; then
     # The gateway's identity goes with the package only on purge.
-    rm -rf /var/lib/gatehouse
+    rm -rf /var/lib/gatehouse /var/log/gatehouse
     if getent passwd gatehouse >/dev/null && command -v deluser >/dev/null; then
         deluser --system --quiet gatehouse || true
     fi

@@ -32,7 +32,7 @@ public sealed record BenchOptions
     public string? RemctlRealmScript { get; init; } = DefaultRealmScript();
 
     public const string Usage = """
-        usage: Gatehouse.Bench [--smoke] [--json FILE] [--systems gatehouse,nats,grpc,remctld] [--remctl-realm PATH]
+        usage: Gatehouse.Bench [--smoke] [--json FILE] [--systems gatehouse,gatehouse-observed,nats,grpc,remctld] [--remctl-realm PATH]
                                  [--scenarios seq,c1,c16,c128,mib,true,stream,fwd_seq,fwd_c128,fwd_stall,fwd_stream,
                                    rdr_seq,rdr_c128,rdr_stream,rdr_first,idle] [--duration SECONDS] [--reps N] [--interleave]
                Gatehouse.Bench gateway|service|grpc-server|nats-service ...   (child roles, started by the runner)

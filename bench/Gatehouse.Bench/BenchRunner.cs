@@ -58,6 +58,7 @@ public static class BenchRunner
     private static IBenchSystem Create(string id) => id switch
     {
         "gatehouse" => new GatehouseSystem(),
+        "gatehouse-observed" => new GatehouseSystem(observed: true),
         "nats" => new NatsSystem(),
         "grpc" => new GrpcSystem(),
         "remctld" => new RemctlSystem(),

@@ -13,13 +13,21 @@ public static class CommandLogFormatter
     /// </summary>
     /// <param name="invocation">The invocation.</param>
     /// <param name="line">The matched line, or null when none matched (nothing is masked).</param>
-    public static string Format(CommandInvocation invocation, CommandLine? line)
+    /// <param name="maxLength">Longest result: past it the text is cut and ends with "..." (an audit record's bound).</param>
+    public static string Format(CommandInvocation invocation, CommandLine? line, int maxLength = int.MaxValue)
     {
         var builder = new StringBuilder(invocation.Command);
         int count = invocation.Arguments.Count;
         int stdinPosition = line?.Options.Stdin?.Resolve(count) ?? -1;
+        bool cut = false;
         for (int i = 0; i < count; i++)
         {
+            if (builder.Length >= maxLength)
+            {
+                cut = true;
+                break;
+            }
+
             builder.Append(' ');
             if (i == stdinPosition)
             {
@@ -31,8 +39,22 @@ public static class CommandLogFormatter
             }
             else
             {
-                builder.Append(Encoding.UTF8.GetString(invocation.Arguments[i].Span));
+                var arg = invocation.Arguments[i].Span;
+                int room = Math.Max(0, maxLength - builder.Length);
+                if (arg.Length > room)
+                {
+                    cut = true;
+                    arg = arg[..room];
+                }
+
+                builder.Append(Encoding.UTF8.GetString(arg));
             }
+        }
+
+        if (cut || builder.Length > maxLength)
+        {
+            builder.Length = Math.Max(0, maxLength - 3);
+            builder.Append("...");
         }
 
         for (int i = 0; i < builder.Length; i++)

@@ -24,9 +24,12 @@ public enum ResolutionKind
 /// to send <see cref="BackendType.ZeroMq"/> lines to its ZeroMQ backend itself.
 /// </summary>
 /// <param name="Kind">What to do.</param>
-/// <param name="Line">The matched, authorized line (for <see cref="ResolutionKind.Command"/> and <see cref="ResolutionKind.Help"/>).</param>
+/// <param name="Line">
+/// The matched, authorized line (for <see cref="ResolutionKind.Command"/> and <see cref="ResolutionKind.Help"/>);
+/// for a refusal after a line matched (access denied, no help), that line (its <c>logmask=</c> still applies to logs).
+/// </param>
 /// <param name="Error">The refusal (for <see cref="ResolutionKind.Failed"/>).</param>
 public sealed record CommandResolution(ResolutionKind Kind, CommandLine? Line, CommandOutcome.Failed? Error)
 {
-    internal static CommandResolution Fail(RemctlErrorCode code, string message) => new(ResolutionKind.Failed, null, new CommandOutcome.Failed((int)code, message));
+    internal static CommandResolution Fail(RemctlErrorCode code, string message, CommandLine? line = null) => new(ResolutionKind.Failed, line, new CommandOutcome.Failed((int)code, message));
 }

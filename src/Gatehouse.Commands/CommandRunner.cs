@@ -113,13 +113,13 @@ public sealed partial class CommandRunner
         if (!IsAuthorized(line, principal, invocation.Anonymous))
         {
             Log.AccessDenied(logger, principal, display);
-            return CommandResolution.Fail(RemctlErrorCode.Access, RemctlErrorMessages.Access);
+            return CommandResolution.Fail(RemctlErrorCode.Access, RemctlErrorMessages.Access, line);
         }
 
         if (help && line.Options.Help is null)
         {
             Log.NoHelp(logger, command, principal);
-            return CommandResolution.Fail(RemctlErrorCode.NoHelp, RemctlErrorMessages.NoHelp);
+            return CommandResolution.Fail(RemctlErrorCode.NoHelp, RemctlErrorMessages.NoHelp, line);
         }
 
         return new CommandResolution(help ? ResolutionKind.Help : ResolutionKind.Command, line, null);
@@ -141,6 +141,11 @@ public sealed partial class CommandRunner
     public async Task<CommandOutcome> RunAsync(CommandInvocation invocation, Stream? stdin, ICommandOutput output, CancellationToken cancellationToken)
     {
         CommandResolution resolution = Resolve(invocation);
+        if (resolution.Line is { } matched)
+        {
+            output.Matched(matched);
+        }
+
         switch (resolution.Kind)
         {
             case ResolutionKind.Failed:

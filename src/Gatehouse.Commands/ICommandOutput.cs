@@ -19,4 +19,12 @@ public interface ICommandOutput
     /// <param name="cancellationToken">Cancelled when the command is cancelled.</param>
     /// <returns>A task that completes when the consumer is ready for the next chunk.</returns>
     ValueTask WriteAsync(int stream, ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Told, before anything runs, which configured line the invocation matched (not called when
+    /// none did), so a caller's audit record can apply the line's <c>logmask=</c> and name its type.
+    /// </summary>
+    void Matched(Configuration.CommandLine line)
+    {
+    }
 }

@@ -86,6 +86,19 @@ public sealed record GatewayOptions
     /// <summary>Longest wait for a caller's host name (0.5 s); past it the command runs without REMOTE_HOST.</summary>
     public TimeSpan RemoteHostTimeout { get; init; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// The diagnostics listener (HTTP, no TLS): <c>/metrics</c> (Prometheus text format),
+    /// <c>/healthz</c>, <c>/readyz</c>. Off (null) by default; must be a loopback address unless
+    /// <see cref="DiagnosticsAnyAddress"/> is set.
+    /// </summary>
+    public string? DiagnosticsListen { get; init; }
+
+    /// <summary>Allows <see cref="DiagnosticsListen"/> on a non-loopback address (metrics are readable by anyone who can connect).</summary>
+    public bool DiagnosticsAnyAddress { get; init; }
+
+    /// <summary>The audit trail: one record per request (off by default).</summary>
+    public Audit.AuditOptions Audit { get; init; } = new();
+
     /// <summary>Longest <see cref="QueueTimeout"/> and <see cref="DrainTimeout"/> accepted (1 h).</summary>
     public static readonly TimeSpan MaxWait = TimeSpan.FromHours(1);
 
@@ -135,6 +148,16 @@ public sealed record GatewayOptions
         ArgumentOutOfRangeException.ThrowIfGreaterThan(RemoteHostTimeout, TimeSpan.FromSeconds(30), nameof(RemoteHostTimeout));
         Limits.Validate();
         Cluster.Validate();
+        Audit.Validate();
+        if (DiagnosticsListen is { } diagnostics)
+        {
+            var endpoint = Hosting.GatewayServer.ParseListen(diagnostics);
+            if (!System.Net.IPAddress.IsLoopback(endpoint.Address) && !DiagnosticsAnyAddress)
+            {
+                throw new ArgumentException($"DiagnosticsListen {diagnostics} is not a loopback address (set DiagnosticsAnyAddress to allow it)", nameof(DiagnosticsListen));
+            }
+        }
+
         try
         {
             Protocol.Validate();

@@ -22,11 +22,13 @@ public sealed class GatewayRuntime
     private long _requests;
     private long _inFlight;
     private int _enforcedVersion = -1;
+    private int _ready;
     private readonly LogThrottle _throttle = new(TimeProvider.System, TimeSpan.FromMinutes(1));
     private readonly Lock _stateDirectoryCheck = new();
     private string? _stateDirectoryProblem;
 
-    public GatewayRuntime(GatewayOptions options, PeerIdentity identity, ILogger logger)
+    /// <param name="auditLogger">The audit trail's logger (category Gatehouse.Audit); default: <paramref name="logger"/>.</param>
+    public GatewayRuntime(GatewayOptions options, PeerIdentity identity, ILogger logger, ILogger? auditLogger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         Options = options.Validate();
@@ -41,9 +43,25 @@ public sealed class GatewayRuntime
         AddressConnections = new Commands.Limits.KeyedLimiter("connections", 0, limits.MaxConnectionsPerAddress);
         PeerConnections = new Commands.Limits.KeyedLimiter("connections", 0, limits.MaxConnectionsPerPeer);
         Refusals = new Hosting.RefusalLog(logger);
+        Metrics = new Observability.GatewayMetrics(this);
+        Audit = new Audit.AuditTrail(options.Audit, auditLogger ?? logger, Metrics);
         CheckStateDirectory(always: true);
         ReportAuthorizedFile();
     }
+
+    /// <summary>The gateway's instruments (published by the diagnostics listener).</summary>
+    public Observability.GatewayMetrics Metrics { get; }
+
+    /// <summary>The audit trail (a record per request, when on).</summary>
+    public Audit.AuditTrail Audit { get; }
+
+    /// <summary>True once every listener is bound and the configuration loaded (<c>/readyz</c>).</summary>
+    public bool IsReady => Volatile.Read(ref _ready) != 0 && !IsDraining;
+
+    internal void MarkReady() => Interlocked.Exchange(ref _ready, 1);
+
+    /// <summary>For tests: awaited at start-up once every listener is bound, just before the gateway counts as ready.</summary>
+    internal Func<Task>? BeforeReadyHook { get; set; }
 
     /// <summary>Connections refused before or as they authenticated, by cause (rate-limited logging).</summary>
     public Hosting.RefusalLog Refusals { get; }
@@ -93,6 +111,9 @@ public sealed class GatewayRuntime
 
     /// <summary>The addresses actually bound (filled in at start).</summary>
     public IReadOnlyList<string> Listening { get; internal set; } = [];
+
+    /// <summary>The diagnostics listener's bound endpoint, once bound (null when off).</summary>
+    public System.Net.IPEndPoint? DiagnosticsEndpoint { get; internal set; }
 
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
 
@@ -149,8 +170,14 @@ public sealed class GatewayRuntime
             }
         }
 
+        if (Audit.Reopen() is { } auditError)
+        {
+            errors.Add(auditError);
+        }
+
         CheckStateDirectory(always: true);
         Log.Reloaded(Logger, errors.Count);
+        Metrics.Reloaded(errors.Count == 0);
         return errors;
     }
 

@@ -58,4 +58,7 @@ internal static partial class Log
 
     [LoggerMessage(2016, LogLevel.Warning, "The locator of domain {Domain} could not place a request (routed as usual; said at most once a minute per domain): {Reason}")]
     public static partial void LocatorFailed(ILogger logger, string domain, string reason);
+
+    [LoggerMessage(2017, LogLevel.Error, "Recording the metrics or audit record of a request from {Caller} failed")]
+    public static partial void RecordFailed(ILogger logger, Exception exception, string caller);
 }

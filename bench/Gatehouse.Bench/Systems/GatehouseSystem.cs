@@ -39,9 +39,18 @@ public sealed class GatehouseSystem : DriverSystem
     private Fingerprint _forwarderFingerprint;
     private Fingerprint _gatewayFingerprint;
 
-    public override string Id => "gatehouse";
+    private readonly bool _observed;
 
-    public override string Title => "Gatehouse";
+    /// <param name="observed">
+    /// The same with the gateway's metrics and audit trail on (system id <c>gatehouse-observed</c>):
+    /// the diagnostics listener scraped once a second and a record per request to a file, so the
+    /// columns side by side show what they cost. Direct scenarios only.
+    /// </param>
+    public GatehouseSystem(bool observed = false) => _observed = observed;
+
+    public override string Id => _observed ? "gatehouse-observed" : "gatehouse";
+
+    public override string Title => _observed ? "GH+obs" : "Gatehouse";
 
     public override IReadOnlyList<MeasuredProcess> Processes =>
         [new("cl", Environment.ProcessId), new("gw", _gateway?.Pid), new("svc", _service?.Pid)];
@@ -52,11 +61,11 @@ public sealed class GatehouseSystem : DriverSystem
 
     protected override bool CanHoldIdle => true;
 
-    protected override bool CanForward => true;
+    protected override bool CanForward => !_observed;
 
-    protected override bool CanStall => true;
+    protected override bool CanStall => !_observed;
 
-    protected override bool CanRedirect => true;
+    protected override bool CanRedirect => !_observed;
 
     public override async Task StartAsync(BenchEnvironment environment, CancellationToken cancellationToken)
     {
@@ -71,7 +80,7 @@ public sealed class GatehouseSystem : DriverSystem
             AuthorizedPeers.Upsert(authorized, new PeerGrant(serviceIdentity.Fingerprint, "bench-service", PeerRoles.Service, [ServiceRole.Domain, ServiceRole.RedirectDomain]));
         }
 
-        _gateway = ChildProcess.StartRole("gateway", "--state", stateDir);
+        _gateway = _observed ? ChildProcess.StartRole("gateway", "--state", stateDir, "--observe") : ChildProcess.StartRole("gateway", "--state", stateDir);
         string[] ready = (await _gateway.WaitReadyAsync(TimeSpan.FromSeconds(60))).Split(' ');
         int port = int.Parse(ready[0], CultureInfo.InvariantCulture);
         var fingerprint = Fingerprint.Parse(ready[1]);

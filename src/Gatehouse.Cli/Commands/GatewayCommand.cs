@@ -230,6 +230,17 @@ internal static class GatewayCommand
         {
             Console.WriteLine($"remctl       {remctl} (Kerberos; keytab {options.RemctlKeytab ?? "default"})");
         }
+
+        if (server.DiagnosticsEndpoint is { } diagnostics)
+        {
+            Console.WriteLine($"diagnostics  http://{diagnostics}/metrics, /healthz, /readyz");
+        }
+
+        if (options.Audit.Destination != Gatehouse.Gateway.Audit.AuditDestination.Off)
+        {
+            Console.WriteLine($"audit        {(options.Audit.Destination == Gatehouse.Gateway.Audit.AuditDestination.File ? options.Audit.Path : "to the log (category Gatehouse.Audit)")}");
+        }
+
         if (rt.Authorized.All().Count == 0)
         {
             Console.WriteLine("no peer is authorized yet; to authorize yourself as admin, on this host run:");

@@ -92,6 +92,20 @@ internal static class GatewaySettingKeys
         Bool("ResolveRemoteHost", "Look up callers' host names for REMOTE_HOST, as remctld does", "false", o => o.ResolveRemoteHost, (o, v) => o with { ResolveRemoteHost = v }),
         Duration("RemoteHostTimeout", "Longest wait for a caller's host name (1ms..30s); past it the command runs without REMOTE_HOST", "200ms", o => o.RemoteHostTimeout, (o, v) => o with { RemoteHostTimeout = v }),
 
+        // Diagnostics and audit (docs/operations.md, "Metrics and health", "Audit trail").
+        Text("DiagnosticsListen", "HTTP listener for /metrics (Prometheus), /healthz and /readyz: ADDR:PORT on loopback; off by default", "127.0.0.1:9340",
+            o => o.DiagnosticsListen, (o, v, _) => o with { DiagnosticsListen = v.Length == 0 ? null : GatewayCommand.ListenAddress(v) }),
+        Bool("DiagnosticsAnyAddress", "Allow DiagnosticsListen on a non-loopback address (anyone who can connect reads the metrics)", "true", o => o.DiagnosticsAnyAddress, (o, v) => o with { DiagnosticsAnyAddress = v }),
+        new("Audit:Destination", SettingShape.Scalar, "Where a record of every request goes: off, log (the gateway's log, category Gatehouse.Audit) or file (Audit:Path, JSON lines)", "file", Live: false)
+        {
+            Show = s => s.Gateway.Audit.Destination.ToString().ToLowerInvariant(),
+            Apply = (s, v) => G(s, o => o with { Audit = o.Audit with { Destination = ParseEnum<Gatehouse.Gateway.Audit.AuditDestination>(v.Scalar) } }),
+        },
+        Text("Audit:Path", "The audit file for Audit:Destination file (appended; reopened on reload for log rotation)", "/var/log/gatehouse/audit.jsonl",
+            o => o.Audit.Path, (o, v, i) => o with { Audit = o.Audit with { Path = v.Length == 0 ? null : i.FullPath(v) } }),
+        Count("Audit:QueueLength", "Audit records waiting to be written; past it records are dropped and counted (16..10000000)", "100000", o => o.Audit.QueueLength, (o, v) => o with { Audit = o.Audit with { QueueLength = v } }),
+        Count("Audit:MaxCommandLength", "Longest command line in an audit record; longer ones are cut and end with ... (64..1048576)", "1024", o => o.Audit.MaxCommandLength, (o, v) => o with { Audit = o.Audit with { MaxCommandLength = v } }),
+
         // Protocol limits announced to every peer.
         Size("Protocol:MaxFrameSize", "Largest frame accepted (16KiB..16MiB-1)", "128KiB", o => o.Protocol.MaxFrameSize, (o, v) => o with { Protocol = o.Protocol with { MaxFrameSize = v } }),
         Size("Protocol:InitialStreamWindow", "Initial flow-control window of each stream", "2MiB", o => o.Protocol.InitialStreamWindow, (o, v) => o with { Protocol = o.Protocol with { InitialStreamWindow = v } }),

@@ -11,6 +11,7 @@ public sealed class KeyedLimiter
     private readonly Lock _gate = new();
     private int _total;
     private long _refusals;
+    private long _acquired;
 
     /// <param name="what">What is counted, for refusal messages ("exec processes").</param>
     /// <param name="maxTotal">Most in use at once; 0 or less: no total cap.</param>
@@ -46,6 +47,9 @@ public sealed class KeyedLimiter
     /// <summary>How many times one more was refused (a metric).</summary>
     public long Refusals => Interlocked.Read(ref _refusals);
 
+    /// <summary>How many were taken since start (for exec processes: spawns allowed).</summary>
+    public long Acquired => Interlocked.Read(ref _acquired);
+
     /// <summary>In use now for <paramref name="key"/>.</summary>
     public int CountFor(string key)
     {
@@ -80,6 +84,7 @@ public sealed class KeyedLimiter
 
             _perKey[key] = mine + 1;
             _total++;
+            _acquired++;
             refusal = string.Empty;
             return true;
         }

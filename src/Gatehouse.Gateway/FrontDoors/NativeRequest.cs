@@ -20,10 +20,13 @@ internal sealed class NativeRequest : GatewayRequest
 
     public override CallStatus CancelledStatus => _stream.CancelCode is { } code ? CallStatus.Error(code) : base.CancelledStatus;
 
-    public override System.IO.Stream OpenInput(CancellationToken cancellationToken) => new MuxInputStream(_stream, cancellationToken);
+    public override System.IO.Stream OpenInput(CancellationToken cancellationToken) => new CountedInput(this, new MuxInputStream(_stream, cancellationToken));
 
-    public override ValueTask WriteAsync(int stream, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
-        _stream.WriteAsync(checked((byte)stream), data, cancellationToken: cancellationToken);
+    public override ValueTask WriteAsync(int stream, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        BytesOut += data.Length; // one writer at a time (the target's output pump)
+        return _stream.WriteAsync(checked((byte)stream), data, cancellationToken: cancellationToken);
+    }
 
     protected override void Send(in CallStatus status) => _stream.Complete(status);
 }

@@ -54,8 +54,11 @@ internal sealed class RemctlFrontDoor(GatewayRuntime runtime, RequestPipeline pi
         public override System.IO.Stream? OpenInput(CancellationToken cancellationToken) => null;
 
         /// <summary>Stock remctl clients know only stdout and stderr; other output streams go to stderr.</summary>
-        public override ValueTask WriteAsync(int stream, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
-            output.WriteAsync(stream == 1 ? 1 : 2, data, cancellationToken);
+        public override ValueTask WriteAsync(int stream, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+        {
+            BytesOut += data.Length; // one writer at a time (the target's output pump)
+            return output.WriteAsync(stream == 1 ? 1 : 2, data, cancellationToken);
+        }
 
         /// <summary>remctld's wording.</summary>
         public override CallStatus UnknownCommand() => CallStatus.Error(ErrorCode.UnknownCommand, RemctlErrorMessages.UnknownCommand);

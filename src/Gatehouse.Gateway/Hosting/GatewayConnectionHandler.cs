@@ -31,6 +31,7 @@ internal sealed class GatewayConnectionHandler : ConnectionHandler
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
         connection.Items[ConnectionGuard.ReachedHandler] = true;
+        _runtime.Metrics.HandshakeCompleted();
         string remote = connection.RemoteEndPoint?.ToString() ?? "?";
         var tls = connection.Features.Get<ITlsConnectionFeature>();
         var alpn = connection.Features.Get<ITlsApplicationProtocolFeature>()?.ApplicationProtocol ?? default;

@@ -25,6 +25,7 @@ public sealed class GatewayServer : IAsyncDisposable
     private readonly ConnectionGuard _guard;
     private volatile System.Net.Security.SslServerAuthenticationOptions _tls;
     private Timer? _authorizationSweep;
+    private IDisposable? _diagnostics;
 
     private GatewayServer(WebApplication app, GatewayRuntime runtime, System.Net.Security.SslServerAuthenticationOptions tls)
     {
@@ -45,6 +46,9 @@ public sealed class GatewayServer : IAsyncDisposable
 
     /// <summary>The remctl-compatible listener's endpoint, when it is on.</summary>
     public IPEndPoint? RemctlEndpoint { get; private set; }
+
+    /// <summary>The diagnostics listener's endpoint (<c>/metrics</c>, <c>/healthz</c>, <c>/readyz</c>), when it is on.</summary>
+    public IPEndPoint? DiagnosticsEndpoint => Runtime.DiagnosticsEndpoint;
 
     /// <summary>The first bound port.</summary>
     public int Port => Endpoints[0].Port;
@@ -74,6 +78,12 @@ public sealed class GatewayServer : IAsyncDisposable
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information);
         }
 
+        if (options.Audit.Destination == Audit.AuditDestination.Log)
+        {
+            // Audit entries are Information: a higher minimum level (set for the rest) must not drop them.
+            builder.Logging.AddFilter("Gatehouse.Audit", LogLevel.Information);
+        }
+
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.DrainTimeout + TimeSpan.FromSeconds(5));
         GatewayServer? server = null;
         var tls = TlsSettings.ServerOptions(identity);
@@ -84,6 +94,7 @@ public sealed class GatewayServer : IAsyncDisposable
         // Each listener's options; Kestrel puts the bound address (real port for port 0) in them at start.
         var gatewayListeners = new List<ListenOptions>();
         ListenOptions? remctlListener = null;
+        ListenOptions? diagnosticsListener = null;
         builder.WebHost.UseKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -107,6 +118,16 @@ public sealed class GatewayServer : IAsyncDisposable
                 });
             }
 
+            if (options.DiagnosticsListen is { } diagnosticsListen)
+            {
+                // Plain HTTP/1.1 for scrapers and health checks (loopback unless allowed otherwise).
+                kestrel.Listen(ParseListen(diagnosticsListen), lo =>
+                {
+                    diagnosticsListener = lo;
+                    lo.Protocols = HttpProtocols.Http1;
+                });
+            }
+
             if (options.RemctlListen is { } remctlListen)
             {
                 // The remctl-compatible port: no TLS (GSS-API protects it), same routes and ACLs.
@@ -114,10 +135,19 @@ public sealed class GatewayServer : IAsyncDisposable
                 {
                     remctlListener = lo;
                     // The per-address cap applies here too (no TLS handshake to count on this port).
-                    lo.Use(next => context =>
+                    lo.Use(next => async context =>
                     {
                         context.Items[ConnectionGuard.ReachedHandler] = true;
-                        return server!._guard.RunAsync(next, context);
+                        var metrics = server!.Runtime.Metrics;
+                        metrics.RemctlConnection(1);
+                        try
+                        {
+                            await server._guard.RunAsync(next, context).ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            metrics.RemctlConnection(-1);
+                        }
                     });
                     lo.UseConnectionHandler<Remctl.RemctlConnectionHandler>();
                 });
@@ -134,7 +164,7 @@ public sealed class GatewayServer : IAsyncDisposable
         builder.Services.AddSingleton(sp =>
         {
             var loggers = sp.GetRequiredService<ILoggerFactory>();
-            var runtime = new GatewayRuntime(options, identity, loggers.CreateLogger("Gatehouse.Gateway"));
+            var runtime = new GatewayRuntime(options, identity, loggers.CreateLogger("Gatehouse.Gateway"), loggers.CreateLogger("Gatehouse.Audit"));
             if (options.CommandsFile is { } commandsFile)
             {
                 runtime.AddBackend(new Backends.CommandsBackend(commandsFile, loggers, runtime.Processes));
@@ -161,6 +191,11 @@ public sealed class GatewayServer : IAsyncDisposable
             app.Services.GetRequiredService<Remctl.RemctlConnectionHandler>();
         }
         server = new GatewayServer(app, runtime, tls) { IdentityCreated = created };
+        if (options.DiagnosticsListen is not null)
+        {
+            server._diagnostics = Observability.DiagnosticsEndpoints.Map(app, runtime);
+        }
+
         app.Lifetime.ApplicationStopping.Register(server.BeginDrain);
         // Sweep never throws (an exception escaping a timer callback would end the process).
         var membership = app.Services.GetRequiredService<ClusterMembership>();
@@ -170,6 +205,7 @@ public sealed class GatewayServer : IAsyncDisposable
 
         server.Endpoints = gatewayListeners.Select(BoundEndpoint).ToList();
         server.RemctlEndpoint = remctlListener is null ? null : BoundEndpoint(remctlListener);
+        runtime.DiagnosticsEndpoint = diagnosticsListener is null ? null : BoundEndpoint(diagnosticsListener);
         runtime.Listening = server.Endpoints.Select(e => e.ToString()).ToList();
         try
         {
@@ -189,7 +225,14 @@ public sealed class GatewayServer : IAsyncDisposable
             throw new IOException($"Cannot bind UDP for cluster membership on {string.Join(", ", runtime.Listening)}: {ex.Message}", ex);
         }
 
+        runtime.Metrics.ObserveCluster(membership);
         Log.Listening(runtime.Logger, string.Join(", ", runtime.Listening), identity.Fingerprint.ToString());
+        if (runtime.BeforeReadyHook is { } hook)
+        {
+            await hook().ConfigureAwait(false);
+        }
+
+        runtime.MarkReady();
         return server;
     }
 
@@ -279,5 +322,8 @@ public sealed class GatewayServer : IAsyncDisposable
         }
 
         await _app.DisposeAsync().ConfigureAwait(false);
+        _diagnostics?.Dispose();
+        await Runtime.Audit.DisposeAsync().ConfigureAwait(false);
+        Runtime.Metrics.Dispose();
     }
 }

@@ -18,6 +18,12 @@ public abstract class GatewayRequest : ICommandOutput, Transport.Mux.ISpliceComp
     private readonly long _deadlineTicks; // UTC ticks; 0: none
     private int _responded;
 
+    // For metrics and the audit trail: when it arrived (Stopwatch ticks), bytes carried, what served it.
+    internal readonly long StartedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+    internal long BytesIn;
+    internal long BytesOut;
+    internal Audit.AuditTarget Target;
+
     protected GatewayRequest(Caller caller, RequestHeader header)
     {
         ArgumentNullException.ThrowIfNull(caller);
@@ -86,8 +92,45 @@ public abstract class GatewayRequest : ICommandOutput, Transport.Mux.ISpliceComp
 
     /// <summary>A spliced request's end: the endpoint's status arrived (on the read loop that delivered it).</summary>
     /// <remarks>Only the try-now splice to an attached service completes through the request itself.</remarks>
-    void Transport.Mux.ISpliceCompletion.OnSpliceFinished(CallStatus status) => Pipeline!.Finish(this, Targets.Relay.FromService(status));
+    void Transport.Mux.ISpliceCompletion.OnSpliceFinished(Transport.Mux.MuxSplice splice, CallStatus status)
+    {
+        CountSplice(splice);
+        Pipeline!.Finish(this, Targets.Relay.FromService(status));
+    }
 
     /// <summary>The service lease this request holds, if it was relayed to one.</summary>
     internal ServiceBinding? Lease { get; set; }
+
+    /// <summary>Which service endpoint or member served it (for the audit trail), when known.</summary>
+    internal string? TargetName { get; set; }
+
+    /// <summary>The remctl.conf line the request matched (its <c>logmask=</c> applies to the audit record).</summary>
+    internal Commands.Configuration.CommandLine? MatchedLine { get; private set; }
+
+    /// <summary>The command runner matched a configured line: remembered for the audit record, and the target named exec or zeromq.</summary>
+    void ICommandOutput.Matched(Commands.Configuration.CommandLine line)
+    {
+        MatchedLine = line;
+        Target = line.Options.Type == Commands.Configuration.BackendType.Exec ? Audit.AuditTarget.Exec : Audit.AuditTarget.ZeroMq;
+    }
+
+    /// <summary>Bytes of the request's arguments (the command name not included).</summary>
+    internal long ArgumentBytes()
+    {
+        long n = 0;
+        var args = Header.Arguments;
+        for (int i = 0; i < args.Count; i++)
+        {
+            n += args[i].Length;
+        }
+
+        return n;
+    }
+
+    /// <summary>Adds what a splice carried (its own counters) to this request's.</summary>
+    internal void CountSplice(Transport.Mux.MuxSplice splice)
+    {
+        BytesIn += splice.BytesUp;
+        BytesOut += splice.BytesDown;
+    }
 }

@@ -21,6 +21,7 @@ public sealed class RequestPipeline
     private readonly ControlTarget _control;
     private readonly ServiceTarget _services;
     private readonly int _maxPerPrincipal;
+    private readonly string _gatewayName;
 
     private readonly MembershipTarget? _membership;
     private readonly ForwardTarget? _forward;
@@ -40,6 +41,7 @@ public sealed class RequestPipeline
         _services = new ServiceTarget(runtime.Routes, runtime.Options.QueueTimeout);
         _locators = new Locators.Locators(runtime, membership, _services, _forward);
         _maxPerPrincipal = runtime.Options.Limits.MaxRequestsPerPrincipal;
+        _gatewayName = runtime.Identity.Fingerprint.ToString();
     }
 
     /// <summary>
@@ -72,6 +74,7 @@ public sealed class RequestPipeline
     public void Refuse(GatewayRequest request, in CallStatus status)
     {
         request.Respond(status);
+        Record(request, status);
         if (_logger.IsEnabled(LogLevel.Debug))
         {
             Log.RequestDone(_logger, request.Caller.Label, request.Header.Domain, request.Header.Command, status.ToString());
@@ -84,7 +87,9 @@ public sealed class RequestPipeline
         request.Pipeline = this;
         if (!request.Caller.Load.TryEnter(_maxPerPrincipal))
         {
-            request.Respond(CallStatus.Error(ErrorCode.Overloaded, $"Overloaded: {_maxPerPrincipal} requests in progress for {request.Caller.Name} (limit MaxRequestsPerPrincipal)"));
+            var overloaded = CallStatus.Error(ErrorCode.Overloaded, $"Overloaded: {_maxPerPrincipal} requests in progress for {request.Caller.Name} (limit MaxRequestsPerPrincipal)");
+            request.Respond(overloaded);
+            Record(request, overloaded);
             return false;
         }
 
@@ -189,6 +194,11 @@ public sealed class RequestPipeline
             }
 
             target ??= Resolve(request);
+            if (target is not null && target.Kind == TargetKind.Control)
+            {
+                request.Target = Audit.AuditTarget.Control;
+            }
+
             if (_authorizer.Check(request, target?.Kind) is { } denied)
             {
                 status = denied;
@@ -283,6 +293,7 @@ public sealed class RequestPipeline
     internal void Finish(GatewayRequest request, in CallStatus status)
     {
         request.Respond(status);
+        Record(request, status); // before the lease goes: the record names the service
         if (request.Lease is { } lease)
         {
             request.Lease = null;
@@ -297,6 +308,29 @@ public sealed class RequestPipeline
 
         request.Caller.Load.Exit();
         _runtime.RequestEnded();
+    }
+
+    /// <summary>Metrics and the audit record of a request that ended (nothing is built when both are off).</summary>
+    private void Record(GatewayRequest request, in CallStatus status)
+    {
+        var metrics = _runtime.Metrics;
+        var audit = _runtime.Audit;
+        if (!metrics.Active && !audit.Enabled)
+        {
+            return;
+        }
+
+        try
+        {
+            string outcome = Observability.OutcomeNames.Of(status);
+            metrics.RequestEnded(request, status, outcome);
+            audit.Record(request, status, outcome, _gatewayName);
+        }
+        catch (Exception ex)
+        {
+            // Recording must never cost a request its answer or a read loop its life.
+            Log.RecordFailed(_logger, ex, request.Caller.Label);
+        }
     }
 
     private static TimeSpan Clamp(TimeSpan t) => t < TimeSpan.Zero ? TimeSpan.Zero : t;

@@ -48,6 +48,9 @@ public sealed class RouteTable
     /// <summary>Domains an attached locator service serves (it registered <c>@locate</c> there); read without a lock.</summary>
     public System.Collections.Immutable.ImmutableHashSet<string> LocatorDomains => Volatile.Read(ref _locatorDomains);
 
+    /// <summary>Told how long each request that had to queue waited, in seconds (a metric); null: nobody listens.</summary>
+    internal Action<double>? QueueWaited { get; set; }
+
     /// <summary>How many (domain, command) routes exist.</summary>
     public int Count
     {
@@ -263,9 +266,11 @@ public sealed class RouteTable
             node = route.Waiters.AddLast(waiter);
         }
 
+        long queuedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             var binding = await waiter.Task.WaitAsync(maxWait, _time, cancellationToken).ConfigureAwait(false);
+            QueueWaited?.Invoke(System.Diagnostics.Stopwatch.GetElapsedTime(queuedAt).TotalSeconds);
             return binding is null
                 ? (null, CallStatus.Error(ErrorCode.Unavailable, $"Every service for {domain}/{command} went away"))
                 : (binding, default);
@@ -286,6 +291,7 @@ public sealed class RouteTable
                 Release(handed);
             }
 
+            QueueWaited?.Invoke(System.Diagnostics.Stopwatch.GetElapsedTime(queuedAt).TotalSeconds);
             return ex is TimeoutException
                 ? (null, CallStatus.Error(ErrorCode.Overloaded, $"Waited {maxWait.TotalSeconds:0.#} s for a free service for {domain}/{command}"))
                 : (null, CallStatus.Error(ErrorCode.Cancelled, "Cancelled while queued"));

@@ -9,5 +9,5 @@ public interface ISpliceCompletion
     /// Upstream's final status arrived, on the read loop that delivered it: must not block. The
     /// caller's stream has not been answered by the splice; this sends its status.
     /// </summary>
-    void OnSpliceFinished(CallStatus status);
+    void OnSpliceFinished(MuxSplice splice, CallStatus status);
 }

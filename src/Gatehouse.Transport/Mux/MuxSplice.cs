@@ -21,6 +21,9 @@ public sealed class MuxSplice
     private readonly TaskCompletionSource<CallStatus>? _done;
     private int _cancelled;
     private bool _outputRelayed;
+    // Each direction's bytes, added by that direction's read loop only.
+    private long _bytesUp;
+    private long _bytesDown;
 
     private MuxSplice(MuxStream caller, MuxStream upstream, ISpliceCompletion? completion)
     {
@@ -63,6 +66,12 @@ public sealed class MuxSplice
     /// <exception cref="InvalidOperationException">The splice was started with a completion callback instead.</exception>
     public Task<CallStatus> Completion => _done?.Task ?? throw new InvalidOperationException("This splice reports through its callback");
 
+    /// <summary>Input bytes passed from the caller upstream so far.</summary>
+    public long BytesUp => Volatile.Read(ref _bytesUp);
+
+    /// <summary>Output bytes passed from upstream to the caller so far.</summary>
+    public long BytesDown => Volatile.Read(ref _bytesDown);
+
     /// <summary>True once upstream sent any output (it was passed on, or is on its way, to the caller).</summary>
     public bool OutputRelayed => Volatile.Read(ref _outputRelayed);
 
@@ -82,7 +91,7 @@ public sealed class MuxSplice
     {
         if (_completion is not null)
         {
-            _completion.OnSpliceFinished(status);
+            _completion.OnSpliceFinished(this, status);
         }
         else
         {
@@ -123,6 +132,11 @@ public sealed class MuxSplice
             if (_down)
             {
                 _splice._outputRelayed = true;
+                _splice._bytesDown += n;
+            }
+            else
+            {
+                _splice._bytesUp += n;
             }
 
             lock (this)

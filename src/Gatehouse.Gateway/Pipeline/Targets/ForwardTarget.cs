@@ -145,6 +145,8 @@ internal sealed class ForwardTarget(ClusterMembership membership) : IRequestTarg
             return false;
         }
 
+        request.Target = Audit.AuditTarget.Forward;
+        request.TargetName = best.Id;
         MuxSplice.Start(stream, upstream, noInput, new ForwardedSplice(request, best));
         return true;
     }
@@ -191,6 +193,9 @@ internal sealed class ForwardTarget(ClusterMembership membership) : IRequestTarg
                 passedOver = $"member {Describe(member)} could not be reached ({ex.Message})";
                 continue;
             }
+
+            request.Target = Audit.AuditTarget.Forward;
+            request.TargetName = member.Id;
 
             // From here the member has the request: it is not tried elsewhere, unless the caller
             // said running it twice is harmless, the member's link died under it and nothing came back yet.
@@ -246,6 +251,10 @@ internal sealed class ForwardTarget(ClusterMembership membership) : IRequestTarg
     /// <summary>The end of a try-now forwarded splice: the pipeline answers, the error naming the member.</summary>
     private sealed class ForwardedSplice(GatewayRequest request, LiveMember member) : ISpliceCompletion
     {
-        public void OnSpliceFinished(CallStatus status) => request.Pipeline!.Finish(request, Name(status, member));
+        public void OnSpliceFinished(MuxSplice splice, CallStatus status)
+        {
+            request.CountSplice(splice);
+            request.Pipeline!.Finish(request, Name(status, member));
+        }
     }
 }

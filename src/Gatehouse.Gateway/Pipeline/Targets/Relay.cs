@@ -32,6 +32,7 @@ internal static class Relay
                 sp.CancelUpstream(c.CancelCode ?? ErrorCode.DeadlineExceeded);
             }, (splice, caller));
             var status = await done.Task.ConfigureAwait(false);
+            request.CountSplice(splice);
             return (status, splice.OutputRelayed);
         }
 
@@ -65,6 +66,6 @@ internal static class Relay
         {
         }
 
-        public void OnSpliceFinished(CallStatus status) => TrySetResult(status);
+        public void OnSpliceFinished(MuxSplice splice, CallStatus status) => TrySetResult(status);
     }
 }

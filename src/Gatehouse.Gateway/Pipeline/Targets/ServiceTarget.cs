@@ -40,6 +40,8 @@ internal sealed class ServiceTarget(RouteTable routes, TimeSpan queueTimeout) : 
         }
 
         request.Lease = binding;
+        request.Target = Audit.AuditTarget.Service;
+        request.TargetName = binding.Service.Name;
         MuxSplice.Start(stream, upstream, noStdin, request);
         return true;
     }
@@ -69,6 +71,8 @@ internal sealed class ServiceTarget(RouteTable routes, TimeSpan queueTimeout) : 
         }
 
         request.Lease = binding;
+        request.Target = Audit.AuditTarget.Service;
+        request.TargetName = binding.Service.Name;
         uint remaining = request.Deadline is { } x ? (uint)Math.Max(1, (x - DateTimeOffset.UtcNow).TotalMilliseconds) : 0;
         var forwarded = ForwardedMetadata.Build(header, request.Caller, remaining);
         return await RelayAsync(request, binding.Connection, forwarded, cancellationToken).ConfigureAwait(false);
