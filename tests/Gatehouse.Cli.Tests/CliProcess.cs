@@ -101,12 +101,19 @@ public sealed class CliProcess : IDisposable
         };
         p.ErrorDataReceived += (_, e) =>
         {
-            if (e.Data is not null)
+            if (e.Data is null)
             {
-                lock (output)
-                {
-                    output.AppendLine(e.Data);
-                }
+                return;
+            }
+
+            lock (output)
+            {
+                output.AppendLine(e.Data);
+            }
+
+            if (ready(e.Data))
+            {
+                seen.TrySetResult(); // some programs (prometheus) say they are ready on stderr
             }
         };
         p.BeginOutputReadLine();

@@ -96,7 +96,7 @@ internal static class GatewaySettingKeys
         Text("DiagnosticsListen", "HTTP listener for /metrics (Prometheus), /healthz and /readyz: ADDR:PORT on loopback; off by default", "127.0.0.1:9340",
             o => o.DiagnosticsListen, (o, v, _) => o with { DiagnosticsListen = v.Length == 0 ? null : GatewayCommand.ListenAddress(v) }),
         Bool("DiagnosticsAnyAddress", "Allow DiagnosticsListen on a non-loopback address (anyone who can connect reads the metrics)", "true", o => o.DiagnosticsAnyAddress, (o, v) => o with { DiagnosticsAnyAddress = v }),
-        new("Audit:Destination", SettingShape.Scalar, "Where a record of every request goes: off, log (the gateway's log, category Gatehouse.Audit) or file (Audit:Path, JSON lines)", "file", Live: false)
+        new("Audit:Destination", SettingShape.Scalar, "Where a record of every request goes: off, log (the gateway's log, category Gatehouse.Audit) or file (Audit:Path, JSON lines)", "log")
         {
             Show = s => s.Gateway.Audit.Destination.ToString().ToLowerInvariant(),
             Apply = (s, v) => G(s, o => o with { Audit = o.Audit with { Destination = ParseEnum<Gatehouse.Gateway.Audit.AuditDestination>(v.Scalar) } }),
