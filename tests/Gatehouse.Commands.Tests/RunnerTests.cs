@@ -167,6 +167,23 @@ public sealed class RunnerTests : IDisposable
     }
 
     [Fact]
+    public void Log_format_cuts_a_long_command_line_at_the_limit_and_marks_the_cut()
+    {
+        string big = new('x', 10_000);
+        string cut = CommandLogFormatter.Format(Invocations.Make("cmd", "sub", big, "tail"), null, maxLength: 100);
+        Assert.Equal(100, cut.Length);
+        Assert.StartsWith("cmd sub xxx", cut, StringComparison.Ordinal);
+        Assert.EndsWith("...", cut, StringComparison.Ordinal);
+        // Exactly at the limit, nothing left out: not marked.
+        Assert.Equal("cmd sub abc", CommandLogFormatter.Format(Invocations.Make("cmd", "sub", "abc"), null, maxLength: 11));
+        // A mask past the limit still cuts; a masked argument is never shown in part.
+        var line = CommandConfiguration.Parse("cmd sub /bin/x logmask=2 ANYUSER\n", "t").Lines[0];
+        string masked = CommandLogFormatter.Format(Invocations.Make("cmd", "sub", "password123", "more"), line, maxLength: 64);
+        Assert.Equal("cmd sub **MASKED** more", masked);
+        Assert.DoesNotContain("password", CommandLogFormatter.Format(Invocations.Make("cmd", "sub", "password123"), line, maxLength: 12), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void IsAuthorized_is_available_to_the_gateway()
     {
         var config = CommandConfiguration.Parse("a ALL /bin/x princ:bob@R anyuser:anonymous", "t");
