@@ -139,6 +139,27 @@ public sealed class CommandsBackendTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Metrics_show_exec_spawns_the_zeromq_pool_and_reloads()
+    {
+        await using var gw = await TestGateway.StartAsync(o => o with { CommandsFile = Conf, DiagnosticsListen = "127.0.0.1:0" });
+        await using var client = gw.Client(gw.Authorize("alice", PeerRoles.Admin));
+        Assert.Equal(CallStatus.Exit(3), (await client.CallAsync(Call("test", "both"))).Status);
+        Assert.Equal(CallStatus.Exit(23), (await client.CallAsync(Call("zmq", "seed"))).Status);
+        Assert.True((await client.CallAsync(new CallRequest("reload") { Domain = "gatehouse" })).Succeeded);
+
+        using var http = new HttpClient { BaseAddress = new Uri($"http://{gw.Server.DiagnosticsEndpoint}/") };
+        string text = await http.GetStringAsync("metrics");
+        string[] lines = text.Split('\n');
+        Assert.Contains("gatehouse_exec_spawns_total 1", lines);
+        Assert.Contains("gatehouse_exec_processes 0", lines);
+        Assert.Contains($"gatehouse_zeromq_calls_total{{endpoint=\"{_zmqEndpoint}\",result=\"all\"}} 1", lines);
+        Assert.Contains($"gatehouse_zeromq_sockets{{endpoint=\"{_zmqEndpoint}\",state=\"idle\"}} 1", lines);
+        Assert.Contains("gatehouse_config_reloads_total{result=\"ok\"} 1", lines);
+        Assert.Contains("gatehouse_requests_total{front_door=\"native\",domain=\"default\",command=\"test\",outcome=\"exit\"} 1", lines);
+        Assert.Contains("gatehouse_requests_total{front_door=\"native\",domain=\"default\",command=\"zmq\",outcome=\"exit\"} 1", lines);
+    }
+
+    [Fact]
     public async Task Reload_adds_commands_keeps_the_old_configuration_on_errors_and_spares_requests_in_flight()
     {
         var (gw, client) = await StartAsync();

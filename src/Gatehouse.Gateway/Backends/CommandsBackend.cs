@@ -36,6 +36,9 @@ public sealed class CommandsBackend : ICommandBackend, IAsyncDisposable
     /// <summary>The configuration file.</summary>
     public string Path => _path;
 
+    /// <summary>The ZeroMQ daemons' socket pools (metrics).</summary>
+    public IReadOnlyList<ZeroMqEndpointStatistics> ZeroMqStatistics() => _zeroMq.GetStatistics();
+
     /// <summary>The runner for the current configuration.</summary>
     public CommandRunner Runner => _runner;
 

@@ -70,6 +70,18 @@ public sealed class GatewayMetrics : IDisposable
         _meter.CreateObservableUpDownCounter("gatehouse.exec.processes", () => runtime.Processes.Total, "{process}", "Exec programs running");
         _meter.CreateObservableCounter("gatehouse.exec.spawns", () => runtime.Processes.Acquired, "{process}", "Exec programs started");
         _meter.CreateObservableCounter("gatehouse.exec.refused", () => runtime.Processes.Refusals, "{process}", "Exec programs not started: a process limit was reached");
+        _meter.CreateObservableUpDownCounter("gatehouse.zeromq.sockets", () => ZeroMq(runtime).SelectMany(z => new Measurement<int>[]
+        {
+            new(z.IdleSockets, new("endpoint", z.Endpoint), new("state", "idle")),
+            new(z.BusySockets, new("endpoint", z.Endpoint), new("state", "busy")),
+        }), "{socket}", "ZeroMQ daemon sockets pooled, by endpoint and state");
+        _meter.CreateObservableUpDownCounter("gatehouse.zeromq.queued", () => ZeroMq(runtime).Select(z => new Measurement<int>(z.QueuedCalls, new KeyValuePair<string, object?>("endpoint", z.Endpoint))), "{call}", "Calls waiting for a free ZeroMQ socket, by endpoint");
+        _meter.CreateObservableCounter("gatehouse.zeromq.calls", () => ZeroMq(runtime).SelectMany(z => new Measurement<long>[]
+        {
+            new(z.Calls, new("endpoint", z.Endpoint), new("result", "all")),
+            new(z.Timeouts, new("endpoint", z.Endpoint), new("result", "timeout")),
+            new(z.ProtocolErrors, new("endpoint", z.Endpoint), new("result", "protocol_error")),
+        }), "{call}", "ZeroMQ daemon calls (all), and those that timed out or broke the protocol, by endpoint");
         _meter.CreateObservableUpDownCounter("gatehouse.output.buffered", () => runtime.OutputBudget.Used, "By", "Output queued for all connections (bounded by Limits:OutputBudget)");
     }
 
@@ -164,6 +176,9 @@ public sealed class GatewayMetrics : IDisposable
 
         yield return new(Volatile.Read(ref _remctlConnections), new KeyValuePair<string, object?>("role", "remctl"));
     }
+
+    private static IEnumerable<ZeroMq.ZeroMqEndpointStatistics> ZeroMq(GatewayRuntime runtime) =>
+        runtime.Backends.OfType<Backends.CommandsBackend>().SelectMany(b => b.ZeroMqStatistics());
 
     private static IEnumerable<Measurement<long>> Refusals(GatewayRuntime runtime)
     {
