@@ -53,6 +53,15 @@ public sealed record CommandRunnerOptions
     /// <summary>The sudo executed for <c>sudo=</c> lines (remctld's PATH_SUDO on Debian).</summary>
     public string SudoPath { get; init; } = "/usr/bin/sudo";
 
+    /// <summary>
+    /// util-linux's setpriv, which switches credentials for <c>user=</c> lines when the gateway runs
+    /// as root (docs/commands.md, *user= and sudo=*).
+    /// </summary>
+    public string SetprivPath { get; init; } = "/usr/bin/setpriv";
+
+    /// <summary>perl (perl-base, Essential on Debian), which execs a <c>user=</c> line's program with remctld's argv[0] after setpriv.</summary>
+    public string PerlPath { get; init; } = "/usr/bin/perl";
+
     /// <summary>The programs' working directory (remctld runs from / as a daemon or from inetd).</summary>
     public string WorkingDirectory { get; init; } = "/";
 

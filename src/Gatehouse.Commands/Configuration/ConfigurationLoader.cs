@@ -48,6 +48,7 @@ internal static class ConfigurationLoader
             switch (entry)
             {
                 case ConfigurationEntry.Command command:
+                    CheckUser(command.Line);
                     lines.Add(command.Line);
                     break;
                 case ConfigurationEntry.Include include:
@@ -57,6 +58,18 @@ internal static class ConfigurationLoader
         }
 
         stack.RemoveAt(stack.Count - 1);
+    }
+
+    /// <summary>
+    /// As remctld's option_user: a <c>user=</c> value must name a user in the system's user database
+    /// (a positive number is a UID), or the file does not load.
+    /// </summary>
+    private static void CheckUser(CommandLine line)
+    {
+        if (line.Options.User is { } user && Exec.Native.Passwd.Find(user) is null)
+        {
+            throw new ConfigurationException(line.Source.FileName, line.Source.LineNumber, $"invalid user value {user}");
+        }
     }
 
     private static void IncludeTarget(string target, SourceLocation where, List<CommandLine> lines, List<string> stack)
