@@ -9,7 +9,7 @@ namespace Gatehouse.Interop.Tests.Differential;
 /// Gatehouse differs on purpose, which the case asserts instead.
 /// </summary>
 [Collection(KerberosCollection.Name)]
-public sealed class RemctlDifferentialTests(KerberosRealm realm, DifferentialServers servers) : IClassFixture<DifferentialServers>
+public sealed class RemctlDifferentialTests(KerberosRealm realm, DifferentialServers servers, Xunit.Abstractions.ITestOutputHelper log) : IClassFixture<DifferentialServers>
 {
     public static TheoryData<string> Cases => new(DifferentialCases.All.Keys);
 
@@ -21,6 +21,10 @@ public sealed class RemctlDifferentialTests(KerberosRealm realm, DifferentialSer
         DifferentialCase c = DifferentialCases.All[name];
 
         var (remctld, gatehouse) = await servers.RunBothAsync(c);
+        foreach (Reply reply in remctld)
+        {
+            log.WriteLine($"remctld: {reply}");
+        }
 
         if (c.Difference is { } documented)
         {
