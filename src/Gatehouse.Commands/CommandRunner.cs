@@ -188,7 +188,7 @@ public sealed partial class CommandRunner
         string location = line.Source.ToString();
         if (line.Options.User is { } user)
         {
-            switch (UserSwitch.Plan(user, Exec.Native.Libc.GetEuid(), Exec.Native.Passwd.Find))
+            switch (UserSwitch.Plan(user, options.EffectiveUid?.Invoke() ?? Exec.Native.Libc.GetEuid(), Exec.Native.Passwd.Find))
             {
                 case UserSwitchPlan.Unknown:
                     Log.CannotRun(logger, location, $"invalid user value {user}");

@@ -75,6 +75,9 @@ public sealed record CommandRunnerOptions
     /// </summary>
     public Limits.KeyedLimiter? ProcessLimiter { get; init; }
 
+    /// <summary>Test hook: the gateway's effective UID as <c>user=</c> sees it (geteuid when null), so the not-root path can be tested as root.</summary>
+    internal Func<uint>? EffectiveUid { get; init; }
+
     /// <summary>Test hook: counts output bytes held by the runner.</summary>
     internal OutputMeter? Meter { get; init; }
 }

@@ -82,6 +82,30 @@ public sealed class UserSwitchTests : IDisposable
     }
 
     [Fact]
+    public async Task A_gateway_not_running_as_root_answers_a_user_line_as_remctlds_failed_initgroups_without_starting_anything()
+    {
+        using var user = new ThrowawayUser();
+        string marker = Path.Combine(dir.Path, "ran");
+        string script = dir.Script("touch", $"touch {marker}");
+        string config = dir.File("remctl.conf", $"x ALL {script} user={user.Name} ANYUSER\nself ALL {dir.Script("self", "id -u")} user={user.Name} ANYUSER\n");
+        var logger = new ListLogger();
+        var notRoot = new CommandRunner(CommandConfiguration.Load(config), new CommandRunnerOptions { EffectiveUid = () => 4242 }, logger);
+
+        var (outcome, output) = await Run(notRoot, Invocations.Make("x"));
+
+        Assert.Equal(new CommandOutcome.Exited(255), outcome);
+        Assert.Equal($"remctld: cannot initgroups for {user.Name}: Operation not permitted\n", output.Text(2));
+        Assert.False(File.Exists(marker));
+        Assert.Contains(logger.Messages, m => m.EndsWith($"remctl.conf:1: cannot run command: user={user.Name} needs a switch to UID {user.Uid}, and the gateway is not running as root", StringComparison.Ordinal));
+
+        // Running as that user already: nothing to switch, the program runs (remctld would fail here).
+        var asUser = new CommandRunner(CommandConfiguration.Load(config), new CommandRunnerOptions { EffectiveUid = () => user.Uid });
+        (outcome, output) = await Run(asUser, Invocations.Make("self"));
+        Assert.Equal(new CommandOutcome.Exited(0), outcome);
+        Assert.Equal("0\n", output.Text(1)); // really root here: the hook only changes the decision
+    }
+
+    [Fact]
     public void An_unknown_user_stops_the_load_with_file_and_line_as_in_remctld()
     {
         string config = dir.File("remctl.conf", "a ALL /bin/true user=root ANYUSER\nb ALL /bin/true user=gh-no-such-user ANYUSER\n");
