@@ -200,6 +200,13 @@ public sealed partial class CommandRunner
                     await output.WriteAsync(2, Encoding.UTF8.GetBytes(refused.StderrLine), cancellationToken);
                     return new CommandOutcome.Exited(255);
                 case UserSwitchPlan.Switch change:
+                    if (UserSwitch.MissingTool(options.SetprivPath, options.PerlPath) is { } missing)
+                    {
+                        // Not the program's fault: without the helper nothing can run as that user.
+                        Log.CannotRun(logger, location, $"user={user} needs {missing}, which does not exist");
+                        return new CommandOutcome.Failed((int)RemctlErrorCode.Internal, RemctlErrorMessages.Internal);
+                    }
+
                     argv = UserSwitch.Wrap(argv, change.User, options.SetprivPath, options.PerlPath);
                     break;
             }

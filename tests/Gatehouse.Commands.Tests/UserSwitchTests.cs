@@ -106,6 +106,21 @@ public sealed class UserSwitchTests : IDisposable
     }
 
     [Fact]
+    public async Task A_user_line_without_the_switching_helper_fails_with_an_internal_error_and_a_log_line_naming_it()
+    {
+        using var user = new ThrowawayUser();
+        string config = dir.File("remctl.conf", $"x ALL /bin/true user={user.Name} ANYUSER\n");
+        var logger = new ListLogger();
+        var runner = new CommandRunner(CommandConfiguration.Load(config), new CommandRunnerOptions { SetprivPath = "/nonexistent/setpriv" }, logger);
+
+        var (outcome, output) = await Run(runner, Invocations.Make("x"));
+
+        Assert.Equal(new CommandOutcome.Failed(1, "Internal failure"), outcome);
+        Assert.Empty(output.Chunks);
+        Assert.Contains(logger.Messages, m => m.EndsWith($"remctl.conf:1: cannot run command: user={user.Name} needs /nonexistent/setpriv, which does not exist", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void An_unknown_user_stops_the_load_with_file_and_line_as_in_remctld()
     {
         string config = dir.File("remctl.conf", "a ALL /bin/true user=root ANYUSER\nb ALL /bin/true user=gh-no-such-user ANYUSER\n");

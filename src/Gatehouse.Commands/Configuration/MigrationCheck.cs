@@ -116,6 +116,11 @@ public static class MigrationCheck
             Add("sudo= with help= or summary=: Gatehouse runs help and summary through sudo too; remctld runs sudo without its -u USER -- prefix for them, which fails");
         }
 
+        if (line.Options.User is not null && Exec.UserSwitch.MissingTool(CommandRunnerOptions.Default.SetprivPath, CommandRunnerOptions.Default.PerlPath) is { } missing)
+        {
+            Add($"user= needs {missing} (util-linux setpriv and perl switch the user), which does not exist: callers get error 1 (Internal failure)");
+        }
+
         if (line.Options.User is { } user && Passwd.Find(user) is { } entry && entry.Uid != 0 && entry.Uid != euid && euid != 0)
         {
             Add($"user={user} needs a switch to UID {entry.Uid}: only a gateway running as root can (this check runs as UID {euid}); otherwise callers get 'cannot initgroups' and status 255");

@@ -68,6 +68,10 @@ internal static class UserSwitch
         return effectiveUid == 0 ? new UserSwitchPlan.Switch(entry) : new UserSwitchPlan.NotPermitted(entry);
     }
 
+    /// <summary>The first of the two helper programs that is not an existing file, or null when both are there.</summary>
+    public static string? MissingTool(string setprivPath, string perlPath) =>
+        !File.Exists(setprivPath) ? setprivPath : !File.Exists(perlPath) ? perlPath : null;
+
     /// <summary>
     /// The argv that runs <paramref name="argv"/> as <paramref name="user"/>:
     /// <c>SETPRIV --reuid=UID --regid=GID --init-groups -- PERL -e SCRIPT -- PATH ARGV...</c>.
