@@ -19,6 +19,7 @@ public sealed class MigrationCheckTests : IDisposable
         string config = dir.File("remctl.conf", $"""
             a ALL /bin/true princ:alice@EXAMPLE.ORG anyuser:auth ANYUSER deny:princ:eve@R
             b EMPTY /bin/true file:{acl} localgroup:wheel regex:^a pcre:^[a-z]+@R$
+
             """);
 
         MigrationReport report = MigrationCheck.Run(config, Groups());
@@ -42,6 +43,7 @@ public sealed class MigrationCheckTests : IDisposable
             d ALL /bin/true sudo=root help=--help ANYUSER
             include {included}
             e ALL tcp://127.0.0.1:5555 type=zeromq timeout=5 ANYUSER
+
             """);
 
         MigrationReport report = MigrationCheck.Run(config, Groups());
@@ -68,6 +70,19 @@ public sealed class MigrationCheckTests : IDisposable
         {
             Assert.StartsWith(expected[i], report.Findings[i].ToString(), StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public void A_file_whose_last_line_has_no_newline_is_listed_because_remctld_refuses_it()
+    {
+        string included = dir.File("more.conf", "b ALL /bin/true ANYUSER");
+        string config = dir.File("remctl.conf", $"a ALL /bin/true ANYUSER\ninclude {included}\n");
+
+        MigrationReport report = MigrationCheck.Run(config, Groups());
+
+        Assert.Equal(2, report.LineCount);
+        var finding = Assert.Single(report.Findings);
+        Assert.Equal($"{included}: the last line has no newline: remctld refuses the whole configuration ('no final line or newline'); Gatehouse reads it", finding.ToString());
     }
 
     [Fact]

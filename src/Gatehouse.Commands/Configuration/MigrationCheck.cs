@@ -81,6 +81,13 @@ public static class MigrationCheck
         }
 
         ordered.AddRange(skipped.Skip(next).Select(s => s.Finding));
+        foreach (string file in lines.Select(l => l.Source.FileName).Prepend(path).Distinct(StringComparer.Ordinal))
+        {
+            if (File.Exists(file) && ReadOrNull(file) is { Length: > 0 } text && text[^1] != '\n')
+            {
+                ordered.Add(new MigrationFinding(file, 0, "the last line has no newline: remctld refuses the whole configuration ('no final line or newline'); Gatehouse reads it"));
+            }
+        }
         return new MigrationReport(null, lines.Count, ordered);
     }
 
