@@ -38,7 +38,7 @@ internal static class DifferentialConfiguration
                 both)       pattern "$1" & pattern "$1" >&2; wait ;;
                 status)     echo "exiting $1"; exit "$1" ;;
                 signal)     echo "before"; kill -"$1" $$; echo "after" ;;
-                background) (sleep 1; echo late) & echo early ;;
+                background) (sleep 5; echo late) & echo early ;;
                 env)        for v in REMOTE_USER REMUSER REMOTE_ADDR REMOTE_HOST REMCTL_COMMAND REMOTE_EXPIRES; do eval "printf '%s=%s\n' $v \"\${$v-unset}\""; done ;;
                 *)          echo "unknown $sub" >&2; exit 2 ;;
             esac
