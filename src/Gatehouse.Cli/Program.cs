@@ -84,6 +84,7 @@ internal static class Program
         AuthorizeCommand.Create(),
         CallCommand.Create(),
         RemctlCommand.Create(),
+        RemctlCheckCommand.Create(),
         CompletionCommand.Create(),
     };
 

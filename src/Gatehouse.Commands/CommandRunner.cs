@@ -191,10 +191,30 @@ public sealed partial class CommandRunner
     private async Task<CommandOutcome> ExecAsync(CommandLine line, ExecArgv argv, CommandInvocation invocation, string remctlCommand, Stream? stdin, ICommandOutput output, CancellationToken cancellationToken)
     {
         string location = line.Source.ToString();
-        if (CheckUser(line) is { } problem)
+        if (line.Options.User is { } user)
         {
-            Log.CannotRun(logger, location, problem);
-            return new CommandOutcome.Failed((int)RemctlErrorCode.Internal, RemctlErrorMessages.Internal);
+            switch (UserSwitch.Plan(user, options.EffectiveUid?.Invoke() ?? Exec.Native.Libc.GetEuid(), Exec.Native.Passwd.Find))
+            {
+                case UserSwitchPlan.Unknown:
+                    Log.CannotRun(logger, location, $"invalid user value {user}");
+                    return new CommandOutcome.Failed((int)RemctlErrorCode.Internal, RemctlErrorMessages.Internal);
+                case UserSwitchPlan.NotPermitted refused:
+                    // As remctld's child when the server is not root: initgroups fails, the reason
+                    // goes to stderr and the status is 255.
+                    Log.CannotRun(logger, location, $"user={user} needs a switch to UID {refused.User.Uid}, and the gateway is not running as root");
+                    await output.WriteAsync(2, Encoding.UTF8.GetBytes(refused.StderrLine), cancellationToken);
+                    return new CommandOutcome.Exited(255);
+                case UserSwitchPlan.Switch change:
+                    if (UserSwitch.MissingTool(options.SetprivPath, options.PerlPath) is { } missing)
+                    {
+                        // Not the program's fault: without the helper nothing can run as that user.
+                        Log.CannotRun(logger, location, $"user={user} needs {missing}, which does not exist");
+                        return new CommandOutcome.Failed((int)RemctlErrorCode.Internal, RemctlErrorMessages.Internal);
+                    }
+
+                    argv = UserSwitch.Wrap(argv, change.User, options.SetprivPath, options.PerlPath);
+                    break;
+            }
         }
 
         var environment = CommandEnvironment.ForExec(invocation, remctlCommand).Select(Encoding.UTF8.GetBytes).ToArray();
@@ -229,46 +249,6 @@ public sealed partial class CommandRunner
         {
             limiter?.Release(invocation.Principal);
         }
-    }
-
-    /// <summary>
-    /// <c>user=</c>: remctld switches to the user (setuid/setgid/initgroups) before exec, and does
-    /// nothing for UID 0. posix_spawn cannot change credentials, so Gatehouse runs the line only when
-    /// no switch is needed (the user is the gateway's own effective user, or root) and refuses it
-    /// otherwise; use <c>sudo=</c> instead.
-    /// </summary>
-    private string? CheckUser(CommandLine line)
-    {
-        if (line.Options.User is not { } user)
-        {
-            return null;
-        }
-
-        string passwd;
-        try
-        {
-            passwd = File.ReadAllText(options.Acl.PasswdFile);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return $"cannot read {options.Acl.PasswdFile} for user={user}: {e.Message}";
-        }
-
-        UnixUser? entry = OptionParser.TryParsePositive(user, out int uid)
-            ? UnixAccounts.FindUserById(passwd, uid)
-            : UnixAccounts.FindUser(passwd, user);
-        if (entry is null)
-        {
-            return $"invalid user value {user}";
-        }
-
-        uint self = Exec.Native.Libc.GetEuid();
-        if (entry.Uid == 0 || entry.Uid == self)
-        {
-            return null;
-        }
-
-        return $"user={user} needs a switch to UID {entry.Uid}, which Gatehouse does not support (use sudo={user})";
     }
 
     private void LogCommand(CommandInvocation invocation, CommandLine? line)

@@ -53,6 +53,15 @@ public sealed record CommandRunnerOptions
     /// <summary>The sudo executed for <c>sudo=</c> lines (remctld's PATH_SUDO on Debian).</summary>
     public string SudoPath { get; init; } = "/usr/bin/sudo";
 
+    /// <summary>
+    /// util-linux's setpriv, which switches credentials for <c>user=</c> lines when the gateway runs
+    /// as root (docs/commands.md, *user= and sudo=*).
+    /// </summary>
+    public string SetprivPath { get; init; } = "/usr/bin/setpriv";
+
+    /// <summary>perl (perl-base, Essential on Debian), which execs a <c>user=</c> line's program with remctld's argv[0] after setpriv.</summary>
+    public string PerlPath { get; init; } = "/usr/bin/perl";
+
     /// <summary>The programs' working directory (remctld runs from / as a daemon or from inetd).</summary>
     public string WorkingDirectory { get; init; } = "/";
 
@@ -65,6 +74,9 @@ public sealed record CommandRunnerOptions
     /// process is started. Help and summary programs count too.
     /// </summary>
     public Limits.KeyedLimiter? ProcessLimiter { get; init; }
+
+    /// <summary>Test hook: the gateway's effective UID as <c>user=</c> sees it (geteuid when null), so the not-root path can be tested as root.</summary>
+    internal Func<uint>? EffectiveUid { get; init; }
 
     /// <summary>Test hook: counts output bytes held by the runner.</summary>
     internal OutputMeter? Meter { get; init; }

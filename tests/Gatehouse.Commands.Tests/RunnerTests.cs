@@ -127,26 +127,6 @@ public sealed class RunnerTests : IDisposable
     }
 
     [Fact]
-    public async Task User_option_runs_only_when_no_switch_is_needed()
-    {
-        string passwd = dir.File("passwd", "root:x:0:0::/root:/bin/sh\nservice:x:4242:4242::/:/bin/sh\n");
-        var options = new CommandRunnerOptions { Acl = new AclContext { PasswdFile = passwd } };
-        string config = $"self ALL {Echo("self")} user=root ANYUSER\nbyid ALL {Echo("byid")} user=4242 ANYUSER\nzero ALL {Echo("zero")} user=0 ANYUSER\nother ALL {Echo("other")} user=service ANYUSER\nghost ALL {Echo("ghost")} user=ghost ANYUSER\n";
-        var logger = new ListLogger();
-        var runner = new CommandRunner(CommandConfiguration.Parse(config, "t"), options, logger);
-        Assert.True(new CommandOutcome.Exited(0) == (await Run(runner, Invocations.Make("self"))).Outcome, string.Join("\n", logger.Messages));
-        // A UID is looked up in the passwd file (and needs a switch here); like remctld, 0 is not a valid UID value.
-        Assert.Equal(new CommandOutcome.Failed(1, "Internal failure"), (await Run(runner, Invocations.Make("byid"))).Outcome);
-        Assert.Contains(logger.Messages, m => m.EndsWith("t:2: cannot run command: user=4242 needs a switch to UID 4242, which Gatehouse does not support (use sudo=4242)", StringComparison.Ordinal));
-        Assert.Equal(new CommandOutcome.Failed(1, "Internal failure"), (await Run(runner, Invocations.Make("zero"))).Outcome);
-        Assert.Contains(logger.Messages, m => m.EndsWith("t:3: cannot run command: invalid user value 0", StringComparison.Ordinal));
-        Assert.Equal(new CommandOutcome.Failed(1, "Internal failure"), (await Run(runner, Invocations.Make("other"))).Outcome);
-        Assert.Contains(logger.Messages, m => m.EndsWith("t:4: cannot run command: user=service needs a switch to UID 4242, which Gatehouse does not support (use sudo=service)", StringComparison.Ordinal));
-        Assert.Equal(new CommandOutcome.Failed(1, "Internal failure"), (await Run(runner, Invocations.Make("ghost"))).Outcome);
-        Assert.Contains(logger.Messages, m => m.EndsWith("t:5: cannot run command: invalid user value ghost", StringComparison.Ordinal));
-    }
-
-    [Fact]
     public async Task Sudo_option_prefixes_sudo_u_user_and_the_full_program_path()
     {
         // A stand-in for sudo that records its argv; the real sudo is not installed here.

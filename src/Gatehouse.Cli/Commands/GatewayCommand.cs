@@ -60,6 +60,21 @@ internal static class GatewayCommand
 
             if (parse.GetValue(check))
             {
+                // The remctl.conf is checked as remctl-check does; findings are printed but do not
+                // fail the check (the unit runs --check before every start), a file that does not load does.
+                if (loaded.Settings.Gateway.CommandsFile is { } commandsFile)
+                {
+                    var report = Gatehouse.Commands.Configuration.MigrationCheck.Run(commandsFile);
+                    if (report.LoadError is { } error)
+                    {
+                        Console.Error.WriteLine($"gatehouse gateway: {error}");
+                        return GatewayConfiguration.ExitConfig;
+                    }
+
+                    RemctlCheckCommand.Print(report, Console.Out);
+                    Console.WriteLine($"gatehouse gateway: {commandsFile}: {report.LineCount} command lines, {report.Findings.Count} findings (see gatehouse remctl-check)");
+                }
+
                 Console.WriteLine($"gatehouse gateway: configuration is valid{(parse.GetValue(config) is { } file ? $" ({file})" : string.Empty)}");
                 return 0;
             }

@@ -12,23 +12,30 @@ internal static class ConfigurationLoader
 
     /// <summary>Loads <paramref name="path"/> (a file, or a directory handled as if included).</summary>
     /// <exception cref="ConfigurationException">A file cannot be read or does not parse.</exception>
-    public static List<CommandLine> Load(string path)
+    /// <param name="path">The file.</param>
+    /// <param name="skipped">
+    /// Told about each entry of an included directory that is not read: its path, the include that
+    /// named the directory, and how many command lines were loaded before it (for the migration check).
+    /// </param>
+    public static List<CommandLine> Load(string path, Action<string, SourceLocation, int>? skipped = null)
     {
         var lines = new List<CommandLine>();
-        var stack = new List<string>();
+        var walk = new Walk(lines, [], skipped);
         if (Directory.Exists(path))
         {
-            IncludeTarget(path, new SourceLocation(path, 0), lines, stack);
+            IncludeTarget(path, new SourceLocation(path, 0), walk);
         }
         else
         {
-            LoadFile(path, lines, stack, null);
+            LoadFile(path, walk, null);
         }
 
         return lines;
     }
 
-    private static void LoadFile(string path, List<CommandLine> lines, List<string> stack, SourceLocation? includedFrom)
+    private sealed record Walk(List<CommandLine> Lines, List<string> Stack, Action<string, SourceLocation, int>? Skipped);
+
+    private static void LoadFile(string path, Walk walk, SourceLocation? includedFrom)
     {
         string text;
         try
@@ -42,39 +49,52 @@ internal static class ConfigurationLoader
                 : new ConfigurationException(path, 0, $"cannot open config file {path}: {e.Message}", e);
         }
 
-        stack.Add(Path.GetFullPath(path));
+        walk.Stack.Add(Path.GetFullPath(path));
         foreach (ConfigurationEntry entry in ConfigurationParser.Parse(text, path))
         {
             switch (entry)
             {
                 case ConfigurationEntry.Command command:
-                    lines.Add(command.Line);
+                    CheckUser(command.Line);
+                    walk.Lines.Add(command.Line);
                     break;
                 case ConfigurationEntry.Include include:
-                    IncludeTarget(IncludeDirectory.Resolve(include.Path, path), include.Source, lines, stack);
+                    IncludeTarget(IncludeDirectory.Resolve(include.Path, path), include.Source, walk);
                     break;
             }
         }
 
-        stack.RemoveAt(stack.Count - 1);
+        walk.Stack.RemoveAt(walk.Stack.Count - 1);
     }
 
-    private static void IncludeTarget(string target, SourceLocation where, List<CommandLine> lines, List<string> stack)
+    /// <summary>
+    /// As remctld's option_user: a <c>user=</c> value must name a user in the system's user database
+    /// (a positive number is a UID), or the file does not load.
+    /// </summary>
+    private static void CheckUser(CommandLine line)
+    {
+        if (line.Options.User is { } user && Exec.Native.Passwd.Find(user) is null)
+        {
+            throw new ConfigurationException(line.Source.FileName, line.Source.LineNumber, $"invalid user value {user}");
+        }
+    }
+
+    private static void IncludeTarget(string target, SourceLocation where, Walk walk)
     {
         string full = Path.GetFullPath(target);
-        if (stack.Contains(full, StringComparer.Ordinal))
+        if (walk.Stack.Contains(full, StringComparer.Ordinal))
         {
             throw new ConfigurationException(where.FileName, where.LineNumber, $"{target} recursively included");
         }
 
-        if (stack.Count >= MaxIncludeDepth)
+        if (walk.Stack.Count >= MaxIncludeDepth)
         {
             throw new ConfigurationException(where.FileName, where.LineNumber, $"includes nested deeper than {MaxIncludeDepth} levels at {target}");
         }
 
         if (File.Exists(target))
         {
-            LoadFile(target, lines, stack, where);
+            LoadFile(target, walk, where);
             return;
         }
 
@@ -87,18 +107,25 @@ internal static class ConfigurationLoader
         try
         {
             files = IncludeDirectory.ListFiles(target);
+            if (walk.Skipped is { } report)
+            {
+                foreach (string name in IncludeDirectory.ListSkipped(target))
+                {
+                    report(name, where, walk.Lines.Count);
+                }
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new ConfigurationException(where.FileName, where.LineNumber, $"included directory {target} cannot be opened: {e.Message}", e);
         }
 
-        stack.Add(full);
+        walk.Stack.Add(full);
         foreach (string file in files)
         {
-            IncludeTarget(file, where, lines, stack);
+            IncludeTarget(file, where, walk);
         }
 
-        stack.RemoveAt(stack.Count - 1);
+        walk.Stack.RemoveAt(walk.Stack.Count - 1);
     }
 }

@@ -50,6 +50,25 @@ internal static class IncludeDirectory
         return files;
     }
 
+    /// <summary>The entries of <paramref name="directory"/> that <see cref="ListFiles"/> leaves out (names, in ordinal order), for the migration check.</summary>
+    /// <exception cref="IOException">The directory cannot be read.</exception>
+    /// <exception cref="UnauthorizedAccessException">The directory cannot be read.</exception>
+    public static List<string> ListSkipped(string directory)
+    {
+        var skipped = new List<string>();
+        foreach (string path in Directory.EnumerateFileSystemEntries(directory))
+        {
+            string name = Path.GetFileName(path);
+            if (!IsIncludedName(name) || Directory.Exists(path))
+            {
+                skipped.Add(path);
+            }
+        }
+
+        skipped.Sort(StringComparer.Ordinal);
+        return skipped;
+    }
+
     /// <summary>Resolves an include path: absolute paths as given, relative ones against the including file's directory.</summary>
     public static string Resolve(string included, string includingFile)
     {

@@ -56,7 +56,9 @@ public sealed class CommandsBackend : ICommandBackend, IAsyncDisposable
             return false;
         }
 
-        if (command == "help")
+        // help is built in; a command with a NUL octet is refused by the runner with error 4 (Invalid
+        // command token) before any lookup, as remctld does, instead of reaching "unknown command".
+        if (command == "help" || command.Contains('\0', StringComparison.Ordinal))
         {
             return true;
         }
