@@ -101,4 +101,40 @@ public sealed class RemctlV1DifferentialTests(KerberosRealm realm, Xunit.Abstrac
     public Task A_command_without_SEND_MIC_gets_the_same_bytes_from_remctld_and_from_gatehouse()
         => Compare(port => RemctlV1Client.RawAsync(realm, port,
             Convert.FromHexString("00000003" + "00000004" + Hex("test") + "00000004" + Hex("echo") + "00000002" + Hex("hi")), sendMic: false));
+
+    [Fact]
+    public async Task A_command_name_with_a_nul_octet_is_Invalid_command_token_in_version_2_too_as_remctld_says()
+    {
+        async Task<(int? Code, string? Message)> Run(int port)
+        {
+            await using var client = await Gatehouse.Remctl.RemctlClient.ConnectAsync("localhost",
+                new Gatehouse.Remctl.RemctlClientOptions { Port = port, CredentialCache = realm.CredentialCache });
+            var result = await client.ExecuteAsync(["te\0st", "echo"]);
+            return (result.ErrorCode, result.ErrorMessage);
+        }
+
+        var reference = await Run(realm.RemctldPort);
+        Assert.Equal((4, "Invalid command token"), reference);
+        Assert.Equal(reference, await Run(_gw.Server.RemctlEndpoint!.Port));
+    }
+
+    [Fact]
+    public async Task With_RemctlProtocolV1_off_the_gateway_closes_a_version_1_connection_and_still_serves_version_2()
+    {
+        await using var off = await TestGateway.StartAsync(o => o with
+        {
+            CommandsFile = Path.Combine(realm.Dir, "remctl.conf"),
+            RemctlListen = "127.0.0.1:0",
+            RemctlKeytab = realm.HostKeytab,
+            RemctlProtocolV1 = false,
+        });
+        int port = off.Server.RemctlEndpoint!.Port;
+        var reply = await RemctlV1Client.CommandAsync(realm, port, "test", "echo", "v1");
+        Assert.Contains(reply.Error, new[] { "closed during handshake", "reset during handshake" });
+        Assert.Null(reply.Status);
+
+        await using var client = await Gatehouse.Remctl.RemctlClient.ConnectAsync("localhost",
+            new Gatehouse.Remctl.RemctlClientOptions { Port = port, CredentialCache = realm.CredentialCache });
+        Assert.Equal("echo v2\n", Encoding.UTF8.GetString((await client.ExecuteAsync(["test", "echo", "v2"])).Stdout.Span));
+    }
 }

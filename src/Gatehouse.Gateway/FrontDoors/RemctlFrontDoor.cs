@@ -21,8 +21,10 @@ internal sealed class RemctlFrontDoor(GatewayRuntime runtime, RequestPipeline pi
         // Kestrel runs this listener's continuations on its socket thread (inline scheduling, see
         // GatewayServer): ACL checks and process spawns belong on the thread pool.
         await Task.Yield();
-        if (request.Arguments.Count == 0)
+        if (request.Arguments.Count == 0 || request.Arguments[0].Span.Contains((byte)0))
         {
+            // remctld refuses a command name with a nul octet as an invalid command before looking it up;
+            // routed by name, it would otherwise be an unknown command.
             return new RemctlOutcome.Failed((int)RemctlErrorCode.BadCommand, RemctlErrorMessages.BadCommand);
         }
 
