@@ -37,13 +37,13 @@ internal sealed class RemctlFrontDoor(GatewayRuntime runtime, RequestPipeline pi
         string address = request.RemoteEndPoint?.Address.ToString() ?? string.Empty;
         string? host = runtime.HostNames is { } names ? await names.ResolveAsync(address, cancellationToken).ConfigureAwait(false) : null;
         var caller = new Caller(request.Principal, address, request.Expires, request.IsAnonymous, runtime.LoadOf(request.Principal), host);
-        var gatewayRequest = new RemctlGatewayRequest(caller, header, output, cancellationToken);
+        var gatewayRequest = new RemctlGatewayRequest(caller, header, output, cancellationToken, mergeOutput: request.ProtocolVersion == 1);
         await pipeline.ExecuteAsync(gatewayRequest).ConfigureAwait(false);
         return OutcomeMapping.ToRemctl(gatewayRequest.Answer);
     }
 
     /// <summary>A remctl command as a pipeline request: no input, output to the remctl client.</summary>
-    private sealed class RemctlGatewayRequest(Caller caller, RequestHeader header, IRemctlOutput output, CancellationToken aborted)
+    private sealed class RemctlGatewayRequest(Caller caller, RequestHeader header, IRemctlOutput output, CancellationToken aborted, bool mergeOutput)
         : GatewayRequest(caller, header)
     {
         /// <summary>The final status (the pipeline answers every request it ran).</summary>
@@ -52,6 +52,9 @@ internal sealed class RemctlFrontDoor(GatewayRuntime runtime, RequestPipeline pi
         public override RequestHeader Header { get; } = header;
 
         public override CancellationToken Aborted => aborted;
+
+        /// <summary>Protocol v1: the client gets stdout and stderr merged.</summary>
+        public override bool MergesOutputStreams => mergeOutput;
 
         public override System.IO.Stream? OpenInput(CancellationToken cancellationToken) => null;
 
