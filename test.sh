@@ -9,7 +9,7 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 
-packages=(remctl-server remctl-client python3-pyremctl krb5-kdc krb5-admin-server krb5-user
+packages=(remctl-server remctl-client python3-pyremctl python3-gssapi krb5-kdc krb5-admin-server krb5-user
           libgssapi-krb5-2 python3-zmq nats-server iproute2 iptables openssl procps afl++ zsh
           systemd lintian dpkg-dev prometheus)
 missing=()

@@ -34,7 +34,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 out="${GATEHOUSE_FUZZ_OUT:-${TMPDIR:-/tmp}/gatehouse-fuzz}"
 bin="$out/bin"
 stamp="$bin/.instrumented"
-targets=(frame-reader request-header control-payloads remctl-token remctl-message remctl-conf
+targets=(frame-reader request-header control-payloads remctl-token remctl-message remctl-v1 remctl-conf
          remctl-acl authorized-peers known-hosts zeromq-reply nodeset)
 
 usage() {

@@ -13,6 +13,7 @@ internal static class FuzzTargets
         new ControlPayloadsTarget(),
         new RemctlTokenTarget(),
         new RemctlMessageTarget(),
+        new RemctlV1Target(),
         new RemctlConfTarget(),
         new RemctlAclTarget(),
         new AuthorizedPeersTarget(),

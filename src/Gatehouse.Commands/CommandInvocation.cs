@@ -25,6 +25,12 @@ public sealed record CommandInvocation(
     /// </summary>
     public bool Anonymous { get; init; }
 
+    /// <summary>
+    /// True to give an exec program one socket for standard output and standard error, as remctld does for
+    /// a protocol version 1 client: everything is then reported on stream 1, in the order the program wrote it.
+    /// </summary>
+    public bool MergeOutput { get; init; }
+
     /// <summary>The subcommand (the first argument) as UTF-8 text, or null when none was given.</summary>
     public string? Subcommand => Arguments.Count == 0 ? null : System.Text.Encoding.UTF8.GetString(Arguments[0].Span);
 }

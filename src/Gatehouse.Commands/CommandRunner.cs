@@ -218,7 +218,10 @@ public sealed partial class CommandRunner
         }
 
         var environment = CommandEnvironment.ForExec(invocation, remctlCommand).Select(Encoding.UTF8.GetBytes).ToArray();
-        var spawn = new SpawnRequest(argv.Path, argv.Argv, environment, argv.StdinData is not null || stdin is not null, options.WorkingDirectory);
+        var spawn = new SpawnRequest(argv.Path, argv.Argv, environment, argv.StdinData is not null || stdin is not null, options.WorkingDirectory)
+        {
+            MergeOutput = invocation.MergeOutput,
+        };
         var request = new ExecRequest(spawn, argv.StdinData, stdin, line.Options.Timeout ?? options.DefaultTimeout, options.KillGracePeriod);
         var limiter = options.ProcessLimiter;
         if (limiter is not null && !limiter.TryAcquire(invocation.Principal, out string refusal))

@@ -71,6 +71,12 @@ public sealed record GatewayOptions
     public string? RemctlPrincipal { get; init; }
 
     /// <summary>
+    /// Serve legacy remctl protocol version 1 clients on the remctl listener, as remctld does (default true):
+    /// one command per connection, output merged and cut at 65528 bytes. False closes their connections.
+    /// </summary>
+    public bool RemctlProtocolV1 { get; init; } = true;
+
+    /// <summary>
     /// Who may reach registered services through the remctl port, in remctl's ACL syntax (space
     /// separated entries). Default <c>anyuser:auth</c>: any authenticated principal; the service sees
     /// REMOTE_USER and decides. remctl.conf commands are governed by their own ACLs.

@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Gatehouse.Remctl;
 
 /// <summary>
-/// Kestrel connection handler that speaks remctl (protocol v2 and v3) on a listener, authenticating clients
+/// Kestrel connection handler that speaks remctl (protocol v2 and v3, and v1 unless <see cref="RemctlServerOptions.ProtocolV1"/> is off) on a listener, authenticating clients
 /// with Kerberos GSS-API and handing complete commands to an <see cref="IRemctlDispatcher"/>.
 /// Mount it with <c>listenOptions.UseRemctl(handler)</c> (see <see cref="RemctlConnectionBuilderExtensions"/>).
 /// </summary>

@@ -13,7 +13,10 @@ public sealed record RemctlRequest(IReadOnlyList<ReadOnlyMemory<byte>> Arguments
     /// <summary>True when the client authenticated anonymously (GSS_C_NT_ANONYMOUS name type).</summary>
     public bool IsAnonymous { get; init; }
 
-    /// <summary>The protocol version of the connection (2 or 3; 3 once the client has sent MESSAGE_NOOP).</summary>
+    /// <summary>
+    /// The protocol version of the connection: 1 for a legacy client (its output is merged and cut at 65528
+    /// bytes), else 2, or 3 once the client has sent MESSAGE_NOOP.
+    /// </summary>
     public int ProtocolVersion { get; init; } = 2;
 }
 

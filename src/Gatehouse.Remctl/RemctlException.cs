@@ -72,6 +72,10 @@ public sealed class RemctlGssException : RemctlException
 }
 
 /// <summary>Throw helpers keep the hot paths free of inline throw statements.</summary>
+/// <summary>A token whose declared length exceeds the reader's limit (remctl's TOKEN_FAIL_LARGE); nothing of it was buffered.</summary>
+internal sealed class RemctlTokenTooLargeException(uint length, int limit)
+    : RemctlProtocolException(RemctlErrorCode.BadToken, $"Token length {length} exceeds limit {limit}");
+
 internal static class ThrowHelper
 {
     [DoesNotReturn]

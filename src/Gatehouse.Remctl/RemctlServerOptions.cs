@@ -92,6 +92,14 @@ public sealed record RemctlServerOptions
         init => _maxPreAuthTokenBytes = value is > 0 and <= RemctlLimits.MaxTokenPayload ? value : throw new ArgumentOutOfRangeException(nameof(value));
     }
 
+    /// <summary>
+    /// Serve clients that speak the legacy protocol version 1 (first token <c>0x11</c>), as remctld does
+    /// (default true): one command per connection, its standard output and standard error merged and cut at
+    /// 65528 bytes, errors as text with status -1. When false such a client's connection is closed at its first
+    /// token (log event 4302).
+    /// </summary>
+    public bool ProtocolV1 { get; init; } = true;
+
     /// <summary>Errors tolerated on one kept-alive connection before it is closed (default 100).</summary>
     public int MaxErrorsPerConnection
     {

@@ -124,6 +124,20 @@ public sealed class ExecTests : IDisposable
     }
 
     [Fact]
+    public async Task MergeOutput_gives_stdout_and_stderr_one_socket_so_everything_is_stream_1_in_the_programs_order()
+    {
+        string script = dir.Script("both", "for i in 1 2 3 4 5; do echo \"err $i\" >&2; echo \"out $i\"; done; [ /proc/self/fd/1 -ef /proc/self/fd/2 ] && echo same");
+        var (outcome, output) = await Run(Runner($"both EMPTY {script} ANYUSER"), Invocations.Make("both") with { MergeOutput = true });
+        Assert.Equal(new CommandOutcome.Exited(0), outcome);
+        Assert.Equal("err 1\nout 1\nerr 2\nout 2\nerr 3\nout 3\nerr 4\nout 4\nerr 5\nout 5\nsame\n", output.Text(1));
+        Assert.Empty(output.Bytes(2));
+
+        var (_, separate) = await Run(Runner($"both EMPTY {script} ANYUSER"), Invocations.Make("both"));
+        Assert.Equal("out 1\nout 2\nout 3\nout 4\nout 5\n", separate.Text(1));
+        Assert.Equal("err 1\nerr 2\nerr 3\nerr 4\nerr 5\n", separate.Text(2));
+    }
+
+    [Fact]
     public async Task Only_standard_descriptors_are_open_in_the_child()
     {
         string script = dir.Script("fds", "ls /proc/$$/fd");

@@ -62,6 +62,23 @@ public sealed class RemctlFrontDoorTests
     }
 
     [Fact]
+    public async Task A_command_name_with_a_nul_octet_is_remctlds_invalid_command_before_any_lookup()
+    {
+        await using var h = PipelineHarness.Create();
+        int served = 0;
+        await h.AttachServiceAsync(RequestHeader.DefaultDomain, "who", 2, s =>
+        {
+            Interlocked.Increment(ref served);
+            s.Complete(CallStatus.Exit(0));
+            return Task.CompletedTask;
+        });
+        var door = new RemctlFrontDoor(h.Runtime, h.Pipeline);
+        var outcome = await door.ExecuteAsync(Request("alice@EXAMPLE.ORG", "who\0", "am"), new Output(), CancellationToken.None);
+        Assert.Equal(new RemctlOutcome.Failed(4, "Invalid command token"), outcome);
+        Assert.Equal(0, served);
+    }
+
+    [Fact]
     public async Task A_principal_the_service_acl_refuses_gets_remctlds_access_denied_and_the_service_sees_nothing()
     {
         await using var h = PipelineHarness.Create(o => o with { RemctlServiceAcl = "princ:alice@EXAMPLE.ORG" });

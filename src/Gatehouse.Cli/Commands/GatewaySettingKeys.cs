@@ -87,6 +87,8 @@ internal static class GatewaySettingKeys
             o => o.RemctlKeytab, (o, v, i) => o with { RemctlKeytab = v.Length == 0 ? null : i.FullPath(v) }),
         Text("RemctlPrincipal", "Acceptor principal for the remctl port (default: any in the keytab)", "host/gw1.example.org@EXAMPLE.ORG",
             o => o.RemctlPrincipal, (o, v, _) => o with { RemctlPrincipal = v.Length == 0 ? null : v }),
+        Bool("RemctlProtocolV1", "Serve legacy remctl protocol v1 clients (one command per connection, output cut at 65528 bytes), as remctld does", "false",
+            o => o.RemctlProtocolV1, (o, v) => o with { RemctlProtocolV1 = v }),
         Text("RemctlServiceAcl", "remctl ACL (space-separated entries) for reaching registered services over the remctl port", "princ:ops@EXAMPLE.ORG",
             o => o.RemctlServiceAcl, (o, v, _) => o with { RemctlServiceAcl = v }),
         Bool("ResolveRemoteHost", "Look up callers' host names for REMOTE_HOST, as remctld does", "false", o => o.ResolveRemoteHost, (o, v) => o with { ResolveRemoteHost = v }),

@@ -11,7 +11,14 @@ namespace Gatehouse.Commands.Exec;
 /// <param name="Environment">The environment as <c>NAME=VALUE</c> byte strings.</param>
 /// <param name="WithStdin">True to connect fd 0 to a socket the caller writes; false for /dev/null.</param>
 /// <param name="WorkingDirectory">The child's working directory.</param>
-internal sealed record SpawnRequest(string Path, IReadOnlyList<byte[]> Argv, IReadOnlyList<byte[]> Environment, bool WithStdin, string WorkingDirectory);
+internal sealed record SpawnRequest(string Path, IReadOnlyList<byte[]> Argv, IReadOnlyList<byte[]> Environment, bool WithStdin, string WorkingDirectory)
+{
+    /// <summary>
+    /// True to connect fds 1 and 2 to the same socket (remctld's protocol v1 wiring): all output then arrives
+    /// on <see cref="SpawnedChild.Stdout"/> in the program's order, and <see cref="SpawnedChild.Stderr"/> ends at once.
+    /// </summary>
+    public bool MergeOutput { get; init; }
+}
 
 /// <summary>A started child: its PID (also its process group and session ID) and the parent's socket ends.</summary>
 internal sealed class SpawnedChild(int pid, Socket stdout, Socket stderr, Socket? stdin) : IDisposable
@@ -80,7 +87,7 @@ internal static unsafe class ProcessSpawner
                 MakePair(stdinPair, owned);
             }
 
-            int pid = SpawnCore(request, stdoutPair[1], stderrPair[1], request.WithStdin ? stdinPair[1] : -1);
+            int pid = SpawnCore(request, stdoutPair[1], request.MergeOutput ? stdoutPair[1] : stderrPair[1], request.WithStdin ? stdinPair[1] : -1);
 
             // The child has its copies; close ours of the child ends and hand the parent ends to Sockets.
             CloseOwned(owned, stdoutPair[1]);

@@ -48,6 +48,7 @@ internal static class OutcomeMapping
             caller.Expires)
         {
             Anonymous = caller.IsAnonymous,
+            MergeOutput = request.MergesOutputStreams,
         };
     }
 }

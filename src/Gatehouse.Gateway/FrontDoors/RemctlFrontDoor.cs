@@ -21,8 +21,10 @@ internal sealed class RemctlFrontDoor(GatewayRuntime runtime, RequestPipeline pi
         // Kestrel runs this listener's continuations on its socket thread (inline scheduling, see
         // GatewayServer): ACL checks and process spawns belong on the thread pool.
         await Task.Yield();
-        if (request.Arguments.Count == 0)
+        if (request.Arguments.Count == 0 || request.Arguments[0].Span.Contains((byte)0))
         {
+            // remctld refuses a command name with a nul octet as an invalid command before looking it up;
+            // routed by name, it would otherwise be an unknown command.
             return new RemctlOutcome.Failed((int)RemctlErrorCode.BadCommand, RemctlErrorMessages.BadCommand);
         }
 
@@ -35,13 +37,13 @@ internal sealed class RemctlFrontDoor(GatewayRuntime runtime, RequestPipeline pi
         string address = request.RemoteEndPoint?.Address.ToString() ?? string.Empty;
         string? host = runtime.HostNames is { } names ? await names.ResolveAsync(address, cancellationToken).ConfigureAwait(false) : null;
         var caller = new Caller(request.Principal, address, request.Expires, request.IsAnonymous, runtime.LoadOf(request.Principal), host);
-        var gatewayRequest = new RemctlGatewayRequest(caller, header, output, cancellationToken);
+        var gatewayRequest = new RemctlGatewayRequest(caller, header, output, cancellationToken, mergeOutput: request.ProtocolVersion == 1);
         await pipeline.ExecuteAsync(gatewayRequest).ConfigureAwait(false);
         return OutcomeMapping.ToRemctl(gatewayRequest.Answer);
     }
 
     /// <summary>A remctl command as a pipeline request: no input, output to the remctl client.</summary>
-    private sealed class RemctlGatewayRequest(Caller caller, RequestHeader header, IRemctlOutput output, CancellationToken aborted)
+    private sealed class RemctlGatewayRequest(Caller caller, RequestHeader header, IRemctlOutput output, CancellationToken aborted, bool mergeOutput)
         : GatewayRequest(caller, header)
     {
         /// <summary>The final status (the pipeline answers every request it ran).</summary>
@@ -50,6 +52,9 @@ internal sealed class RemctlFrontDoor(GatewayRuntime runtime, RequestPipeline pi
         public override RequestHeader Header { get; } = header;
 
         public override CancellationToken Aborted => aborted;
+
+        /// <summary>Protocol v1: the client gets stdout and stderr merged.</summary>
+        public override bool MergesOutputStreams => mergeOutput;
 
         public override System.IO.Stream? OpenInput(CancellationToken cancellationToken) => null;
 

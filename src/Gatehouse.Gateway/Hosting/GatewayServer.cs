@@ -179,7 +179,7 @@ public sealed class GatewayServer : IAsyncDisposable
         builder.Services.AddSingleton(sp => new Pipeline.RequestPipeline(sp.GetRequiredService<GatewayRuntime>(), sp.GetRequiredService<ClusterMembership>()));
         builder.Services.AddSingleton(sp => new FrontDoors.NativeFrontDoor(sp.GetRequiredService<Pipeline.RequestPipeline>()));
         builder.Services.AddSingleton(sp => new Remctl.RemctlConnectionHandler(
-            new Remctl.RemctlServerOptions { KeytabPath = options.RemctlKeytab, AcceptorPrincipal = options.RemctlPrincipal },
+            new Remctl.RemctlServerOptions { KeytabPath = options.RemctlKeytab, AcceptorPrincipal = options.RemctlPrincipal, ProtocolV1 = options.RemctlProtocolV1 },
             new FrontDoors.RemctlFrontDoor(sp.GetRequiredService<GatewayRuntime>(), sp.GetRequiredService<Pipeline.RequestPipeline>()),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<Remctl.RemctlConnectionHandler>()));
         builder.Services.AddSingleton<GatewayConnectionHandler>();

@@ -54,6 +54,13 @@ public abstract class GatewayRequest : ICommandOutput, Transport.Mux.ISpliceComp
     public virtual Transport.Mux.MuxStream? Stream => null;
 
     /// <summary>
+    /// True when the caller takes standard output and standard error as one stream (a remctl protocol v1
+    /// client): an exec command then gets one socket for both, as remctld gives it, so their interleaving
+    /// is the program's own.
+    /// </summary>
+    public virtual bool MergesOutputStreams => false;
+
+    /// <summary>
     /// The caller's input (stdin) as a stream, or null when this front door has none. Reading it
     /// returns credit to the caller as it goes.
     /// </summary>

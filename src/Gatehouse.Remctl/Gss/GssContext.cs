@@ -89,6 +89,51 @@ internal sealed unsafe class GssContext : IDisposable
     }
 
     /// <summary>
+    /// Computes a MIC (gss_get_mic, default QOP) over <paramref name="message"/>: the protocol v1 server returns
+    /// one over every command it unwraps.
+    /// </summary>
+    public byte[] GetMic(ReadOnlySpan<byte> message)
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            uint minor;
+            GssBufferDesc output = default;
+            fixed (byte* p = message)
+            {
+                var input = new GssBufferDesc { Length = (nuint)message.Length, Value = p };
+                uint major = GssNative.gss_get_mic(&minor, _context, 0, &input, &output);
+                GssStatus.ThrowIfError(major, minor, "computing MIC");
+            }
+
+            return TakeBuffer(ref output);
+        }
+    }
+
+    /// <summary>Verifies a MIC over <paramref name="message"/> (gss_verify_mic); any non-complete status is an error.</summary>
+    public void VerifyMic(ReadOnlySpan<byte> message, ReadOnlySpan<byte> mic)
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            uint minor, qop;
+            uint major;
+            fixed (byte* m = message)
+            fixed (byte* t = mic)
+            {
+                var input = new GssBufferDesc { Length = (nuint)message.Length, Value = m };
+                var token = new GssBufferDesc { Length = (nuint)mic.Length, Value = t };
+                major = GssNative.gss_verify_mic(&minor, _context, &input, &token, &qop);
+            }
+
+            if (major != GssNative.GSS_S_COMPLETE)
+            {
+                throw GssStatus.Create(major, minor, "verifying MIC");
+            }
+        }
+    }
+
+    /// <summary>
     /// Unwraps a token. Any supplementary status (replayed, out-of-sequence token) and a token without
     /// confidentiality are errors, as in remctl.
     /// </summary>

@@ -111,6 +111,12 @@ internal static unsafe partial class GssNative
     public static partial uint gss_unwrap(uint* minor, IntPtr context, GssBufferDesc* input, GssBufferDesc* output,
         int* confState, uint* qop);
 
+    [LibraryImport(Lib)]
+    public static partial uint gss_get_mic(uint* minor, IntPtr context, uint qop, GssBufferDesc* message, GssBufferDesc* token);
+
+    [LibraryImport(Lib)]
+    public static partial uint gss_verify_mic(uint* minor, IntPtr context, GssBufferDesc* message, GssBufferDesc* token, uint* qop);
+
 
     [LibraryImport(Lib)]
     public static partial uint gss_display_status(uint* minor, uint status, int statusType, GssOidDesc* mech,

@@ -52,7 +52,7 @@ public sealed class RemctlTokenReader
         uint length = BinaryPrimitives.ReadUInt32BigEndian(header[1..]);
         if (length > (uint)MaxPayload)
         {
-            ThrowHelper.Protocol(RemctlErrorCode.BadToken, $"Token length {length} exceeds limit {MaxPayload}");
+            throw new RemctlTokenTooLargeException(length, MaxPayload);
         }
 
         if (input.Length - RemctlLimits.TokenHeaderSize < length)

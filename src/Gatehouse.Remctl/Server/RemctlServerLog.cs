@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace Gatehouse.Remctl.Server;
 
 /// <summary>
-/// Source-generated log messages of the remctl server (event ids 4300-4349). Tokens, keys and command
+/// Source-generated log messages of the remctl server (event ids 4300-4349; 4300-4320 used). Tokens, keys and command
 /// arguments beyond the command name are never logged.
 /// </summary>
 internal static partial class RemctlServerLog
@@ -14,7 +14,7 @@ internal static partial class RemctlServerLog
     [LoggerMessage(4301, LogLevel.Debug, "remctl connection {ConnectionId} closed")]
     public static partial void ConnectionClosed(ILogger logger, string connectionId);
 
-    [LoggerMessage(4302, LogLevel.Warning, "remctl connection {ConnectionId}: protocol version 1 client refused")]
+    [LoggerMessage(4302, LogLevel.Warning, "remctl connection {ConnectionId}: protocol version 1 client refused (ProtocolV1 is off)")]
     public static partial void Version1Refused(ILogger logger, string connectionId);
 
     [LoggerMessage(4303, LogLevel.Warning, "remctl connection {ConnectionId}: bad token flags 0x{Flags:x2} in {Phase}")]
@@ -29,8 +29,8 @@ internal static partial class RemctlServerLog
     [LoggerMessage(4306, LogLevel.Warning, "remctl connection {ConnectionId}: client did not negotiate mutual, confidentiality and integrity flags (0x{Flags:x})")]
     public static partial void BadContextFlags(ILogger logger, string connectionId, uint flags);
 
-    [LoggerMessage(4307, LogLevel.Information, "remctl connection {ConnectionId}: {Principal} authenticated")]
-    public static partial void Authenticated(ILogger logger, string connectionId, string principal);
+    [LoggerMessage(4307, LogLevel.Information, "remctl connection {ConnectionId}: {Principal} authenticated (protocol version {Version})")]
+    public static partial void Authenticated(ILogger logger, string connectionId, string principal, int version);
 
     [LoggerMessage(4308, LogLevel.Information, "remctl connection {ConnectionId}: COMMAND {Command} {Subcommand} from {Principal}")]
     public static partial void Command(ILogger logger, string connectionId, string command, string subcommand, string principal);
@@ -64,4 +64,10 @@ internal static partial class RemctlServerLog
 
     [LoggerMessage(4318, LogLevel.Warning, "remctl connection {ConnectionId}: client read nothing for {Timeout}; connection dropped")]
     public static partial void WriteTimeout(ILogger logger, string connectionId, TimeSpan timeout);
+
+    [LoggerMessage(4319, LogLevel.Warning, "remctl connection {ConnectionId}: protocol version 1 command refused: {Reason}")]
+    public static partial void Version1Error(ILogger logger, string connectionId, string reason);
+
+    [LoggerMessage(4320, LogLevel.Information, "remctl connection {ConnectionId}: protocol version 1 output over {Limit} bytes, {Discarded} bytes dropped")]
+    public static partial void Version1OutputTruncated(ILogger logger, string connectionId, int limit, long discarded);
 }

@@ -25,19 +25,10 @@ internal sealed partial class RemctlServerSession
         };
 
         var sink = new RemctlOutputSink(_sender, context);
-        RemctlOutcome outcome;
+        RemctlOutcome? outcome;
         try
         {
-            outcome = await _dispatcher.ExecuteAsync(request, sink, cancellationToken);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw;
-        }
-        catch (Exception ex) when (ex is not (System.Threading.Channels.ChannelClosedException or IOException))
-        {
-            RemctlServerLog.DispatcherFailed(_logger, ex, _id);
-            outcome = new RemctlOutcome.Failed((int)RemctlErrorCode.Internal, RemctlErrorMessages.Internal);
+            outcome = await RunDispatcherAsync(request, sink, cancellationToken);
         }
         finally
         {
@@ -56,6 +47,27 @@ internal sealed partial class RemctlServerSession
                 RemctlServerLog.DispatcherFailed(_logger, new InvalidOperationException("Dispatcher returned no outcome"), _id);
                 await SendErrorAsync(context, RemctlErrorCode.Internal, RemctlErrorMessages.Internal, cancellationToken);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Calls the dispatcher; an exception (other than the connection going away) is logged and becomes
+    /// ERROR_INTERNAL. Null when the dispatcher returned no outcome.
+    /// </summary>
+    private async Task<RemctlOutcome?> RunDispatcherAsync(RemctlRequest request, IRemctlOutput output, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _dispatcher.ExecuteAsync(request, output, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is not (System.Threading.Channels.ChannelClosedException or IOException))
+        {
+            RemctlServerLog.DispatcherFailed(_logger, ex, _id);
+            return new RemctlOutcome.Failed((int)RemctlErrorCode.Internal, RemctlErrorMessages.Internal);
         }
     }
 

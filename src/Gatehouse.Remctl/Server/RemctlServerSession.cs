@@ -10,7 +10,8 @@ namespace Gatehouse.Remctl.Server;
 
 /// <summary>
 /// One remctl server connection over a duplex pipe: context negotiation (<c>.Handshake.cs</c>), the message
-/// loop (<c>.Messages.cs</c>) and command dispatch (<c>.Dispatch.cs</c>). The session owns the
+/// loop (<c>.Messages.cs</c>) and command dispatch (<c>.Dispatch.cs</c>) of protocol versions 2 and 3, or the
+/// single command of protocol version 1 (<c>.Version1.cs</c>). The session owns the
 /// <see cref="PipeReader"/>; all writes go through one <see cref="RemctlTokenSender"/>.
 /// </summary>
 internal sealed partial class RemctlServerSession
@@ -62,11 +63,18 @@ internal sealed partial class RemctlServerSession
         GssContext? context = null;
         try
         {
-            context = await HandshakeAsync(connectionClosed);
+            (context, int version) = await HandshakeAsync(connectionClosed);
             if (context is not null)
             {
                 _tokenReader = new RemctlTokenReader();
-                await MessageLoopAsync(context, connectionClosed);
+                if (version == 1)
+                {
+                    await ServeVersion1Async(context, connectionClosed);
+                }
+                else
+                {
+                    await MessageLoopAsync(context, connectionClosed);
+                }
             }
         }
         catch (OperationCanceledException)

@@ -48,13 +48,17 @@ internal sealed class RemctlTokenSender
         => _queue.Writer.WriteAsync((flags, payload), cancellationToken);
 
     /// <summary>Wraps a plaintext message with <paramref name="context"/> and queues it as a v2 data token.</summary>
-    public async ValueTask SendMessageAsync(GssContext context, ReadOnlyMemory<byte> plaintext, CancellationToken cancellationToken)
+    public ValueTask SendMessageAsync(GssContext context, ReadOnlyMemory<byte> plaintext, CancellationToken cancellationToken)
+        => SendMessageAsync(context, plaintext, RemctlLimits.DataV2, cancellationToken);
+
+    /// <summary>Wraps a plaintext message with <paramref name="context"/> and queues it with <paramref name="flags"/> (0x04 in protocol v1).</summary>
+    public async ValueTask SendMessageAsync(GssContext context, ReadOnlyMemory<byte> plaintext, RemctlTokenFlags flags, CancellationToken cancellationToken)
     {
         await _wrapLock.WaitAsync(cancellationToken);
         try
         {
             byte[] wrapped = context.Wrap(plaintext.Span);
-            await _queue.Writer.WriteAsync((RemctlLimits.DataV2, wrapped), cancellationToken);
+            await _queue.Writer.WriteAsync((flags, wrapped), cancellationToken);
         }
         finally
         {

@@ -244,6 +244,7 @@ public sealed class KerberosRealm : IAsyncLifetime
             test stderr {helper}        anyuser:auth
             test status {helper}        anyuser:auth
             test big    {helper}        anyuser:auth
+            test errors {helper}        anyuser:auth
             test denied /bin/echo       deny:princ:{UserPrincipal} anyuser:auth
 
             """);

@@ -80,6 +80,48 @@ internal sealed class RawRemctlConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>Performs a correct protocol version 1 handshake as client (0x11, then 0x02 context tokens).</summary>
+    public async Task AuthenticateV1Async()
+    {
+        await SendTokenAsync(RemctlLimits.InitialV1, []);
+        var token = StartInitiator();
+        while (true)
+        {
+            await SendTokenAsync(RemctlTokenFlags.Context, token);
+            var reply = await ReadTokenAsync() ?? throw new InvalidOperationException("server closed during handshake");
+            Assert.Equal(RemctlTokenFlags.Context, reply.Flags);
+            var step = _context!.Step(reply.Payload);
+            if (step.Error is not null)
+            {
+                throw step.Error;
+            }
+
+            if (step.Complete)
+            {
+                return;
+            }
+
+            token = step.OutputToken!;
+        }
+    }
+
+    /// <summary>Reads a protocol version 1 reply: one 0x04 token, unwrapped and parsed; null when the peer closed.</summary>
+    public async Task<(int Status, string Text)?> ReadV1ReplyAsync(TimeSpan? timeout = null)
+    {
+        var token = await ReadTokenAsync(timeout);
+        if (token is null)
+        {
+            return null;
+        }
+
+        Assert.Equal(RemctlTokenFlags.Data, token.Value.Flags);
+        var (status, output) = RemctlV1Codec.ParseReply(_context!.Unwrap(token.Value.Payload));
+        return (status, System.Text.Encoding.UTF8.GetString(output.Span));
+    }
+
+    /// <summary>Checks a MIC token against the message it should cover.</summary>
+    public void VerifyMic(byte[] message, byte[] mic) => _context!.VerifyMic(message, mic);
+
     /// <summary>Performs the acceptor side of a v2 handshake (for fake servers).</summary>
     public async Task AcceptAsync(GssCredential credential)
     {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Gatehouse.Protocol;
 using System.Buffers.Binary;
 using Gatehouse.Remctl.Protocol;
@@ -143,12 +144,111 @@ public sealed class HostileInputTests(KerberosRealm realm) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Version_1_client_is_refused()
+    public async Task Version_1_client_that_sends_v2_context_tokens_is_dropped()
     {
         await using var c = await Connect();
         await c.SendTokenAsync(RemctlLimits.InitialV1, []);
+        await c.SendTokenAsync(RemctlLimits.ContextV2, c.StartInitiator());
         Assert.True(await c.IsClosedByPeerAsync(CloseWait));
-        Assert.True(_server.Logs.Has(4302));
+        Assert.True(_server.Logs.Has(4303), "bad context flags not logged");
+        Assert.Empty(_dispatcher.Requests);
+    }
+
+    // ---- protocol version 1, after authentication: one reply (or none) and the connection closes ----
+
+    private async Task<RawRemctlConnection> AuthenticatedV1()
+    {
+        var c = await Connect();
+        await c.AuthenticateV1Async();
+        return c;
+    }
+
+    private static byte[] V1Command(params string[] args)
+    {
+        var w = new ArrayBufferWriter<byte>();
+        RemctlV1Codec.WriteCommand(w, [.. args.Select(a => (ReadOnlyMemory<byte>)System.Text.Encoding.UTF8.GetBytes(a))]);
+        return w.WrittenSpan.ToArray();
+    }
+
+    [Fact]
+    public async Task Version_1_command_gets_a_MIC_that_verifies_then_one_reply_then_the_close()
+    {
+        await using var c = await AuthenticatedV1();
+        byte[] command = V1Command("echo", "raw");
+        await c.SendWrappedAsync(command, RemctlTokenFlags.Data | RemctlTokenFlags.SendMic);
+        var mic = await c.ReadTokenAsync();
+        Assert.Equal(RemctlTokenFlags.Mic, mic!.Value.Flags);
+        c.VerifyMic(command, mic.Value.Payload);
+        Assert.Equal((0, "raw\n"), await c.ReadV1ReplyAsync());
+        Assert.True(await c.IsClosedByPeerAsync(CloseWait));
+    }
+
+    [Fact]
+    public async Task Version_1_token_cut_short_closes_without_a_reply()
+    {
+        await using var c = await AuthenticatedV1();
+        await c.SendRawAsync([0x24, 0, 0, 1, 0, 1, 2, 3]); // declares 256 bytes, sends 3
+        c.ShutdownSend();
+        Assert.True(await c.IsClosedByPeerAsync(CloseWait));
+        Assert.True(_server.Logs.Has(4315), "truncated token not logged");
+        Assert.Empty(_dispatcher.Requests);
+    }
+
+    [Fact]
+    public async Task Version_1_token_over_1_MiB_gets_Too_much_data_before_anything_is_buffered()
+    {
+        await using var c = await AuthenticatedV1();
+        await c.SendRawAsync([0x24, 0x7f, 0xff, 0xff, 0xff]);
+        Assert.Equal((-1, "Too much data\n"), await c.ReadV1ReplyAsync());
+        Assert.True(await c.IsClosedByPeerAsync(CloseWait));
+        Assert.Empty(_dispatcher.Requests);
+    }
+
+    [Fact]
+    public async Task Version_1_token_that_does_not_unwrap_gets_Invalid_token()
+    {
+        await using var c = await AuthenticatedV1();
+        await c.SendTokenAsync(RemctlTokenFlags.Data | RemctlTokenFlags.SendMic, [1, 2, 3, 4, 5, 6, 7, 8]);
+        Assert.Equal((-1, "Invalid token\n"), await c.ReadV1ReplyAsync());
+        Assert.True(await c.IsClosedByPeerAsync(CloseWait));
+        Assert.True(_server.Logs.Has(4319));
+        Assert.Empty(_dispatcher.Requests);
+    }
+
+    [Theory]
+    [InlineData(RemctlLimits.DataV2)]
+    [InlineData(RemctlTokenFlags.Context)]
+    [InlineData(RemctlTokenFlags.Mic)]
+    public async Task Version_1_token_that_is_not_a_data_token_gets_Invalid_token(RemctlTokenFlags flags)
+    {
+        await using var c = await AuthenticatedV1();
+        await c.SendWrappedAsync(V1Command("echo", "x"), flags);
+        Assert.Equal((-1, "Invalid token\n"), await c.ReadV1ReplyAsync());
+        Assert.True(await c.IsClosedByPeerAsync(CloseWait));
+        Assert.True(_server.Logs.Has(4303));
+        Assert.Empty(_dispatcher.Requests);
+    }
+
+    [Fact]
+    public async Task Version_1_command_over_64_KiB_gets_Too_much_data_after_its_MIC()
+    {
+        await using var c = await AuthenticatedV1();
+        byte[] command = V1Command("echo", new string('z', 70_000));
+        await c.SendWrappedAsync(command, RemctlTokenFlags.Data | RemctlTokenFlags.SendMic);
+        var mic = await c.ReadTokenAsync();
+        Assert.Equal(RemctlTokenFlags.Mic, mic!.Value.Flags);
+        c.VerifyMic(command, mic.Value.Payload); // the MIC used a sequence number: the reply comes after it
+        Assert.Equal((-1, "Too much data\n"), await c.ReadV1ReplyAsync());
+        Assert.True(await c.IsClosedByPeerAsync(CloseWait));
+        Assert.Empty(_dispatcher.Requests);
+    }
+
+    [Fact]
+    public async Task Version_1_client_that_sends_nothing_after_authenticating_is_closed_at_the_idle_timeout()
+    {
+        await using var c = await AuthenticatedV1();
+        Assert.True(await c.IsClosedByPeerAsync(CloseWait));
+        Assert.True(_server.Logs.Has(4311), "idle timeout not logged");
     }
 
     [Fact]

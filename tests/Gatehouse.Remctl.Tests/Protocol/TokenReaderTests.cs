@@ -68,7 +68,7 @@ public class TokenReaderTests
         var input = new ReadOnlySequence<byte>(header);
         var consumed = input.Start;
         var examined = input.Start;
-        var ex = Assert.Throws<RemctlProtocolException>(() => new RemctlTokenReader().TryParseMessage(input, ref consumed, ref examined, out _));
+        var ex = Assert.Throws<RemctlTokenTooLargeException>(() => new RemctlTokenReader().TryParseMessage(input, ref consumed, ref examined, out _));
         Assert.Equal(RemctlErrorCode.BadToken, ex.ErrorCode);
     }
 
