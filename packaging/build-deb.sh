@@ -30,6 +30,8 @@ mkdir -p "$root/usr/bin"
 ln -s ../lib/gatehouse/gatehouse "$root/usr/bin/gatehouse"
 
 install -D -m 0644 "$repo/packaging/gatehouse.service" "$root/usr/lib/systemd/system/gatehouse.service"
+install -D -m 0644 "$repo/packaging/gatehouse.socket" "$root/usr/lib/systemd/system/gatehouse.socket"
+install -D -m 0644 "$repo/packaging/gatehouse-remctl.socket" "$root/usr/lib/systemd/system/gatehouse-remctl.socket"
 install -D -m 0644 "$repo/packaging/gateway.json" "$root/etc/gatehouse/gateway.json"
 doc=$root/usr/share/doc/gatehouse
 install -D -m 0644 "$repo/README.md" "$doc/README.md"

@@ -224,6 +224,59 @@ public sealed partial class GatewayDaemonTests
         Assert.Contains("notfy", broken.Stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_socket_units_pass_systemd_analyze_verify_with_the_service()
+    {
+        using var cli = new CliProcess();
+        string wrapper = Path.Combine(cli.Root, "gatehouse");
+        File.WriteAllText(wrapper, $"#!/bin/sh\nexec dotnet {CliProcess.CliDll} \"$@\"\n");
+        File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var files = new List<string>();
+        foreach (string name in new[] { "gatehouse.service", "gatehouse.socket", "gatehouse-remctl.socket" })
+        {
+            string copy = Path.Combine(cli.Root, name);
+            File.WriteAllText(copy, File.ReadAllText(Path.Combine(CliProcess.RepoRoot, "packaging", name)).Replace("/usr/bin/gatehouse", wrapper, StringComparison.Ordinal));
+            files.Add(copy);
+        }
+
+        Assert.Contains("\nFileDescriptorName=remctl\n", File.ReadAllText(files[2]), StringComparison.Ordinal);
+        var (exit, stdout, stderr) = await RunAsync("/usr/bin/systemd-analyze", ["verify", .. files]);
+        Assert.True(exit == 0 && stderr.Length == 0 && stdout.Length == 0, $"systemd-analyze verify: exit {exit}\n{stdout}{stderr}");
+    }
+
+    [Fact]
+    public async Task Under_socket_activation_the_gateway_serves_on_the_sockets_systemd_passed_instead_of_its_listen_addresses()
+    {
+        Assert.True(File.Exists("/usr/bin/systemd-socket-activate"), "systemd-socket-activate is needed (apt-get install systemd)");
+        using var cli = new CliProcess();
+        int passed = CliProcess.FreePort(), configured = CliProcess.FreePort();
+        string host = $"127.0.0.1:{passed}";
+        Assert.Equal(0, (await cli.RunAsync("authorize", "--self", "--name", "tester", "--role", "admin")).Exit);
+        // systemd-socket-activate holds the port and starts the gateway at the first connection,
+        // passing the listening socket as descriptor 3 named "gateway" (LISTEN_PID, LISTEN_FDS, LISTEN_FDNAMES).
+        var (activator, output) = await cli.StartAsync(
+            cli.StartInfo("/usr/bin/systemd-socket-activate", ["-l", host, "--fdname=gateway", "dotnet", CliProcess.CliDll, "gateway", "--listen", $"127.0.0.1:{configured}"]),
+            l => l.Contains("Listening on", StringComparison.Ordinal));
+        var trust = await cli.RunAsync("trust", host, "--yes");
+        Assert.True(trust.Exit == 0, trust.Stderr + output);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!output.ToString().Contains("listening ", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        string banner = output.ToString();
+        Assert.Contains($"listening    127.0.0.1:{passed} ", banner, StringComparison.Ordinal);
+        var call = await cli.RunAsync("call", host, "--domain", "gatehouse", "status");
+        Assert.True(call.Exit == 0, call.Stderr);
+        // The configured address was not bound: the passed socket replaced it.
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, configured);
+        probe.Start();
+        probe.Stop();
+        // The variables are not passed on to what the gateway starts (checked by the exec backend's tests); the gateway itself stops cleanly.
+        CliProcess.Stop(activator);
+    }
+
     private static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(string file, params string[] args)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

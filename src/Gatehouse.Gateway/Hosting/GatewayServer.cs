@@ -95,15 +95,39 @@ public sealed class GatewayServer : IAsyncDisposable
         var gatewayListeners = new List<ListenOptions>();
         ListenOptions? remctlListener = null;
         ListenOptions? diagnosticsListener = null;
+        // systemd socket activation: passed sockets replace Listen (and RemctlListen, for the one named remctl).
+        var activated = SocketActivation.Take();
+        var activatedGateway = activated.Where(a => a.Name != SocketActivation.RemctlName).ToList();
+        var activatedRemctl = activated.FirstOrDefault(a => a.Name == SocketActivation.RemctlName);
+        var handleEndpoints = new Dictionary<ListenOptions, IPEndPoint>();
+        bool remctlOn = options.RemctlListen is not null || activatedRemctl is not null;
         builder.WebHost.UseKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxConcurrentConnections = options.MaxConnections;
             kestrel.Limits.MaxConcurrentUpgradedConnections = options.MaxConnections;
-            foreach (string listen in options.Listen)
+            void Listen(string? address, ActivatedSocket? socket, Action<ListenOptions> configure)
             {
-                var endpoint = ParseListen(listen);
-                kestrel.Listen(endpoint, lo =>
+                if (socket is not null)
+                {
+                    kestrel.ListenHandle((ulong)socket.Fd, lo =>
+                    {
+                        handleEndpoints[lo] = socket.Endpoint;
+                        configure(lo);
+                    });
+                }
+                else
+                {
+                    kestrel.Listen(ParseListen(address!), configure);
+                }
+            }
+
+            var gatewaySockets = activatedGateway.Count > 0
+                ? activatedGateway.Select(a => (Address: (string?)null, Socket: (ActivatedSocket?)a))
+                : options.Listen.Select(l => (Address: (string?)l, Socket: (ActivatedSocket?)null));
+            foreach (var (address, socket) in gatewaySockets)
+            {
+                Listen(address, socket, lo =>
                 {
                     gatewayListeners.Add(lo);
                     // Outermost: per-address cap and counting of failed handshakes, before TLS.
@@ -128,10 +152,10 @@ public sealed class GatewayServer : IAsyncDisposable
                 });
             }
 
-            if (options.RemctlListen is { } remctlListen)
+            if (remctlOn)
             {
                 // The remctl-compatible port: no TLS (GSS-API protects it), same routes and ACLs.
-                kestrel.Listen(ParseListen(remctlListen), lo =>
+                Listen(options.RemctlListen, activatedRemctl, lo =>
                 {
                     remctlListener = lo;
                     // The per-address cap applies here too (no TLS handshake to count on this port).
@@ -185,7 +209,7 @@ public sealed class GatewayServer : IAsyncDisposable
         builder.Services.AddSingleton<GatewayConnectionHandler>();
         var app = builder.Build();
         var runtime = app.Services.GetRequiredService<GatewayRuntime>();
-        if (options.RemctlListen is not null)
+        if (remctlOn)
         {
             // Fail at start-up, not at the first client, when the keytab or principal is wrong.
             app.Services.GetRequiredService<Remctl.RemctlConnectionHandler>();
@@ -203,8 +227,9 @@ public sealed class GatewayServer : IAsyncDisposable
         server._authorizationSweep = new Timer(static s => ((GatewayServer)s!).Sweep(), server, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
-        server.Endpoints = gatewayListeners.Select(BoundEndpoint).ToList();
-        server.RemctlEndpoint = remctlListener is null ? null : BoundEndpoint(remctlListener);
+        IPEndPoint Bound(ListenOptions listener) => handleEndpoints.GetValueOrDefault(listener) ?? BoundEndpoint(listener);
+        server.Endpoints = gatewayListeners.Select(Bound).ToList();
+        server.RemctlEndpoint = remctlListener is null ? null : Bound(remctlListener);
         runtime.DiagnosticsEndpoint = diagnosticsListener is null ? null : BoundEndpoint(diagnosticsListener);
         runtime.Listening = server.Endpoints.Select(e => e.ToString()).ToList();
         try
