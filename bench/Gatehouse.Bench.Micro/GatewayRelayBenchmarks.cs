@@ -24,13 +24,31 @@ public class GatewayRelayBenchmarks
     private readonly List<MuxConnection> _connections = [];
     private MuxConnection? _client;
     private string? _state;
+    private GatewayRuntime? _runtime;
+    private Gatehouse.Gateway.Observability.PrometheusBridge? _bridge;
+
+    /// <summary>With the metrics published (as when the diagnostics listener is on) and the audit trail writing a file.</summary>
+    [Params(false, true)]
+    public bool Observed { get; set; }
 
     [GlobalSetup]
     public void Setup()
     {
         _state = Directory.CreateTempSubdirectory("gatehouse-bench-").FullName;
         var identity = PeerIdentity.CreateEphemeral("bench-gateway");
-        var runtime = new GatewayRuntime(new GatewayOptions { StateDirectory = _state }, identity, NullLogger.Instance);
+        var options = new GatewayOptions { StateDirectory = _state };
+        if (Observed)
+        {
+            options = options with { Audit = new Gatehouse.Gateway.Audit.AuditOptions { Destination = Gatehouse.Gateway.Audit.AuditDestination.File, Path = Path.Combine(_state, "audit.jsonl") } };
+        }
+
+        var runtime = new GatewayRuntime(options, identity, NullLogger.Instance);
+        _runtime = runtime;
+        if (Observed)
+        {
+            _bridge = new Gatehouse.Gateway.Observability.PrometheusBridge(runtime.Metrics.Meter, Prometheus.Metrics.NewCustomRegistry());
+        }
+
         var peer = PeerIdentity.CreateEphemeral("bench-peer").Fingerprint;
         var grant = new PeerGrant(peer, "bench", PeerRoles.Client | PeerRoles.Service, ["*"]);
 
@@ -51,6 +69,8 @@ public class GatewayRelayBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
+        _bridge?.Dispose();
+        _runtime!.Audit.DisposeAsync().AsTask().GetAwaiter().GetResult();
         foreach (var c in _connections)
         {
             c.DisposeAsync().AsTask().GetAwaiter().GetResult();

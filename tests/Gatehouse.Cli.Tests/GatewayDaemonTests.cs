@@ -254,9 +254,27 @@ public sealed partial class GatewayDaemonTests
         Assert.Equal(0, (await cli.RunAsync("authorize", "--self", "--name", "tester", "--role", "admin")).Exit);
         // systemd-socket-activate holds the port and starts the gateway at the first connection,
         // passing the listening socket as descriptor 3 named "gateway" (LISTEN_PID, LISTEN_FDS, LISTEN_FDNAMES).
-        var (activator, output) = await cli.StartAsync(
-            cli.StartInfo("/usr/bin/systemd-socket-activate", ["-l", host, "--fdname=gateway", "dotnet", CliProcess.CliDll, "gateway", "--listen", $"127.0.0.1:{configured}"]),
-            l => l.Contains("Listening on", StringComparison.Ordinal));
+        // It gives the program a clean environment: pass on what the test's gateway needs (its state
+        // directory above all: without it a root gateway would use /var/lib/gatehouse).
+        var psi = cli.StartInfo("/usr/bin/systemd-socket-activate", []);
+        psi.ArgumentList.Add("-l");
+        psi.ArgumentList.Add(host);
+        psi.ArgumentList.Add("--fdname=gateway");
+        foreach (string name in new[] { "GATEHOUSE_STATE_DIR", "GATEHOUSE_CONFIG_DIR", "HOME", "PATH", "DOTNET_ROOT", "DOTNET_NOLOGO" })
+        {
+            if (psi.Environment.TryGetValue(name, out string? value) && value is not null)
+            {
+                psi.ArgumentList.Add($"-E{name}={value}");
+            }
+        }
+
+        string dotnet = (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin").Split(':').Select(d => Path.Combine(d, "dotnet")).First(File.Exists);
+        foreach (string arg in new[] { dotnet, CliProcess.CliDll, "gateway", "--listen", $"127.0.0.1:{configured}" })
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        var (activator, output) = await cli.StartAsync(psi, l => l.Contains("Listening on", StringComparison.Ordinal));
         var trust = await cli.RunAsync("trust", host, "--yes");
         Assert.True(trust.Exit == 0, trust.Stderr + output);
         var deadline = DateTime.UtcNow.AddSeconds(30);
@@ -267,6 +285,7 @@ public sealed partial class GatewayDaemonTests
 
         string banner = output.ToString();
         Assert.Contains($"listening    127.0.0.1:{passed} ", banner, StringComparison.Ordinal);
+        Assert.Contains($"identity     {Path.Combine(cli.StateDir, "identity.crt")}", banner, StringComparison.Ordinal);
         var call = await cli.RunAsync("call", host, "--domain", "gatehouse", "status");
         Assert.True(call.Exit == 0, call.Stderr);
         // The configured address was not bound: the passed socket replaced it.

@@ -16,6 +16,6 @@ internal static partial class AuditLog
     [LoggerMessage(2302, LogLevel.Error, "Cannot write the audit file {Path}: {Reason} (records are lost until writing works again)")]
     public static partial void WriteFailed(ILogger logger, string path, string reason);
 
-    [LoggerMessage(2303, LogLevel.Warning, "Cannot reopen the audit file: {Reason} (still writing to the old one)")]
-    public static partial void ReopenFailed(ILogger logger, string reason);
+    [LoggerMessage(2303, LogLevel.Error, "The audit writer failed (it goes on with the next records)")]
+    public static partial void WriterFailed(ILogger logger, Exception exception);
 }

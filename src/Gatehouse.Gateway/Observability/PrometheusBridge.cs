@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Prometheus;
@@ -67,8 +66,6 @@ internal sealed class PrometheusBridge : IDisposable
     private static bool IsCounter(Instrument instrument) =>
         instrument is Counter<long> or Counter<int> or Counter<double> or ObservableCounter<long> or ObservableCounter<int> or ObservableCounter<double>;
 
-    private static bool IsObservable(Instrument instrument) => instrument.IsObservable;
-
     private void OnMeasurement(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
         if (!_published.TryGetValue(instrument, out var published))
@@ -89,37 +86,24 @@ internal sealed class PrometheusBridge : IDisposable
             return; // a measurement with other tags than the first one's: not publishable under this name
         }
 
-        string[] buffer = ArrayPool<string>.Shared.Rent(Math.Max(1, tags.Length));
-        try
+        object child = tags.Length <= 4 ? published.ChildFor(tags) : published.NewChild(tags);
+        switch (child)
         {
-            for (int i = 0; i < tags.Length; i++)
-            {
-                buffer[i] = tags[i].Value?.ToString() ?? string.Empty;
-            }
-
-            var labels = new ReadOnlySpan<string>(buffer, 0, tags.Length);
-            switch (published.Collector)
-            {
-                case Counter counter when IsObservable(instrument):
-                    counter.WithLabels(labels).IncTo(value);
-                    break;
-                case Counter counter:
-                    counter.WithLabels(labels).Inc(value);
-                    break;
-                case Gauge gauge when IsObservable(instrument):
-                    gauge.WithLabels(labels).Set(value);
-                    break;
-                case Gauge gauge:
-                    gauge.WithLabels(labels).Inc(value);
-                    break;
-                case Histogram histogram:
-                    histogram.WithLabels(labels).Observe(value);
-                    break;
-            }
-        }
-        finally
-        {
-            ArrayPool<string>.Shared.Return(buffer);
+            case Counter.Child counter when instrument.IsObservable:
+                counter.IncTo(value);
+                break;
+            case Counter.Child counter:
+                counter.Inc(value);
+                break;
+            case Gauge.Child gauge when instrument.IsObservable:
+                gauge.Set(value);
+                break;
+            case Gauge.Child gauge:
+                gauge.Inc(value);
+                break;
+            case Histogram.Child histogram:
+                histogram.Observe(value);
+                break;
         }
     }
 
@@ -146,5 +130,47 @@ internal sealed class PrometheusBridge : IDisposable
         _listener.Dispose();
     }
 
-    private sealed record Published(Collector Collector, string[] LabelNames);
+    /// <summary>An instrument's collector, and its children by label values (up to four labels: looked up without allocating).</summary>
+    private sealed class Published(Collector collector, string[] labelNames)
+    {
+        private readonly ConcurrentDictionary<LabelValues, object> _children = new();
+
+        public string[] LabelNames => labelNames;
+
+        public object ChildFor(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            var key = new LabelValues(
+                tags.Length > 0 ? Text(tags[0].Value) : null,
+                tags.Length > 1 ? Text(tags[1].Value) : null,
+                tags.Length > 2 ? Text(tags[2].Value) : null,
+                tags.Length > 3 ? Text(tags[3].Value) : null);
+            if (_children.TryGetValue(key, out var child))
+            {
+                return child;
+            }
+
+            return _children.GetOrAdd(key, NewChild(tags));
+        }
+
+        public object NewChild(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            string[] values = new string[tags.Length];
+            for (int i = 0; i < tags.Length; i++)
+            {
+                values[i] = Text(tags[i].Value);
+            }
+
+            return collector switch
+            {
+                Counter c => c.WithLabels(values),
+                Gauge g => g.WithLabels(values),
+                Histogram h => h.WithLabels(values),
+                _ => throw new InvalidOperationException("unexpected collector " + collector.GetType().Name),
+            };
+        }
+
+        private static string Text(object? value) => value as string ?? value?.ToString() ?? string.Empty;
+    }
+
+    private readonly record struct LabelValues(string? A, string? B, string? C, string? D);
 }
