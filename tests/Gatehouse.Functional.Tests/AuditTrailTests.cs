@@ -250,6 +250,31 @@ public sealed class AuditTrailTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_gateway_that_cannot_bind_its_port_leaves_nothing_running_nor_its_audit_file_open()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        await Assert.ThrowsAnyAsync<IOException>(() => TestGateway.StartAsync(o => o with
+        {
+            Listen = [$"127.0.0.1:{port}"],
+            Audit = new AuditOptions { Destination = AuditDestination.File, Path = AuditFile },
+        }));
+        bool open = Directory.EnumerateFileSystemEntries("/proc/self/fd").Any(fd =>
+        {
+            try
+            {
+                return new FileInfo(fd).LinkTarget == AuditFile;
+            }
+            catch (IOException)
+            {
+                return false; // closed while we looked
+            }
+        });
+        Assert.False(open, "the audit file is still open after the failed start");
+    }
+
+    [Fact]
     public void A_file_destination_without_a_path_is_refused_by_validation()
     {
         var ex = Assert.Throws<ArgumentException>(() => new AuditOptions { Destination = AuditDestination.File }.Validate());

@@ -67,6 +67,28 @@ public sealed class DiagnosticsTests
     }
 
     [Fact]
+    public async Task Gauges_go_back_to_zero_when_what_they_count_is_gone()
+    {
+        await using var gw = await StartAsync();
+        using var http = Http(gw);
+        var client = gw.Client(gw.Authorize("alice", PeerRoles.Client));
+        await client.CallAsync(new CallRequest("nothing"));
+        string during = await http.GetStringAsync("metrics");
+        Assert.Equal(1, Sample(during, "gatehouse_connections", "role=\"client\""));
+        await client.DisposeAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!gw.Server.Runtime.Sessions.IsEmpty && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        string after = await http.GetStringAsync("metrics");
+        Assert.Equal(0, Sample(after, "gatehouse_connections", "role=\"client\""));
+        Assert.Equal(0, Sample(after, "gatehouse_cluster_members", "state=\"dead\""));
+        Assert.Equal(1, Sample(after, "gatehouse_cluster_members", "state=\"alive\""));
+    }
+
+    [Fact]
     public async Task Made_up_command_names_do_not_become_label_values()
     {
         await using var gw = await StartAsync();

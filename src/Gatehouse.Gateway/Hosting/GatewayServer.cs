@@ -225,7 +225,17 @@ public sealed class GatewayServer : IAsyncDisposable
         var membership = app.Services.GetRequiredService<ClusterMembership>();
         server.Membership = membership;
         server._authorizationSweep = new Timer(static s => ((GatewayServer)s!).Sweep(), server, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // A listener could not be bound (a port in use): nothing may keep running behind the
+            // caller's back (the sweep timer, the audit writer and its file).
+            await server.CleanUpFailedStartAsync().ConfigureAwait(false);
+            throw;
+        }
 
         IPEndPoint Bound(ListenOptions listener) => handleEndpoints.GetValueOrDefault(listener) ?? BoundEndpoint(listener);
         server.Endpoints = gatewayListeners.Select(Bound).ToList();
@@ -332,6 +342,18 @@ public sealed class GatewayServer : IAsyncDisposable
 
     /// <summary>Cancelled when shutdown begins (SIGTERM, StopAsync), before the sessions are told to go away.</summary>
     public CancellationToken ShutdownStarted => _app.Lifetime.ApplicationStopping;
+
+    private async Task CleanUpFailedStartAsync()
+    {
+        try
+        {
+            await DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException or OperationCanceledException or IOException)
+        {
+            // The start's own failure is what the caller hears about.
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -42,6 +42,7 @@ public sealed class GatewayMetrics : IDisposable
     private readonly Counter<long> _auditDropped;
     private readonly ConcurrentDictionary<(string, string), (string Domain, string Command)> _labels = new();
     private int _remctlConnections;
+    private readonly HashSet<string> _rolesSeen = new(StringComparer.Ordinal);
 
     public GatewayMetrics(GatewayRuntime runtime)
     {
@@ -149,9 +150,13 @@ public sealed class GatewayMetrics : IDisposable
     /// <summary>Adds the cluster's instruments (members by state, gossip datagrams).</summary>
     internal void ObserveCluster(Membership.ClusterMembership membership)
     {
-        _meter.CreateObservableUpDownCounter("gatehouse.cluster.members", () => membership.Members
-            .GroupBy(m => m.State)
-            .Select(g => new Measurement<int>(g.Count(), new KeyValuePair<string, object?>("state", g.Key.ToString().ToLowerInvariant()))), "{member}", "Cluster members known, by state (this gateway included)");
+        _meter.CreateObservableUpDownCounter("gatehouse.cluster.members", () =>
+        {
+            var members = membership.Members;
+            // Every state, 0 included: a state no longer measured would keep its last value.
+            return Enum.GetValues<Gatehouse.Cluster.Membership.MemberState>().Select(state => new Measurement<int>(
+                members.Count(m => m.State == state), new KeyValuePair<string, object?>("state", state.ToString().ToLowerInvariant())));
+        }, "{member}", "Cluster members known, by state (this gateway included)");
         _meter.CreateObservableCounter("gatehouse.cluster.datagrams", () => Datagrams(membership), "{datagram}", "Gossip datagrams, by direction and outcome");
     }
 
@@ -169,9 +174,19 @@ public sealed class GatewayMetrics : IDisposable
 
     private IEnumerable<Measurement<int>> Connections(GatewayRuntime runtime)
     {
-        foreach (var group in runtime.Sessions.Snapshot().GroupBy(s => s.Grant.RolesText))
+        // Every role set seen so far is reported, 0 when none is connected now: a gauge that is no
+        // longer measured would keep its last value on /metrics.
+        var now = runtime.Sessions.Snapshot().GroupBy(s => s.Grant.RolesText).ToDictionary(g => g.Key, g => g.Count());
+        string[] roles;
+        lock (_rolesSeen)
         {
-            yield return new(group.Count(), new KeyValuePair<string, object?>("role", group.Key));
+            _rolesSeen.UnionWith(now.Keys);
+            roles = [.. _rolesSeen];
+        }
+
+        foreach (string role in roles)
+        {
+            yield return new(now.GetValueOrDefault(role), new KeyValuePair<string, object?>("role", role));
         }
 
         yield return new(Volatile.Read(ref _remctlConnections), new KeyValuePair<string, object?>("role", "remctl"));
