@@ -27,7 +27,8 @@ public class PrometheusScrapeTests
         psi.Environment["GATEHOUSE__DiagnosticsListen"] = $"127.0.0.1:{diagnostics}";
         psi.Environment["GATEHOUSE__Audit__Destination"] = "file";
         psi.Environment["GATEHOUSE__Audit__Path"] = audit;
-        var (gateway, output) = await cli.StartAsync(psi, l => l.StartsWith("listening", StringComparison.Ordinal));
+        // The banner's diagnostics line comes after its listening line: wait for it.
+        var (gateway, output) = await cli.StartAsync(psi, l => l.StartsWith("diagnostics", StringComparison.Ordinal));
         Assert.Contains($"diagnostics  http://127.0.0.1:{diagnostics}/metrics", output.ToString(), StringComparison.Ordinal);
         Assert.Equal(0, (await cli.RunAsync("authorize", "--self", "--name", "tester")).Exit);
         Assert.Equal(0, (await cli.RunAsync("trust", host, "--yes")).Exit);
