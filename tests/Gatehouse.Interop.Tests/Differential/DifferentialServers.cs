@@ -27,7 +27,7 @@ public sealed record StreamSummary(long Length, string Sha256, string Head);
 /// exists) in a fresh group for <c>localgroup:</c>, and bob's ticket cache. Started by the first
 /// test that needs it (class fixtures cannot receive the collection's realm in xunit 2).
 /// </summary>
-public sealed class DifferentialServers : IAsyncDisposable
+public sealed class DifferentialServers : IAsyncLifetime
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly List<Action> _cleanup = [];
@@ -168,7 +168,15 @@ public sealed class DifferentialServers : IAsyncDisposable
 
     private static StreamSummary Summary(JsonElement e) => new(e.GetProperty("length").GetInt64(), e.GetProperty("sha256").GetString()!, e.GetProperty("head").GetString()!);
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Nothing: the servers start with the first case (<see cref="StartAsync"/>).</summary>
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>
+    /// Stops remctld and the gateway, removes the throwaway user and group. (xUnit 2 disposes a class
+    /// fixture through IAsyncLifetime or IDisposable only: as IAsyncDisposable this never ran, and
+    /// every run left a remctld process and the user behind.)
+    /// </summary>
+    public async Task DisposeAsync()
     {
         ProcessRunner.Stop(_remctld);
         if (_gateway is not null)
