@@ -82,6 +82,8 @@ internal static class Program
         IdCommand.Create(),
         TrustCommand.Create(),
         AuthorizeCommand.Create(),
+        PeersCommand.Create(),
+        RotateIdentityCommand.Create(),
         CallCommand.Create(),
         RemctlCommand.Create(),
         RemctlCheckCommand.Create(),

@@ -28,6 +28,15 @@ public sealed record ClientOptions
     }
 
     /// <summary>
+    /// Where announced successors of pinned gateways are kept (key rotation with pin rollover,
+    /// docs/security.md). When set, the HELLO asks for IDENTITY notices; a notice signed by the pinned
+    /// key and by its successor is recorded here, and a gateway presenting the recorded successor is
+    /// accepted and becomes the pin. Null (the default): a changed fingerprint is always refused.
+    /// <see cref="PinFrom"/>'s <see cref="KnownHosts"/> is one.
+    /// </summary>
+    public IPinRollover? Rollover { get; init; }
+
+    /// <summary>
     /// Timeouts, default call deadline, retries and backoff. Default <see cref="ConnectionOptions.Default"/>
     /// (connect 1 s, inactivity 5 min, no deadline, 5 retries, backoff 100 ms..3 min). Checked against
     /// <see cref="ConnectionOptions.Validate"/> (retries 0..100, backoff at most 1 h, connect timeout at most 10 min).

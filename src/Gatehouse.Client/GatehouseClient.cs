@@ -177,7 +177,7 @@ public sealed class GatehouseClient : IAsyncDisposable
             throw new ConnectException(ConnectFailure.Network, $"{Endpoint} redirected to an unusable address {address}: {ex.Message}");
         }
 
-        var member = _members.GetOrAdd(address + "=" + fingerprintText, _ => new GatehouseClient(endpoint, _options with { Pins = ClientOptions.PinTo(fingerprint) }, _logger, RetryPolicy));
+        var member = _members.GetOrAdd(address + "=" + fingerprintText, _ => new GatehouseClient(endpoint, _options with { Pins = ClientOptions.PinTo(fingerprint), Rollover = null }, _logger, RetryPolicy));
         var call = await member.StartCallOnceAsync(request, hops + 1, cancellationToken).ConfigureAwait(false);
         if (!perKey)
         {
@@ -287,15 +287,105 @@ public sealed class GatehouseClient : IAsyncDisposable
         }
 
         var expected = pinned.Value;
-        return DialAsync(Endpoint, expected, _options.Connection, cancellationToken);
+        return DialPinnedAsync(expected, cancellationToken);
+    }
+
+    /// <summary>
+    /// Connects to this client's gateway, which must present <paramref name="expected"/> or the
+    /// successor it announced for it (then the successor becomes the pin). Identity notices on the
+    /// connection are verified and recorded.
+    /// </summary>
+    private async Task<MuxConnection> DialPinnedAsync(Transport.Security.Fingerprint expected, CancellationToken cancellationToken)
+    {
+        var rollover = _options.Rollover;
+        var successor = rollover?.Successor(Endpoint);
+        Transport.Security.Fingerprint presented = default;
+        var connection = await Dialer.ConnectAsync(Endpoint, _options.Identity, fp =>
+        {
+            presented = fp;
+            return fp == expected || (successor is { } next && fp == next);
+        }, _options.Connection, Mux(), _logger, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (rollover is null)
+        {
+            return connection;
+        }
+
+        var pinned = expected;
+        if (successor is { } s && presented == s && presented != expected)
+        {
+            try
+            {
+                rollover.Promote(Endpoint, s);
+                pinned = s;
+                if (_logger is not null)
+                {
+                    Log.SuccessorPromoted(_logger, Endpoint.ToString(), s.ToString());
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+            {
+                if (_logger is not null)
+                {
+                    Log.SuccessorNotRecorded(_logger, Endpoint.ToString(), ex.Message);
+                }
+            }
+        }
+
+        void OnNotice(MuxConnection _, byte[] statement) => RecordSuccessor(pinned, statement);
+        connection.IdentityNoticeReceived += OnNotice;
+        if (connection.IdentityNotice is { } early)
+        {
+            RecordSuccessor(pinned, early);
+        }
+
+        return connection;
+    }
+
+    /// <summary>Checks a gateway's IDENTITY statement against the key this connection was pinned to, and records it when good.</summary>
+    private void RecordSuccessor(Transport.Security.Fingerprint pinned, byte[] encoded)
+    {
+        var statement = Transport.Security.SuccessorStatement.Verify(encoded, Transport.Security.SuccessorPurpose.Gateway, out string? error);
+        if (statement is not null && statement.Current != pinned)
+        {
+            error = $"it names {statement.Current} as the current key, but the connection is pinned to {pinned}";
+            statement = null;
+        }
+
+        if (statement is null)
+        {
+            if (_logger is not null)
+            {
+                Log.SuccessorRefused(_logger, Endpoint.ToString(), error ?? "refused");
+            }
+
+            return;
+        }
+
+        try
+        {
+            _options.Rollover?.RecordSuccessor(Endpoint, statement.Current, statement.Next);
+            if (_logger is not null)
+            {
+                Log.SuccessorRecorded(_logger, Endpoint.ToString(), statement.Current.ToString(), statement.Next.ToString());
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+        {
+            if (_logger is not null)
+            {
+                Log.SuccessorNotRecorded(_logger, Endpoint.ToString(), ex.Message);
+            }
+        }
     }
 
     /// <summary>One connection attempt to <paramref name="endpoint"/>, which must present <paramref name="expected"/>.</summary>
     private Task<MuxConnection> DialAsync(Endpoint endpoint, Transport.Security.Fingerprint expected, ConnectionOptions connection, CancellationToken cancellationToken) =>
         Dialer.ConnectAsync(endpoint, _options.Identity, fp => fp == expected, connection, Mux(), _logger, cancellationToken: cancellationToken);
 
-    /// <summary>The protocol options announced: the client's, saying it follows redirects when it does.</summary>
-    private MuxOptions Mux() => _options.FollowRedirects ? _options.Mux with { Settings = _options.Mux.Settings with { FollowsRedirects = true } } : _options.Mux;
+    /// <summary>The protocol options announced: the client's, saying it follows redirects and takes identity notices when it does.</summary>
+    private MuxOptions Mux() => _options.FollowRedirects || _options.Rollover is not null
+        ? _options.Mux with { Settings = _options.Mux.Settings with { FollowsRedirects = _options.FollowRedirects, AcceptsIdentityNotices = _options.Rollover is not null } }
+        : _options.Mux;
 
     /// <summary>Closes the connection; calls still open end with an error status.</summary>
     public async ValueTask DisposeAsync()

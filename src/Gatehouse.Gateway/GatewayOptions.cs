@@ -197,6 +197,9 @@ public sealed record GatewayOptions
     /// <summary>The authorized file's full path.</summary>
     public string AuthorizedPath => AuthorizedFile ?? Path.Combine(StateDirectory, "authorized_peers");
 
+    /// <summary>When each peer was last connected (<c>peers_seen</c> in the state directory; <c>gatehouse peers</c> shows it).</summary>
+    public string LastSeenPath => Path.Combine(StateDirectory, Authorization.PeerLastSeen.FileName);
+
     /// <summary>
     /// <c>$GATEHOUSE_STATE_DIR</c>, else <c>/var/lib/gatehouse</c> for root, else
     /// <c>$XDG_STATE_HOME/gatehouse</c> or <c>~/.local/state/gatehouse</c>.

@@ -36,6 +36,7 @@ public sealed class GatewayRuntime
         Identity = identity;
         Logger = logger;
         Authorized = new AuthorizedPeers(options.AuthorizedPath);
+        LastSeen = new PeerLastSeen(options.LastSeenPath);
         Routes = new RouteTable(options.QueueLength);
         var limits = options.Limits;
         OutputBudget = new Transport.Mux.BufferBudget(limits.OutputBudget);
@@ -48,6 +49,9 @@ public sealed class GatewayRuntime
         CheckStateDirectory(always: true);
         ReportAuthorizedFile();
     }
+
+    /// <summary>When each peer was last connected (saved to <c>peers_seen</c> by the sweep).</summary>
+    public PeerLastSeen LastSeen { get; }
 
     /// <summary>The gateway's instruments (published by the diagnostics listener).</summary>
     public Observability.GatewayMetrics Metrics { get; }
@@ -86,7 +90,14 @@ public sealed class GatewayRuntime
     /// <summary>Callers' host names (REMOTE_HOST); null when <see cref="GatewayOptions.ResolveRemoteHost"/> is off.</summary>
     internal RemoteHostNames? HostNames { get; }
 
-    public PeerIdentity Identity { get; }
+    public PeerIdentity Identity
+    {
+        get => Volatile.Read(ref field);
+        internal set => Volatile.Write(ref field, value);
+    }
+
+    /// <summary>The key rotation under way, if the gateway runs one (set by the server).</summary>
+    public Hosting.IdentityRotation? Rotation { get; internal set; }
 
     public ILogger Logger { get; }
 
@@ -198,6 +209,7 @@ public sealed class GatewayRuntime
             SweepHook?.Invoke();
             EnforceAuthorizations();
             ReportAuthorizedFile();
+            SaveLastSeen();
             CheckStateDirectory(always: false);
             Refusals.Flush();
         }
@@ -206,6 +218,22 @@ public sealed class GatewayRuntime
             if (_throttle.ShouldLog("sweep", ex.GetType().FullName + ": " + ex.Message))
             {
                 Log.SweepFailed(Logger, ex);
+            }
+        }
+    }
+
+    /// <summary>Writes <c>peers_seen</c> when it changed (at most every 10 s); an error is logged like other sweep errors, once a minute.</summary>
+    private void SaveLastSeen()
+    {
+        try
+        {
+            LastSeen.Save(Sessions.Snapshot().Select(s => s.Fingerprint), fp => Authorized.Find(fp) is not null, DateTimeOffset.UtcNow);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            if (_throttle.ShouldLog("peers_seen", ex.Message))
+            {
+                Log.LastSeenNotSaved(Logger, Options.LastSeenPath, ex.Message);
             }
         }
     }
@@ -266,7 +294,7 @@ public sealed class GatewayRuntime
         foreach (var session in Sessions.Snapshot())
         {
             var current = Authorized.Find(session.Fingerprint);
-            if (current is null || current.ToLine() != session.Grant.ToLine())
+            if (current is null || current.Authority != session.Grant.Authority)
             {
                 revoked++;
                 session.Connection.GoAway(Protocol.ErrorCode.UnauthorizedPeer,

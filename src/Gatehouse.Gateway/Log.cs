@@ -61,4 +61,19 @@ internal static partial class Log
 
     [LoggerMessage(2017, LogLevel.Error, "Recording the metrics or audit record of a request from {Caller} failed")]
     public static partial void RecordFailed(ILogger logger, Exception exception, string caller);
+
+    [LoggerMessage(2053, LogLevel.Warning, "Cannot save {Path}: {Reason} (gatehouse peers shows older last-seen times)")]
+    public static partial void LastSeenNotSaved(ILogger logger, string path, string reason);
+
+    [LoggerMessage(2054, LogLevel.Warning, "Key rotation: announcing the next key {Next} (the current key is {Current}); it takes over at {CommitAt:u}")]
+    public static partial void RotationAnnounced(ILogger logger, string current, string next, DateTimeOffset commitAt);
+
+    [LoggerMessage(2055, LogLevel.Warning, "Key rotation: now presenting {Next} to new connections (was {Current}); connections already open keep going")]
+    public static partial void RotationCommitted(ILogger logger, string current, string next);
+
+    [LoggerMessage(2056, LogLevel.Error, "Key rotation: {Reason}")]
+    public static partial void RotationFailed(ILogger logger, string reason);
+
+    [LoggerMessage(2057, LogLevel.Warning, "{Peer} rotated its key: its grant {Name} moved from {Old} to {New}")]
+    public static partial void PeerRotated(ILogger logger, string peer, string name, string old, string @new);
 }

@@ -42,7 +42,7 @@ public static class FrameReader
             ThrowFrameTooLarge(length, maxFrameSize);
         }
 
-        if (type > (byte)FrameType.GoAway)
+        if (type > (byte)FrameType.Identity)
         {
             ThrowUnknownType(type);
         }
@@ -80,6 +80,7 @@ public static class FrameReader
             case FrameType.Hello:
             case FrameType.Ping:
             case FrameType.GoAway:
+            case FrameType.Identity:
                 if (h.StreamId != 0)
                 {
                     ProtocolException.Throw(ErrorCode.ProtocolError, $"{h.Type} frame on stream {h.StreamId}; it belongs on stream 0");
@@ -125,11 +126,19 @@ public static class FrameReader
             ProtocolException.Throw(ErrorCode.FrameSizeError, $"GOAWAY frame has {h.Length} payload bytes; it needs at least 10");
         }
 
+        if (h.Type == FrameType.Identity && h.Length is < 1 or > MaxIdentityNotice)
+        {
+            ProtocolException.Throw(ErrorCode.FrameSizeError, $"IDENTITY frame has {h.Length} payload bytes; it must have 1 to {MaxIdentityNotice}");
+        }
+
         if (h.Type == FrameType.Hello && h.Length < 4)
         {
             ProtocolException.Throw(ErrorCode.FrameSizeError, $"HELLO frame has {h.Length} payload bytes; it needs at least 4");
         }
     }
+
+    /// <summary>Largest IDENTITY payload (section 2.9): a signed successor statement is well under 1 KiB.</summary>
+    public const int MaxIdentityNotice = 8_192;
 
     private static void ThrowFrameTooLarge(int length, int max) =>
         ProtocolException.Throw(ErrorCode.FrameSizeError, $"Frame of {length} bytes exceeds MAX_FRAME_SIZE {max}");

@@ -11,6 +11,8 @@ public enum FrameType : byte
     Cancel = 0x5,
     Ping = 0x6,
     GoAway = 0x7,
+    /// <summary>A gateway's signed announcement of its next identity (section 2.9); only to peers whose HELLO set IDENTITY_NOTICES.</summary>
+    Identity = 0x8,
 }
 
 /// <summary>Frame flags. Meaning depends on the frame type; undefined flags are ignored.</summary>

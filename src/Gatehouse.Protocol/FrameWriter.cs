@@ -27,7 +27,7 @@ public static class FrameWriter
     /// <summary>HELLO (section 2.1): version 1 and every setting.</summary>
     public static void WriteHello(IBufferWriter<byte> output, ProtocolSettings settings)
     {
-        int count = settings.FollowsRedirects ? 8 : 7; // setting 8 only when set: older peers' HELLO stays byte for byte
+        int count = 7 + (settings.FollowsRedirects ? 1 : 0) + (settings.AcceptsIdentityNotices ? 1 : 0); // settings 8 and 9 only when set: older peers' HELLO stays byte for byte
         int length = 4 + (count * 6);
         Span<byte> span = output.GetSpan(FrameHeader.Size + length);
         WriteHeader(span, length, FrameType.Hello, FrameFlags.None, 0);
@@ -46,6 +46,11 @@ public static class FrameWriter
         if (settings.FollowsRedirects)
         {
             Setting(span, ref pos, ProtocolSettings.Id.FollowsRedirects, 1);
+        }
+
+        if (settings.AcceptsIdentityNotices)
+        {
+            Setting(span, ref pos, ProtocolSettings.Id.IdentityNotices, 1);
         }
 
         output.Advance(FrameHeader.Size + length);
@@ -166,6 +171,18 @@ public static class FrameWriter
         WriteHeader(span, 8, FrameType.Ping, ack ? FrameFlags.Ack : FrameFlags.None, 0);
         BinaryPrimitives.WriteUInt64BigEndian(span[FrameHeader.Size..], opaque);
         output.Advance(FrameHeader.Size + 8);
+    }
+
+    /// <summary>IDENTITY (section 2.9): an opaque signed successor statement on stream 0.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Empty or larger than <see cref="FrameReader.MaxIdentityNotice"/>.</exception>
+    public static void WriteIdentity(IBufferWriter<byte> output, ReadOnlySpan<byte> statement)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(statement.Length, nameof(statement));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(statement.Length, FrameReader.MaxIdentityNotice, nameof(statement));
+        Span<byte> span = output.GetSpan(FrameHeader.Size + statement.Length);
+        WriteHeader(span, statement.Length, FrameType.Identity, FrameFlags.None, 0);
+        statement.CopyTo(span[FrameHeader.Size..]);
+        output.Advance(FrameHeader.Size + statement.Length);
     }
 
     /// <summary>GOAWAY (section 2.8).</summary>

@@ -38,6 +38,12 @@ public sealed record ProtocolSettings
     /// </summary>
     public bool FollowsRedirects { get; init; }
 
+    /// <summary>
+    /// This side, as a dialer, accepts IDENTITY frames (a gateway's signed announcement of its next
+    /// key, docs/protocol.md section 2.9). Sent only when true (setting 9, value 1).
+    /// </summary>
+    public bool AcceptsIdentityNotices { get; init; }
+
     /// <summary>Setting ids on the wire.</summary>
     public enum Id : ushort
     {
@@ -49,6 +55,7 @@ public sealed record ProtocolSettings
         MaxArguments = 6,
         KeepAliveIntervalMs = 7,
         FollowsRedirects = 8,
+        IdentityNotices = 9,
     }
 
     /// <summary>Default settings.</summary>
@@ -89,6 +96,7 @@ public sealed record ProtocolSettings
             Id.MaxArguments => this with { MaxArguments = v },
             Id.KeepAliveIntervalMs => this with { KeepAliveIntervalMs = v },
             Id.FollowsRedirects => this with { FollowsRedirects = value == 1 },
+            Id.IdentityNotices => this with { AcceptsIdentityNotices = value == 1 },
             _ => this,
         };
     }

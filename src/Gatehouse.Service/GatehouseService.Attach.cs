@@ -156,11 +156,35 @@ public sealed partial class GatehouseService
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired (stopping or detaching).</exception>
     private async Task<MuxConnection> DialAsync(GatewayTarget target, CancellationToken cancellationToken)
     {
-        var dial = Dialer.ConnectAsync(target.Endpoint, _options.Identity, fp => fp == target.Fingerprint,
-            _options.Connection, _options.Mux, _logger, onRequest: stream => _ = ServeAsync(stream), CancellationToken.None);
+        var pin = _pins.GetOrAdd(target.Fingerprint, static fp => new GatewayPin(fp, null));
+        Fingerprint presented = default;
+        var dial = Dialer.ConnectAsync(target.Endpoint, _options.Identity, fp =>
+            {
+                presented = fp;
+                return fp == pin.Current || (pin.Next is { } next && fp == next);
+            },
+            _options.Connection, _options.Mux with { Settings = _options.Mux.Settings with { AcceptsIdentityNotices = true } }, _logger,
+            onRequest: stream => _ = ServeAsync(stream), CancellationToken.None);
         try
         {
-            return await dial.WaitAsync(cancellationToken).ConfigureAwait(false);
+            var connection = await dial.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (pin.Next is { } successor && presented == successor)
+            {
+                // The gateway switched to the key it announced: that key is the pin now, alone.
+                pin = new GatewayPin(successor, null);
+                _pins[target.Fingerprint] = pin;
+                Log.SuccessorPromoted(_logger, target.Endpoint.ToString(), successor.ToString());
+                GatewayKeyRotated?.Invoke(target, successor);
+            }
+
+            var pinned = pin.Current;
+            connection.IdentityNoticeReceived += (_, statement) => OnIdentityNotice(target, pinned, statement);
+            if (connection.IdentityNotice is { } early)
+            {
+                OnIdentityNotice(target, pinned, early);
+            }
+
+            return connection;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -181,6 +205,54 @@ public sealed partial class GatehouseService
             }
         }
     }
+
+    /// <summary>Checks a gateway's IDENTITY statement against the key the connection was pinned to; records the successor when good.</summary>
+    private void OnIdentityNotice(GatewayTarget target, Fingerprint pinned, byte[] encoded)
+    {
+        var statement = SuccessorStatement.Verify(encoded, SuccessorPurpose.Gateway, out string? error);
+        if (statement is not null && statement.Current != pinned)
+        {
+            error = $"it names {statement.Current} as the current key, but the connection is pinned to {pinned}";
+            statement = null;
+        }
+
+        if (statement is null)
+        {
+            Log.SuccessorRefused(_logger, target.Endpoint.ToString(), error ?? "refused");
+            return;
+        }
+
+        var updated = new GatewayPin(pinned, statement.Next);
+        if (_pins.TryGetValue(target.Fingerprint, out var old) && old == updated)
+        {
+            return;
+        }
+
+        _pins[target.Fingerprint] = updated;
+        Log.SuccessorRecorded(_logger, target.Endpoint.ToString(), pinned.ToString(), statement.Next.ToString());
+    }
+
+    /// <summary>
+    /// The fingerprint a configured or discovered gateway is pinned to now: its configured one, or the
+    /// successor it announced once it switched to it (key rotation, docs/security.md).
+    /// </summary>
+    public Fingerprint PinnedFingerprint(GatewayTarget target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        return _pins.TryGetValue(target.Fingerprint, out var pin) ? pin.Current : target.Fingerprint;
+    }
+
+    /// <summary>
+    /// Raised when a gateway presents the successor key it announced and it becomes the pin (the
+    /// host may persist the new fingerprint in its configuration). Arguments: the gateway as
+    /// configured, its new fingerprint.
+    /// </summary>
+    public event Action<GatewayTarget, Fingerprint>? GatewayKeyRotated;
+
+    /// <summary>Per gateway (keyed by its configured fingerprint): the key pinned now and the announced successor.</summary>
+    private readonly ConcurrentDictionary<Fingerprint, GatewayPin> _pins = new();
+
+    private sealed record GatewayPin(Fingerprint Current, Fingerprint? Next);
 
     /// <summary>Returns when <paramref name="connection"/> has closed or <paramref name="cancellationToken"/> fired (the caller then drains it).</summary>
     private static async Task WaitClosedOrStoppedAsync(MuxConnection connection, CancellationToken cancellationToken)

@@ -34,4 +34,13 @@ internal static partial class Log
 
     [LoggerMessage(3009, LogLevel.Information, "Detached from gateway {Gateway}: {Reason}")]
     public static partial void DetachedOnPurpose(ILogger logger, string gateway, string reason);
+
+    [LoggerMessage(3010, LogLevel.Information, "Gateway {Gateway} announced its next key {Next} (signed by the pinned {Current}); recorded")]
+    public static partial void SuccessorRecorded(ILogger logger, string gateway, string current, string next);
+
+    [LoggerMessage(3011, LogLevel.Warning, "Gateway {Gateway} sent an identity notice that was refused: {Reason}")]
+    public static partial void SuccessorRefused(ILogger logger, string gateway, string reason);
+
+    [LoggerMessage(3012, LogLevel.Information, "Gateway {Gateway} now presents {Next}, the successor it announced: pinned to it alone")]
+    public static partial void SuccessorPromoted(ILogger logger, string gateway, string next);
 }

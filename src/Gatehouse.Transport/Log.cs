@@ -26,4 +26,7 @@ internal static partial class Log
 
     [LoggerMessage(1006, LogLevel.Warning, "{Connection}: stream {StreamId} reset by a stream error {Code}: {Message}")]
     public static partial void StreamReset(ILogger logger, string connection, uint streamId, ErrorCode code, string message);
+
+    [LoggerMessage(1007, LogLevel.Error, "{Connection}: the IDENTITY notice handler failed")]
+    public static partial void IdentityNoticeHandlerFailed(ILogger logger, string connection, Exception exception);
 }

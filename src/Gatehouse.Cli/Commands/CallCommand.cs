@@ -94,6 +94,7 @@ internal static class CallCommand
         string? fingerprint = parse.GetValue(CallOptions.Fingerprint);
         string? configDir = parse.GetValue(CallOptions.ConfigDir);
         Func<Endpoint, Fingerprint?> pins;
+        IPinRollover? rollover = null;
         if (fingerprint is not null)
         {
             if (!Transport.Security.Fingerprint.TryParse(fingerprint, out var fp))
@@ -106,6 +107,7 @@ internal static class CallCommand
         else
         {
             var knownHosts = new KnownHosts(CliPaths.KnownHostsPath(configDir));
+            rollover = knownHosts; // successors announced by pinned gateways are recorded there (key rotation)
             pins = endpoint =>
             {
                 try
@@ -123,6 +125,7 @@ internal static class CallCommand
         {
             Identity = identity,
             Pins = pins,
+            Rollover = rollover,
             Connection = ConnectionOptions.Default with
             {
                 ConnectTimeout = parse.GetValue(CallOptions.ConnectTimeout) ?? TimeSpan.FromSeconds(CallOptions.DefaultConnectTimeoutSeconds),

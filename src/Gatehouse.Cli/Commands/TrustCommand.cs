@@ -19,13 +19,22 @@ internal static class TrustCommand
         var host = new Argument<string?>("host") { Description = "HOST[:PORT] of the gateway (default port 7340)", Arity = ArgumentArity.ZeroOrOne };
         var nodes = new Option<string?>("--nodes", "-w") { Description = "Trust every node of this node set at once, e.g. 'gw[1-20]'" };
         var groups = new Option<string?>("--groups") { Description = "Groups file for @group names" };
-        var yes = new Option<bool>("--yes", "-y") { Description = "Record without asking" };
-        var expected = new Option<string?>("--fingerprint") { Description = "Record only if the gateway presents this fingerprint (checked out of band)" };
+        var yes = new Option<bool>("--yes", "-y") { Description = "Record gateways that have no pin yet without asking (a changed fingerprint is never replaced by --yes)" };
+        var expected = new Option<string?>("--fingerprint") { Description = "The fingerprint the gateway must present (checked out of band); compared whether or not it is pinned" };
+        var replace = new Option<string?>("--replace") { Description = "Replace a changed pin, only if the gateway presents exactly this new fingerprint" };
+        var remove = new Option<bool>("--remove") { Description = "Remove HOST's pin (no connection is made)" };
+        var list = new Option<bool>("--list") { Description = "List the pinned gateways (and successors announced by a key rotation)" };
         var configDir = CommonOptions.ConfigDir();
         var timeout = CommonOptions.ConnectTimeout(DefaultConnectTimeoutSeconds);
-        var command = new Command("trust", "Show a gateway's fingerprint and pin it in your known_hosts") { host, nodes, groups, yes, expected, configDir, timeout };
+        var command = new Command("trust", "Show a gateway's fingerprint and pin it in your known_hosts") { host, nodes, groups, yes, expected, replace, remove, list, configDir, timeout };
         command.SetAction(async (parse, ct) =>
         {
+            var knownHosts = new KnownHosts(CliPaths.KnownHostsPath(parse.GetValue(configDir)));
+            if (parse.GetValue(list))
+            {
+                return List(knownHosts);
+            }
+
             if (parse.GetValue(nodes) is { } nodeSet)
             {
                 return await TrustManyAsync(nodeSet, parse.GetValue(groups), parse.GetValue(yes), parse.GetValue(configDir), CommandLine.OptionValues.SecondsOr(parse, timeout, DefaultConnectTimeoutSeconds), ct);
@@ -33,7 +42,7 @@ internal static class TrustCommand
 
             if (parse.GetValue(host) is null)
             {
-                Console.Error.WriteLine("gatehouse trust: give HOST[:PORT] or -w NODESET");
+                Console.Error.WriteLine("gatehouse trust: give HOST[:PORT], -w NODESET or --list");
                 return ExitCodes.Usage;
             }
 
@@ -48,6 +57,39 @@ internal static class TrustCommand
                 return ExitCodes.Usage;
             }
 
+            Fingerprint? wanted = null;
+            foreach (var (name, text) in new[] { ("--fingerprint", parse.GetValue(expected)), ("--replace", parse.GetValue(replace)) })
+            {
+                if (text is null)
+                {
+                    continue;
+                }
+
+                if (!Fingerprint.TryParse(text, out var fp) || (wanted is { } other && other != fp))
+                {
+                    Console.Error.WriteLine($"gatehouse trust: {name} '{text}' is not a fingerprint (SHA256:<base64> or 64 hex digits){(wanted is null ? string.Empty : " or differs from the other one given")}");
+                    return ExitCodes.Usage;
+                }
+
+                wanted = fp;
+            }
+
+            if (parse.GetValue(remove))
+            {
+                return Remove(knownHosts, endpoint);
+            }
+
+            KnownHostEntry? entry;
+            try
+            {
+                entry = knownHosts.FindEntry(endpoint.ToString());
+            }
+            catch (FormatException ex)
+            {
+                Console.Error.WriteLine($"gatehouse trust: {ex.Message}; nothing recorded (fix or remove that line)");
+                return ExitCodes.LocalConfig;
+            }
+
             using var identity = CliPaths.LoadIdentity(parse.GetValue(configDir));
             var presented = await FetchFingerprintAsync(endpoint, identity, CommandLine.OptionValues.SecondsOr(parse, timeout, DefaultConnectTimeoutSeconds), ct);
             if (presented is null)
@@ -55,43 +97,90 @@ internal static class TrustCommand
                 return ExitCodes.ConnectionFailed;
             }
 
-            var knownHosts = new KnownHosts(CliPaths.KnownHostsPath(parse.GetValue(configDir)));
-            var previous = knownHosts.Find(endpoint.ToString());
             Console.WriteLine($"{endpoint} presents {presented.Value}");
-            if (previous == presented)
+            var decision = TrustDecision.Decide(entry?.Fingerprint, presented.Value, wanted, replace: parse.GetValue(replace) is not null, yes: parse.GetValue(yes));
+            switch (decision)
             {
-                Console.WriteLine($"already trusted in {knownHosts.Path}");
-                return 0;
-            }
-
-            if (previous is { } old)
-            {
-                Console.Error.WriteLine("@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@");
-                Console.Error.WriteLine("@   WARNING: THE GATEWAY'S FINGERPRINT HAS CHANGED!         @");
-                Console.Error.WriteLine("@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@");
-                Console.Error.WriteLine($"known_hosts has {old} for {endpoint}; it now presents {presented.Value}.");
-                Console.Error.WriteLine("Someone may be intercepting the connection, or the gateway's identity was replaced.");
-            }
-
-            if (parse.GetValue(expected) is { } want)
-            {
-                if (!Fingerprint.TryParse(want, out var wanted) || wanted != presented.Value)
-                {
-                    Console.Error.WriteLine($"gatehouse trust: {endpoint} presents {presented.Value}, not {want}; nothing recorded");
+                case TrustOutcome.AlreadyTrusted:
+                    Console.WriteLine($"already trusted in {knownHosts.Path}");
+                    return 0;
+                case TrustOutcome.WrongFingerprint:
+                    Console.Error.WriteLine($"gatehouse trust: {endpoint} presents {presented.Value}, not {wanted}; {(entry is null ? "nothing recorded" : "pin unchanged")}");
                     return ExitCodes.ConnectionFailed;
-                }
-            }
-            else if (!parse.GetValue(yes) && !Confirm($"Trust {endpoint} with this fingerprint? [y/N] "))
-            {
-                Console.Error.WriteLine("not trusted; nothing recorded");
-                return 1;
+                case TrustOutcome.ChangedRefused:
+                    WarnChanged(endpoint, entry!.Value.Fingerprint, presented.Value);
+                    Console.Error.WriteLine($"Pin unchanged. If the change is expected, check the new fingerprint out of band, then run: gatehouse trust {endpoint} --replace {presented.Value}");
+                    Console.Error.WriteLine($"(or remove the pin: gatehouse trust --remove {endpoint})");
+                    return ExitCodes.ConnectionFailed;
+                case TrustOutcome.Replace:
+                    WarnChanged(endpoint, entry!.Value.Fingerprint, presented.Value);
+                    break;
+                case TrustOutcome.Ask when !Confirm($"Trust {endpoint} with this fingerprint? [y/N] "):
+                    Console.Error.WriteLine("not trusted; nothing recorded");
+                    return 1;
             }
 
-            knownHosts.Set(endpoint.ToString(), presented.Value);
-            Console.WriteLine($"recorded in {knownHosts.Path}");
+            try
+            {
+                knownHosts.Set(endpoint.ToString(), presented.Value);
+            }
+            catch (FormatException ex)
+            {
+                Console.Error.WriteLine($"gatehouse trust: {ex.Message}; nothing recorded (fix or remove that line)");
+                return ExitCodes.LocalConfig;
+            }
+
+            Console.WriteLine(decision == TrustOutcome.Replace ? $"replaced in {knownHosts.Path}" : $"recorded in {knownHosts.Path}");
             return 0;
         });
         return command;
+    }
+
+    private static void WarnChanged(Endpoint endpoint, Fingerprint old, Fingerprint presented)
+    {
+        Console.Error.WriteLine("@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@");
+        Console.Error.WriteLine("@   WARNING: THE GATEWAY'S FINGERPRINT HAS CHANGED!         @");
+        Console.Error.WriteLine("@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@");
+        Console.Error.WriteLine($"known_hosts has {old} for {endpoint}; it now presents {presented}.");
+        Console.Error.WriteLine("Someone may be intercepting the connection, or the gateway's identity was replaced.");
+    }
+
+    private static int List(KnownHosts knownHosts)
+    {
+        try
+        {
+            foreach (var entry in knownHosts.ReadEntries())
+            {
+                Console.WriteLine(entry.Next is { } next ? $"{entry.HostPort} {entry.Fingerprint} (announced successor {next})" : $"{entry.HostPort} {entry.Fingerprint}");
+            }
+
+            return 0;
+        }
+        catch (FormatException ex)
+        {
+            Console.Error.WriteLine("gatehouse trust: " + ex.Message);
+            return ExitCodes.LocalConfig;
+        }
+    }
+
+    private static int Remove(KnownHosts knownHosts, Endpoint endpoint)
+    {
+        try
+        {
+            if (!knownHosts.Remove(endpoint.ToString()))
+            {
+                Console.Error.WriteLine($"gatehouse trust: no pin for {endpoint} in {knownHosts.Path}");
+                return 1;
+            }
+        }
+        catch (FormatException ex)
+        {
+            Console.Error.WriteLine($"gatehouse trust: {ex.Message}; nothing removed (fix that line first)");
+            return ExitCodes.LocalConfig;
+        }
+
+        Console.WriteLine($"removed {endpoint} from {knownHosts.Path}");
+        return 0;
     }
 
     /// <summary>
@@ -115,6 +204,15 @@ internal static class TrustCommand
 
         using var identity = CliPaths.LoadIdentity(configDir);
         var knownHosts = new KnownHosts(CliPaths.KnownHostsPath(configDir));
+        try
+        {
+            knownHosts.ReadEntries(); // a bad line anywhere: refuse before connecting to anything
+        }
+        catch (FormatException ex)
+        {
+            Console.Error.WriteLine($"gatehouse trust: {ex.Message}; nothing recorded (fix or remove that line)");
+            return ExitCodes.LocalConfig;
+        }
         var fetched = await Task.WhenAll(set.Select(async node =>
         {
             var endpoint = Endpoint.Parse(node);
@@ -122,6 +220,7 @@ internal static class TrustCommand
         }));
         var toRecord = new List<(Endpoint Endpoint, Fingerprint Fingerprint)>();
         int unreachable = 0;
+        int changed = 0;
         foreach (var (node, endpoint, presented) in fetched)
         {
             if (presented is null)
@@ -137,9 +236,15 @@ internal static class TrustCommand
                 continue;
             }
 
-            Console.WriteLine(previous is null
-                ? $"{node}: {presented.Value}"
-                : $"{node}: {presented.Value}  WARNING: CHANGED (known_hosts has {previous.Value})");
+            if (previous is { } old)
+            {
+                // Never replaced in bulk, --yes or not: each change is checked and replaced on its own.
+                changed++;
+                Console.Error.WriteLine($"{node}: {presented.Value}  WARNING: CHANGED (known_hosts has {old}); pin unchanged: check it, then gatehouse trust {endpoint} --replace {presented.Value}");
+                continue;
+            }
+
+            Console.WriteLine($"{node}: {presented.Value}");
             toRecord.Add((endpoint, presented.Value));
         }
 
@@ -158,7 +263,7 @@ internal static class TrustCommand
             return 1;
         }
 
-        return unreachable > 0 ? ExitCodes.ConnectionFailed : 0;
+        return unreachable > 0 || changed > 0 ? ExitCodes.ConnectionFailed : 0;
     }
 
     /// <summary>Connects far enough to see the gateway's certificate, then stops (no request is sent).</summary>

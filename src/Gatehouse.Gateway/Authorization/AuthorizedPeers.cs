@@ -204,8 +204,18 @@ public sealed class AuthorizedPeers
 
         PeerRoles? roles = null;
         IReadOnlyList<string>? domains = null;
+        DateTimeOffset? added = null;
         foreach (string option in parts.Skip(2))
         {
+            if (option.StartsWith("added=", StringComparison.Ordinal))
+            {
+                added = added is null && DateTimeOffset.TryParseExact(option["added=".Length..], "yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture,
+                        System.Globalization.DateTimeStyles.AssumeUniversal, out var when)
+                    ? when
+                    : throw new FormatException($"{fileName}:{lineNo}: added= is given twice or is not YYYY-MM-DDTHH:MM:SSZ");
+                continue;
+            }
+
             if (option.StartsWith("roles=", StringComparison.Ordinal))
             {
                 // A second roles= or domains= is how an injected value would widen a grant: refuse the line.
@@ -225,7 +235,7 @@ public sealed class AuthorizedPeers
             }
         }
 
-        var grant = new PeerGrant(fp, parts[1], roles ?? PeerRoles.Client, domains ?? []);
+        var grant = new PeerGrant(fp, parts[1], roles ?? PeerRoles.Client, domains ?? []) { Added = added };
         if (grant.Validate() is { } problem)
         {
             throw new FormatException($"{fileName}:{lineNo}: {problem}");
@@ -254,7 +264,7 @@ public sealed class AuthorizedPeers
     }
 
     /// <summary>The comment a new authorized file starts with.</summary>
-    public const string Header = "# Gatehouse authorized peers: FINGERPRINT NAME roles=client|service|admin|gateway[,...] [domains=D1,D2]";
+    public const string Header = "# Gatehouse authorized peers: FINGERPRINT NAME roles=client|service|admin|gateway[,...] [domains=D1,D2] [added=YYYY-MM-DDTHH:MM:SSZ]";
 
     /// <summary>
     /// Adds or replaces the line for <paramref name="grant"/>'s fingerprint. Concurrent callers (other
@@ -274,12 +284,18 @@ public sealed class AuthorizedPeers
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
         using var held = StateFile.Lock(path);
         var lines = File.Exists(path) ? File.ReadAllLines(path).ToList() : [Header];
-        lines.RemoveAll(l =>
+        var existing = ParseForEdit(lines, path).FirstOrDefault(g => g.Fingerprint == grant.Fingerprint);
+        grant = grant with { Added = existing?.Added ?? grant.Added ?? DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()) };
+        int index = lines.FindIndex(l => LineFingerprint(l) == grant.Fingerprint);
+        if (index >= 0)
         {
-            string[] parts = l.Trim().Split((char[]?)null, 2, StringSplitOptions.RemoveEmptyEntries);
-            return parts.Length > 0 && Fingerprint.TryParse(parts[0], out var fp) && fp == grant.Fingerprint;
-        });
-        lines.Add(grant.ToLine());
+            lines[index] = grant.ToLine(); // a changed grant keeps its place (and the comments around it)
+        }
+        else
+        {
+            lines.Add(grant.ToLine());
+        }
+
         // Not secret (fingerprints and names) and read by the gateway's user, who may not be the caller.
         StateFile.Replace(path, lines, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
     }
@@ -299,11 +315,8 @@ public sealed class AuthorizedPeers
         }
 
         var lines = File.ReadAllLines(path).ToList();
-        int removed = lines.RemoveAll(l =>
-        {
-            string[] parts = l.Trim().Split((char[]?)null, 2, StringSplitOptions.RemoveEmptyEntries);
-            return parts.Length > 0 && !parts[0].StartsWith('#') && Fingerprint.TryParse(parts[0], out var fp) && fp == fingerprint;
-        });
+        ParseForEdit(lines, path);
+        int removed = lines.RemoveAll(l => LineFingerprint(l) == fingerprint);
         if (removed == 0)
         {
             return false;
@@ -311,5 +324,63 @@ public sealed class AuthorizedPeers
 
         StateFile.Replace(path, lines, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
         return true;
+    }
+
+    /// <summary>
+    /// Moves <paramref name="from"/>'s grant to <paramref name="to"/> in one atomic write (a peer's key
+    /// rotation): same name, roles and domains, a new <c>added=</c>; the old line is replaced in place.
+    /// </summary>
+    /// <returns>The new grant, or null when <paramref name="from"/> has no grant.</returns>
+    /// <exception cref="AuthorizedPeersException">The file does not parse, or <paramref name="to"/> already has a grant.</exception>
+    /// <exception cref="IOException">The file or its lock could not be read or written; the file is unchanged.</exception>
+    public static PeerGrant? Move(string path, Fingerprint from, Fingerprint to, DateTimeOffset now)
+    {
+        using var held = StateFile.Lock(path);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        var lines = File.ReadAllLines(path).ToList();
+        var grants = ParseForEdit(lines, path);
+        if (grants.FirstOrDefault(g => g.Fingerprint == from) is not { } old)
+        {
+            return null;
+        }
+
+        if (grants.Any(g => g.Fingerprint == to))
+        {
+            throw new AuthorizedPeersException($"{path}: {to} already has a grant; not moving {old.Name}'s grant onto it");
+        }
+
+        var moved = old with { Fingerprint = to, Added = DateTimeOffset.FromUnixTimeSeconds(now.ToUnixTimeSeconds()) };
+        lines[lines.FindIndex(l => LineFingerprint(l) == from)] = moved.ToLine();
+        StateFile.Replace(path, lines, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        return moved;
+    }
+
+    /// <summary>Reads the grants of the file at <paramref name="path"/> (none when it does not exist).</summary>
+    /// <exception cref="AuthorizedPeersException">A bad line (<c>file:line</c>).</exception>
+    public static IReadOnlyList<PeerGrant> ReadFile(string path) =>
+        File.Exists(path) ? ParseForEdit(File.ReadAllLines(path), path) : [];
+
+    /// <summary>Parses the whole file before an edit: one that does not parse is never edited (the edit would never take effect).</summary>
+    private static List<PeerGrant> ParseForEdit(IEnumerable<string> lines, string path)
+    {
+        try
+        {
+            return Parse(lines, path);
+        }
+        catch (FormatException ex)
+        {
+            throw new AuthorizedPeersException(ex.Message + " (fix this line first: the gateway keeps its last good grants until the file parses)", ex);
+        }
+    }
+
+    /// <summary>The fingerprint a grant line starts with; default for comments, blank and other lines.</summary>
+    private static Fingerprint LineFingerprint(string line)
+    {
+        string[] parts = line.Trim().Split((char[]?)null, 2, StringSplitOptions.RemoveEmptyEntries);
+        return parts.Length > 0 && !parts[0].StartsWith('#') && Fingerprint.TryParse(parts[0], out var fp) ? fp : default;
     }
 }

@@ -133,6 +133,13 @@ internal sealed class GatewayConnectionHandler : ConnectionHandler
         {
             await mux.StartAsync(connection.ConnectionClosed).ConfigureAwait(false);
             Log.PeerConnected(_runtime.Logger, session.Describe(), grant.Name, grant.RolesText);
+            _runtime.LastSeen.Touch(fingerprint, DateTimeOffset.UtcNow);
+            if (_runtime.Rotation?.Announcement is { } successor)
+            {
+                // A key rotation is announced: this peer learns the next key too (if it asked for notices).
+                mux.TrySendIdentityNotice(successor);
+            }
+
             if (arrivedDraining)
             {
                 // Accepted between the start of the drain and the close of the listener: the drain's
@@ -150,6 +157,7 @@ internal sealed class GatewayConnectionHandler : ConnectionHandler
         finally
         {
             _runtime.Sessions.Remove(session);
+            _runtime.LastSeen.Touch(fingerprint, DateTimeOffset.UtcNow);
             _runtime.Routes.RemoveService(session.Endpoint);
             await mux.DisposeAsync().ConfigureAwait(false);
             Log.PeerDisconnected(_runtime.Logger, session.Describe(), mux.CloseReason.Message);

@@ -64,6 +64,7 @@ public sealed class GatewayServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate(); // before anything is created or bound
+        IdentityRotation.RecoverAtStart(options.StateDirectory);
         var identity = PeerIdentity.LoadOrCreate(options.StateDirectory, "gatehouse-gateway " + Environment.MachineName, out bool created);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = "gatehouse" });
         builder.Logging.ClearProviders();
@@ -224,9 +225,18 @@ public sealed class GatewayServer : IAsyncDisposable
         // Sweep never throws (an exception escaping a timer callback would end the process).
         var membership = app.Services.GetRequiredService<ClusterMembership>();
         server.Membership = membership;
+        runtime.Rotation = new IdentityRotation(options.StateDirectory, runtime, server.RotateCertificate,
+            () => membership.Members.Any(m => m.Id != membership.Id));
         server._authorizationSweep = new Timer(static s => ((GatewayServer)s!).Sweep(), server, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         try
         {
+            // A broken authorized_peers at start is refused (file:line), never served around: the
+            // operator sees the typo at once instead of a gateway that silently grants nothing.
+            if (runtime.Authorized.LastError is { } authorizedError)
+            {
+                throw new Authorization.AuthorizedPeersException(authorizedError);
+            }
+
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -304,6 +314,7 @@ public sealed class GatewayServer : IAsyncDisposable
     private void Sweep()
     {
         Runtime.Sweep();
+        Runtime.Rotation?.Check(DateTimeOffset.UtcNow);
         try
         {
             Membership?.Sweep();

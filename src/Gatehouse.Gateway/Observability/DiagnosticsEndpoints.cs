@@ -36,8 +36,9 @@ internal static class DiagnosticsEndpoints
         var adapter = new PrometheusBridge(runtime.Metrics.Meter, registry);
         endpoints.MapMetrics("/metrics", registry);
         endpoints.MapGet("/healthz", () => Results.Text("ok\n"));
+        // Ready still serves with the last good grants while authorized_peers is broken, and says so.
         endpoints.MapGet("/readyz", () => runtime.IsReady
-            ? Results.Text("ready\n")
+            ? Results.Text(runtime.Authorized.LastError is { } error ? $"ready; authorized_peers not loaded: {error}\n" : "ready\n")
             : Results.Text(runtime.IsDraining ? "draining\n" : "starting\n", statusCode: StatusCodes.Status503ServiceUnavailable));
         return adapter;
     }

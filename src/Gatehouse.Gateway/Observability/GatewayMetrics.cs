@@ -83,6 +83,7 @@ public sealed class GatewayMetrics : IDisposable
             new(z.Timeouts, new("endpoint", z.Endpoint), new("result", "timeout")),
             new(z.ProtocolErrors, new("endpoint", z.Endpoint), new("result", "protocol_error")),
         }), "{call}", "ZeroMQ daemon calls (all), and those that timed out or broke the protocol, by endpoint");
+        _meter.CreateObservableGauge("gatehouse.authorized_peers.invalid", () => runtime.Authorized.LastError is null ? 0 : 1, "{file}", "1 while authorized_peers cannot be loaded (the last good grants stay in force; the log says why)");
         _meter.CreateObservableUpDownCounter("gatehouse.output.buffered", () => runtime.OutputBudget.Used, "By", "Output queued for all connections (bounded by Limits:OutputBudget)");
     }
 

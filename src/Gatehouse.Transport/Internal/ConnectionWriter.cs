@@ -160,6 +160,9 @@ internal sealed class ConnectionWriter
     public void WritePing(ulong opaque, bool ack) =>
         Write((opaque, ack), static (o, s) => FrameWriter.WritePing(o, s.opaque, s.ack));
 
+    public void WriteIdentity(byte[] statement) =>
+        Write(statement, static (o, s) => FrameWriter.WriteIdentity(o, s));
+
     public void WriteGoAway(uint lastStreamId, ErrorCode code, string message) =>
         Write((lastStreamId, code, message), static (o, s) => FrameWriter.WriteGoAway(o, s.lastStreamId, s.code, s.message));
 

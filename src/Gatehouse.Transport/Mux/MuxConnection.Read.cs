@@ -128,6 +128,9 @@ public sealed partial class MuxConnection
             case FrameType.GoAway:
                 OnGoAway(ControlPayloads.ReadGoAway(payload));
                 break;
+            case FrameType.Identity:
+                OnIdentity(payload);
+                break;
         }
     }
 
@@ -320,6 +323,31 @@ public sealed partial class MuxConnection
         }
 
         Writer.WritePing(opaque, ack: true);
+    }
+
+    /// <summary>
+    /// IDENTITY (section 2.9): only a listener sends it, and only to a dialer whose HELLO asked for it.
+    /// The statement is kept and handed to <see cref="IdentityNoticeReceived"/>; verifying it is the
+    /// receiver's (the frame layer knows nothing of keys).
+    /// </summary>
+    private void OnIdentity(in ReadOnlySequence<byte> payload)
+    {
+        if (!IsDialer || !_options.Settings.AcceptsIdentityNotices)
+        {
+            ProtocolException.Throw(ErrorCode.ProtocolError, IsDialer ? "IDENTITY frame, but this side's HELLO did not set IDENTITY_NOTICES" : "IDENTITY frame from the dialing side");
+        }
+
+        byte[] statement = payload.ToArray();
+        Volatile.Write(ref _identityNotice, statement);
+        try
+        {
+            IdentityNoticeReceived?.Invoke(this, statement);
+        }
+        catch (Exception ex)
+        {
+            // A handler's bug must not end the read loop.
+            Log.IdentityNoticeHandlerFailed(_logger, Name, ex);
+        }
     }
 
     private void OnGoAway(GoAway goAway)

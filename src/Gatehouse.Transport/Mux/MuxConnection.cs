@@ -231,6 +231,31 @@ public sealed partial class MuxConnection : IAsyncDisposable
         return stream;
     }
 
+    private byte[]? _identityNotice;
+
+    /// <summary>The last IDENTITY statement the peer sent (a dialer's connection only), or null.</summary>
+    public byte[]? IdentityNotice => Volatile.Read(ref _identityNotice);
+
+    /// <summary>Raised on the read loop for every IDENTITY frame received (after <see cref="IdentityNotice"/> is set).</summary>
+    public event Action<MuxConnection, byte[]>? IdentityNoticeReceived;
+
+    /// <summary>
+    /// Sends an IDENTITY frame (section 2.9) when this is the listening side and the peer's HELLO set
+    /// IDENTITY_NOTICES; otherwise does nothing.
+    /// </summary>
+    /// <returns>True when the frame was queued.</returns>
+    public bool TrySendIdentityNotice(byte[] statement)
+    {
+        ArgumentNullException.ThrowIfNull(statement);
+        if (IsDialer || !_peerHello.Task.IsCompletedSuccessfully || !PeerSettings.AcceptsIdentityNotices || Volatile.Read(ref _closeStarted) != 0)
+        {
+            return false;
+        }
+
+        Writer.WriteIdentity(statement);
+        return true;
+    }
+
     /// <summary>Sends GOAWAY: no new streams; open ones finish. The connection closes when the last one ends.</summary>
     public void GoAway(ErrorCode code = ErrorCode.NoError, string message = "")
     {

@@ -21,6 +21,9 @@ public readonly struct Fingerprint : IEquatable<Fingerprint>
     /// <summary>True for the default (no fingerprint).</summary>
     public bool IsEmpty => _hash is null;
 
+    /// <summary>The fingerprint of a DER SubjectPublicKeyInfo.</summary>
+    public static Fingerprint OfPublicKey(ReadOnlySpan<byte> subjectPublicKeyInfo) => new(SHA256.HashData(subjectPublicKeyInfo));
+
     /// <summary>Computes the fingerprint of <paramref name="certificate"/>'s public key.</summary>
     public static Fingerprint Of(X509Certificate2 certificate)
     {

@@ -96,6 +96,38 @@ public sealed class PeerIdentity : IDisposable
         return new PeerIdentity(certificate);
     }
 
+    /// <summary>
+    /// Makes a new ECDSA P-256 identity and writes it to <paramref name="keyPath"/> (mode 0600,
+    /// never over an existing file) and <paramref name="certificatePath"/> (the next identity of a
+    /// key rotation, beside the current one).
+    /// </summary>
+    /// <exception cref="IOException">A file exists already or cannot be written.</exception>
+    public static PeerIdentity CreateFiles(string keyPath, string certificatePath, string commonName)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var certificate = MakeCertificate(key, commonName);
+        WriteSecret(keyPath, key.ExportPkcs8PrivateKeyPem());
+        try
+        {
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            using var stream = new FileStream(certificatePath, options);
+            using var writer = new StreamWriter(stream);
+            writer.Write(certificate.ExportCertificatePem() + "\n");
+            writer.Flush();
+            stream.Flush(flushToDisk: true);
+        }
+        catch
+        {
+            File.Delete(keyPath);
+            throw;
+        }
+
+        return new PeerIdentity(certificate);
+    }
+
+    /// <summary>The certificate's common name (to keep it when a rotation makes the next identity).</summary>
+    public string CommonName => Certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
+
     /// <summary>Loads an identity from PEM files (certificate and PKCS#8 or EC private key).</summary>
     public static PeerIdentity Load(string certificatePath, string keyPath)
     {
@@ -129,6 +161,8 @@ public sealed class PeerIdentity : IDisposable
         using var writer = new StreamWriter(stream);
         writer.Write(text);
         writer.Write('\n');
+        writer.Flush();
+        stream.Flush(flushToDisk: true);
     }
 
     public void Dispose() => Certificate.Dispose();

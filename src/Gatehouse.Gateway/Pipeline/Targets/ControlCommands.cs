@@ -34,6 +34,7 @@ internal sealed class ControlCommands
         {
             "register" => Register(caller, args),
             "unregister" => Unregister(caller, args),
+            "rotate-peer" => RotatePeer(caller, args),
             "whoami" => ($"{caller.Grant.Name} roles={caller.Grant.RolesText} fingerprint={caller.Fingerprint}\n", CallStatus.Exit(0)),
             "status" or "services" or "connections" or "reload" when !caller.Grant.Has(PeerRoles.Admin) =>
                 (string.Empty, CallStatus.Error(ErrorCode.Access, $"Access denied: gatehouse {request.Command} needs the admin role; {caller.Grant.Name} has {caller.Grant.RolesText}")),
@@ -41,7 +42,7 @@ internal sealed class ControlCommands
             "services" => (Services(json), CallStatus.Exit(0)),
             "connections" => (Connections(json), CallStatus.Exit(0)),
             "reload" => Reload(),
-            _ => (string.Empty, CallStatus.Error(ErrorCode.UnknownCommand, $"Unknown command: gatehouse {request.Command} (register, unregister, whoami, status, services, connections, reload)")),
+            _ => (string.Empty, CallStatus.Error(ErrorCode.UnknownCommand, $"Unknown command: gatehouse {request.Command} (register, unregister, whoami, rotate-peer, status, services, connections, reload)")),
         };
     }
 
@@ -78,6 +79,60 @@ internal sealed class ControlCommands
         _runtime.Routes.Register(caller.Endpoint, domain, command, concurrency);
         Log.ServiceRegistered(_runtime.Logger, caller.Describe(), domain, command, concurrency);
         return ($"registered {domain}/{command} concurrency={concurrency}\n", CallStatus.Exit(0));
+    }
+
+    /// <summary>
+    /// <c>gatehouse rotate-peer STATEMENT</c>: the caller moves its own grant to its next key. The
+    /// statement (base64, made by <c>gatehouse rotate-identity --peer</c>) must be signed by the key the
+    /// caller connected with and by the next key; the grant keeps its name, roles and domains, and the
+    /// old key is refused from then on (its connections are sent GOAWAY by the next sweep).
+    /// </summary>
+    private (string, CallStatus) RotatePeer(PeerSession caller, string[] args)
+    {
+        if (args.Length != 1)
+        {
+            return (string.Empty, CallStatus.Error(ErrorCode.BadCommand, "Usage: gatehouse rotate-peer STATEMENT (base64; gatehouse rotate-identity --peer makes it)"));
+        }
+
+        byte[] encoded;
+        try
+        {
+            encoded = Convert.FromBase64String(args[0]);
+        }
+        catch (FormatException)
+        {
+            return (string.Empty, CallStatus.Error(ErrorCode.BadCommand, "rotate-peer: the statement is not base64"));
+        }
+
+        var statement = Transport.Security.SuccessorStatement.Verify(encoded, Transport.Security.SuccessorPurpose.Peer, out string? error);
+        if (statement is null)
+        {
+            return (string.Empty, CallStatus.Error(ErrorCode.Access, "rotate-peer refused: " + error));
+        }
+
+        if (statement.Current != caller.Fingerprint)
+        {
+            return (string.Empty, CallStatus.Error(ErrorCode.Access, $"rotate-peer refused: the statement moves {statement.Current}, but this connection is {caller.Fingerprint}"));
+        }
+
+        PeerGrant? moved;
+        try
+        {
+            moved = AuthorizedPeers.Move(_runtime.Authorized.Path, caller.Fingerprint, statement.Next, DateTimeOffset.UtcNow);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return (string.Empty, CallStatus.Error(ErrorCode.BackendFailed, "rotate-peer: grant not moved: " + ex.Message));
+        }
+
+        if (moved is null)
+        {
+            return (string.Empty, CallStatus.Error(ErrorCode.Access, $"rotate-peer refused: {caller.Fingerprint} has no line in {_runtime.Authorized.Path}"));
+        }
+
+        _runtime.Authorized.Reload();
+        Log.PeerRotated(_runtime.Logger, caller.Describe(), moved.Name, caller.Fingerprint.ToString(), moved.Fingerprint.ToString());
+        return ($"moved {moved.Name} from {caller.Fingerprint} to {moved.Fingerprint}\n", CallStatus.Exit(0));
     }
 
     private (string, CallStatus) Unregister(PeerSession caller, string[] args)
