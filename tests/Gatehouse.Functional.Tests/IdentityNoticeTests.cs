@@ -120,4 +120,17 @@ public class IdentityNoticeTests
 
         return parts;
     }
+
+    [Fact]
+    public async Task A_peer_that_did_not_ask_for_identity_notices_is_never_sent_one()
+    {
+        await using var gateway = await TestGateway.StartAsync();
+        var client = gateway.NewClient(); // no Rollover: its HELLO does not set IDENTITY_NOTICES
+        Assert.True((await client.CallAsync(new CallRequest("whoami") { Domain = RequestHeader.ControlDomain })).Status.IsSuccess);
+        using var next = PeerIdentity.CreateEphemeral("next");
+        var statement = SuccessorStatement.Sign(SuccessorPurpose.Gateway, gateway.Server.Runtime.Identity, next, DateTimeOffset.UtcNow);
+        var session = Assert.Single(gateway.Server.Runtime.Sessions.Snapshot());
+        Assert.False(session.Connection.TrySendIdentityNotice(statement));
+        Assert.True((await client.CallAsync(new CallRequest("whoami") { Domain = RequestHeader.ControlDomain })).Status.IsSuccess);
+    }
 }

@@ -44,6 +44,7 @@ public class HostileInputTests
     [InlineData(FrameType.Data, 0u)]
     [InlineData(FrameType.Status, 0u)]
     [InlineData(FrameType.Cancel, 0u)]
+    [InlineData(FrameType.Identity, 1u)]
     public void Frames_on_the_wrong_stream_are_refused(FrameType type, uint stream)
     {
         var ex = Parse([.. Header(16, (byte)type, 0, stream), .. new byte[16]]);
@@ -58,9 +59,11 @@ public class HostileInputTests
     [InlineData(FrameType.Status, 6)]
     [InlineData(FrameType.GoAway, 9)]
     [InlineData(FrameType.Hello, 2)]
+    [InlineData(FrameType.Identity, 0)]
+    [InlineData(FrameType.Identity, FrameReader.MaxIdentityNotice + 1)]
     public void Wrong_fixed_sizes_are_frame_size_errors(FrameType type, int length)
     {
-        uint stream = type is FrameType.Ping or FrameType.GoAway or FrameType.Hello ? 0u : 1u;
+        uint stream = type is FrameType.Ping or FrameType.GoAway or FrameType.Hello or FrameType.Identity ? 0u : 1u;
         var ex = Parse([.. Header(length, (byte)type, 0, stream), .. new byte[length]]);
         Assert.Equal(ErrorCode.FrameSizeError, ex.Code);
     }
@@ -135,5 +138,26 @@ public class HostileInputTests
         var ex = Assert.Throws<ProtocolException>(() => RequestHeaderCodec.Read(new ReadOnlySequence<byte>(block), 4, 3));
         Assert.Equal(ErrorCode.TooManyArgs, ex.Code);
         Assert.Equal(5, RequestHeaderCodec.Read(new ReadOnlySequence<byte>(block), 5, 3).Arguments.Count);
+    }
+
+    [Fact]
+    public void Identity_frames_round_trip_and_the_hello_says_who_accepts_them()
+    {
+        var writer = new ArrayBufferWriter<byte>();
+        FrameWriter.WriteIdentity(writer, [7, 8, 9]);
+        var buffer = new ReadOnlySequence<byte>(writer.WrittenMemory);
+        Assert.True(FrameReader.TryReadFrame(ref buffer, 65_536, out var header, out var payload));
+        Assert.Equal(FrameType.Identity, header.Type);
+        Assert.Equal(0u, header.StreamId);
+        Assert.Equal(new byte[] { 7, 8, 9 }, payload.ToArray());
+
+        foreach (bool accepts in new[] { false, true })
+        {
+            var hello = new ArrayBufferWriter<byte>();
+            FrameWriter.WriteHello(hello, ProtocolSettings.Default with { AcceptsIdentityNotices = accepts });
+            var read = ControlPayloads.ReadHello(new ReadOnlySequence<byte>(hello.WrittenMemory[FrameHeader.Size..]));
+            Assert.Equal(accepts, read.AcceptsIdentityNotices);
+            Assert.Equal(accepts ? 4 + (8 * 6) : 4 + (7 * 6), hello.WrittenCount - FrameHeader.Size); // setting 9 only when set
+        }
     }
 }
