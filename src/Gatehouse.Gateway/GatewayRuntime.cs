@@ -294,7 +294,7 @@ public sealed class GatewayRuntime
         foreach (var session in Sessions.Snapshot())
         {
             var current = Authorized.Find(session.Fingerprint);
-            if (current is null || current.Authority != session.Grant.Authority)
+            if (current is null || current.ToLine() != session.Grant.ToLine())
             {
                 revoked++;
                 session.Connection.GoAway(Protocol.ErrorCode.UnauthorizedPeer,

@@ -33,6 +33,40 @@ public sealed class AuthorizedPeersTests : IDisposable
     }
 
     [Fact]
+    public void A_file_that_does_not_parse_is_never_edited_and_the_error_names_its_line()
+    {
+        // The old Upsert appended to a broken file and exited 0: the new grant never took effect.
+        string path = state.File("authorized_peers");
+        var alice = Grant("alice");
+        AuthorizedPeers.Upsert(path, alice);
+        File.AppendAllLines(path, [alice.Fingerprint.ToString().Replace("SHA256:", "SHA265:", StringComparison.Ordinal) + " typo roles=client"]);
+        string broken = File.ReadAllText(path);
+        int badLine = File.ReadAllLines(path).Length;
+        var ex = Assert.Throws<AuthorizedPeersException>(() => AuthorizedPeers.Upsert(path, Grant("bob")));
+        Assert.Contains($"authorized_peers:{badLine}:", ex.Message, StringComparison.Ordinal);
+        Assert.Throws<AuthorizedPeersException>(() => AuthorizedPeers.Remove(path, alice.Fingerprint));
+        Assert.Throws<AuthorizedPeersException>(() => AuthorizedPeers.Move(path, alice.Fingerprint, Grant("carol").Fingerprint, DateTimeOffset.UtcNow));
+        Assert.Equal(broken, File.ReadAllText(path));
+    }
+
+    [Fact]
+    public void Move_gives_the_grant_to_the_next_key_in_place_and_refuses_a_key_already_granted()
+    {
+        string path = state.File("authorized_peers");
+        var alice = Grant("alice", PeerRoles.Service, "mail");
+        var bob = Grant("bob");
+        AuthorizedPeers.Upsert(path, alice);
+        AuthorizedPeers.Upsert(path, bob);
+        var next = PeerIdentity.CreateEphemeral("next").Fingerprint;
+        var moved = AuthorizedPeers.Move(path, alice.Fingerprint, next, DateTimeOffset.UtcNow);
+        Assert.Equal((alice with { Fingerprint = next }).ToLine(), moved!.ToLine());
+        var grants = AuthorizedPeers.ReadFile(path);
+        Assert.Equal([next, bob.Fingerprint], grants.Select(g => g.Fingerprint));
+        Assert.Throws<AuthorizedPeersException>(() => AuthorizedPeers.Move(path, next, bob.Fingerprint, DateTimeOffset.UtcNow));
+        Assert.Null(AuthorizedPeers.Move(path, alice.Fingerprint, PeerIdentity.CreateEphemeral("x").Fingerprint, DateTimeOffset.UtcNow));
+    }
+
+    [Fact]
     public void A_file_that_cannot_be_opened_keeps_the_grants_loaded_before_and_says_why()
     {
         string path = state.File("authorized_peers");

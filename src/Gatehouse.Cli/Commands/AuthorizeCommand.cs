@@ -132,6 +132,10 @@ internal static class AuthorizeCommand
 
         var grant = new PeerGrant(fp, principal, peerRoles, givenDomains.Length > 0 ? givenDomains : existing?.Domains ?? []);
         AuthorizedPeers.Upsert(path, grant);
+        if (existing is null)
+        {
+            PeerAddedTimes.Record(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, PeerAddedTimes.FileName), fp, DateTimeOffset.UtcNow);
+        }
         var written = AuthorizedPeers.ReadFile(path).First(g => g.Fingerprint == fp);
         Console.WriteLine($"{(existing is null ? "authorized" : "changed")} {written.ToLine()}");
         Console.WriteLine($"in {path}");

@@ -37,6 +37,7 @@ internal static class PeersCommand
             }
 
             var seen = PeerLastSeen.Load(options.LastSeenPath);
+            var added = PeerAddedTimes.Load(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(options.AuthorizedPath))!, PeerAddedTimes.FileName));
             static string When(DateTimeOffset? t) => t is { } v ? PeerGrant.FormatAdded(v) : "-";
             if (parse.GetValue(json))
             {
@@ -48,7 +49,7 @@ internal static class PeersCommand
                         ["name"] = g.Name,
                         ["roles"] = g.RolesText.Split(','),
                         ["domains"] = g.Domains,
-                        ["added"] = g.Added is { } a ? PeerGrant.FormatAdded(a) : null,
+                        ["added"] = added.TryGetValue(g.Fingerprint, out var a) ? PeerGrant.FormatAdded(a) : null,
                         ["lastSeen"] = seen.TryGetValue(g.Fingerprint, out var s) ? PeerGrant.FormatAdded(s) : null,
                     }));
                 }
@@ -65,7 +66,7 @@ internal static class PeersCommand
             var rows = grants.Select(g => new[]
             {
                 g.Fingerprint.ToString(), g.Name, g.RolesText, g.Domains.Count == 0 ? "*" : string.Join(',', g.Domains),
-                When(g.Added), When(seen.TryGetValue(g.Fingerprint, out var s) ? s : null),
+                When(added.TryGetValue(g.Fingerprint, out var a) ? a : null), When(seen.TryGetValue(g.Fingerprint, out var s) ? s : null),
             }).Prepend(["FINGERPRINT", "NAME", "ROLES", "DOMAINS", "ADDED", "LAST SEEN"]).ToList();
             int[] widths = Enumerable.Range(0, 6).Select(i => rows.Max(r => r[i].Length)).ToArray();
             foreach (var row in rows)

@@ -204,18 +204,8 @@ public sealed class AuthorizedPeers
 
         PeerRoles? roles = null;
         IReadOnlyList<string>? domains = null;
-        DateTimeOffset? added = null;
         foreach (string option in parts.Skip(2))
         {
-            if (option.StartsWith("added=", StringComparison.Ordinal))
-            {
-                added = added is null && DateTimeOffset.TryParseExact(option["added=".Length..], "yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture,
-                        System.Globalization.DateTimeStyles.AssumeUniversal, out var when)
-                    ? when
-                    : throw new FormatException($"{fileName}:{lineNo}: added= is given twice or is not YYYY-MM-DDTHH:MM:SSZ");
-                continue;
-            }
-
             if (option.StartsWith("roles=", StringComparison.Ordinal))
             {
                 // A second roles= or domains= is how an injected value would widen a grant: refuse the line.
@@ -235,7 +225,7 @@ public sealed class AuthorizedPeers
             }
         }
 
-        var grant = new PeerGrant(fp, parts[1], roles ?? PeerRoles.Client, domains ?? []) { Added = added };
+        var grant = new PeerGrant(fp, parts[1], roles ?? PeerRoles.Client, domains ?? []);
         if (grant.Validate() is { } problem)
         {
             throw new FormatException($"{fileName}:{lineNo}: {problem}");
@@ -264,7 +254,7 @@ public sealed class AuthorizedPeers
     }
 
     /// <summary>The comment a new authorized file starts with.</summary>
-    public const string Header = "# Gatehouse authorized peers: FINGERPRINT NAME roles=client|service|admin|gateway[,...] [domains=D1,D2] [added=YYYY-MM-DDTHH:MM:SSZ]";
+    public const string Header = "# Gatehouse authorized peers: FINGERPRINT NAME roles=client|service|admin|gateway[,...] [domains=D1,D2]";
 
     /// <summary>
     /// Adds or replaces the line for <paramref name="grant"/>'s fingerprint. Concurrent callers (other
@@ -284,8 +274,7 @@ public sealed class AuthorizedPeers
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
         using var held = StateFile.Lock(path);
         var lines = File.Exists(path) ? File.ReadAllLines(path).ToList() : [Header];
-        var existing = ParseForEdit(lines, path).FirstOrDefault(g => g.Fingerprint == grant.Fingerprint);
-        grant = grant with { Added = existing?.Added ?? grant.Added ?? DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()) };
+        ParseForEdit(lines, path);
         int index = lines.FindIndex(l => LineFingerprint(l) == grant.Fingerprint);
         if (index >= 0)
         {
@@ -328,7 +317,7 @@ public sealed class AuthorizedPeers
 
     /// <summary>
     /// Moves <paramref name="from"/>'s grant to <paramref name="to"/> in one atomic write (a peer's key
-    /// rotation): same name, roles and domains, a new <c>added=</c>; the old line is replaced in place.
+    /// rotation): same name, roles and domains; the old line is replaced in place.
     /// </summary>
     /// <returns>The new grant, or null when <paramref name="from"/> has no grant.</returns>
     /// <exception cref="AuthorizedPeersException">The file does not parse, or <paramref name="to"/> already has a grant.</exception>
@@ -353,7 +342,8 @@ public sealed class AuthorizedPeers
             throw new AuthorizedPeersException($"{path}: {to} already has a grant; not moving {old.Name}'s grant onto it");
         }
 
-        var moved = old with { Fingerprint = to, Added = DateTimeOffset.FromUnixTimeSeconds(now.ToUnixTimeSeconds()) };
+        var moved = old with { Fingerprint = to };
+        PeerAddedTimes.Record(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!, PeerAddedTimes.FileName), to, now);
         lines[lines.FindIndex(l => LineFingerprint(l) == from)] = moved.ToLine();
         StateFile.Replace(path, lines, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
         return moved;

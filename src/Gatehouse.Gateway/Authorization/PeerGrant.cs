@@ -27,9 +27,6 @@ public enum PeerRoles
 /// </summary>
 public sealed record PeerGrant(Fingerprint Fingerprint, string Name, PeerRoles Roles, IReadOnlyList<string> Domains)
 {
-    /// <summary>When the grant was first written (<c>added=</c>, UTC, whole seconds); null for lines written by hand without it.</summary>
-    public DateTimeOffset? Added { get; init; }
-
     /// <summary>True when the grant has <paramref name="role"/>.</summary>
     public bool Has(PeerRoles role) => (Roles & role) == role;
 
@@ -121,20 +118,12 @@ public sealed record PeerGrant(Fingerprint Fingerprint, string Name, PeerRoles R
         }
 
         string line = $"{Fingerprint} {Name} roles={string.Join(',', roles)}";
-        if (Domains.Count > 0)
-        {
-            line += " domains=" + string.Join(',', Domains);
-        }
-
-        return Added is { } added ? line + " added=" + FormatAdded(added) : line;
+        return Domains.Count > 0 ? line + " domains=" + string.Join(',', Domains) : line;
     }
 
-    /// <summary><c>added=</c>'s format: <c>YYYY-MM-DDTHH:MM:SSZ</c>.</summary>
+    /// <summary>The time format of the state files beside it (<c>YYYY-MM-DDTHH:MM:SSZ</c>, UTC).</summary>
     public static string FormatAdded(DateTimeOffset added) =>
         added.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
-
-    /// <summary>The grant as it applies to a connection (what it may do, without <see cref="Added"/>).</summary>
-    public string Authority => (this with { Added = null }).ToLine();
 
     /// <summary>The roles as text.</summary>
     public string RolesText => ToLine().Split(' ')[2]["roles=".Length..];

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using Gatehouse.Transport.Security;
 
 namespace Gatehouse.Gateway.Authorization;
@@ -73,29 +72,5 @@ public sealed class PeerLastSeen
     }
 
     /// <summary>Reads a <c>peers_seen</c> file; a missing file or a bad line yields what could be read (the file is advisory).</summary>
-    public static IReadOnlyDictionary<Fingerprint, DateTimeOffset> Load(string path)
-    {
-        var result = new Dictionary<Fingerprint, DateTimeOffset>();
-        IEnumerable<string> lines;
-        try
-        {
-            lines = File.Exists(path) ? File.ReadAllLines(path) : [];
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return result;
-        }
-
-        foreach (string line in lines)
-        {
-            string[] parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (parts.Length == 2 && Fingerprint.TryParse(parts[0], out var fp)
-                && DateTimeOffset.TryParseExact(parts[1], "yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var when))
-            {
-                result[fp] = when;
-            }
-        }
-
-        return result;
-    }
+    public static IReadOnlyDictionary<Fingerprint, DateTimeOffset> Load(string path) => PeerAddedTimes.Load(path);
 }
