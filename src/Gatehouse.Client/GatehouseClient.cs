@@ -344,13 +344,7 @@ public sealed class GatehouseClient : IAsyncDisposable
     /// <summary>Checks a gateway's IDENTITY statement against the key this connection was pinned to, and records it when good.</summary>
     private void RecordSuccessor(Transport.Security.Fingerprint pinned, byte[] encoded)
     {
-        var statement = Transport.Security.SuccessorStatement.Verify(encoded, Transport.Security.SuccessorPurpose.Gateway, out string? error);
-        if (statement is not null && statement.Current != pinned)
-        {
-            error = $"it names {statement.Current} as the current key, but the connection is pinned to {pinned}";
-            statement = null;
-        }
-
+        var statement = Transport.Security.SuccessorStatement.VerifyFrom(encoded, Transport.Security.SuccessorPurpose.Gateway, pinned, out string? error);
         if (statement is null)
         {
             if (_logger is not null)

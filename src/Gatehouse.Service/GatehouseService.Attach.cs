@@ -209,13 +209,7 @@ public sealed partial class GatehouseService
     /// <summary>Checks a gateway's IDENTITY statement against the key the connection was pinned to; records the successor when good.</summary>
     private void OnIdentityNotice(GatewayTarget target, Fingerprint pinned, byte[] encoded)
     {
-        var statement = SuccessorStatement.Verify(encoded, SuccessorPurpose.Gateway, out string? error);
-        if (statement is not null && statement.Current != pinned)
-        {
-            error = $"it names {statement.Current} as the current key, but the connection is pinned to {pinned}";
-            statement = null;
-        }
-
+        var statement = SuccessorStatement.VerifyFrom(encoded, SuccessorPurpose.Gateway, pinned, out string? error);
         if (statement is null)
         {
             Log.SuccessorRefused(_logger, target.Endpoint.ToString(), error ?? "refused");

@@ -131,6 +131,13 @@ public sealed class CliProcess : IDisposable
     /// <summary>Starts <c>gatehouse gateway --listen 127.0.0.1:PORT</c>; returns its fingerprint.</summary>
     public async Task<(Process Process, string Fingerprint)> StartGatewayAsync(int port)
     {
+        var (p, fp, _) = await StartGatewayWithOutputAsync(port);
+        return (p, fp);
+    }
+
+    /// <summary>As <see cref="StartGatewayAsync"/>, with the gateway's output as it grows.</summary>
+    public async Task<(Process Process, string Fingerprint, StringBuilder Output)> StartGatewayWithOutputAsync(int port)
+    {
         var (p, output) = await StartAsync(StartInfo("dotnet", [CliDll, "gateway", "--listen", $"127.0.0.1:{port}"]), l => l.StartsWith("listening", StringComparison.Ordinal));
         string fp;
         lock (output)
@@ -138,7 +145,7 @@ public sealed class CliProcess : IDisposable
             fp = output.ToString().Split('\n').First(l => l.StartsWith("fingerprint", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
         }
 
-        return (p, fp);
+        return (p, fp, output);
     }
 
     /// <summary>A port for a child process to listen on (see <see cref="Gatehouse.Bench.Processes.FreePorts"/>).</summary>

@@ -177,12 +177,7 @@ public class IdentityLifecycleCliTests
         using var cli = new CliProcess();
         int port = CliProcess.FreePort();
         string host = $"127.0.0.1:{port}";
-        var (gateway, output) = await cli.StartAsync(cli.StartInfo("dotnet", [CliProcess.CliDll, "gateway", "--listen", host]), l => l.StartsWith("listening", StringComparison.Ordinal));
-        string gatewayFp;
-        lock (output)
-        {
-            gatewayFp = output.ToString().Split('\n').First(l => l.StartsWith("fingerprint", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
-        }
+        var (gateway, gatewayFp, output) = await cli.StartGatewayWithOutputAsync(port);
 
         try
         {
@@ -239,12 +234,7 @@ public class IdentityLifecycleCliTests
         using var offline = new CliProcess { StateDir = cli.StateDir };
         int port = CliProcess.FreePort();
         string host = $"127.0.0.1:{port}";
-        var (gateway, gatewayOut) = await cli.StartAsync(cli.StartInfo("dotnet", [CliProcess.CliDll, "gateway", "--listen", host]), l => l.StartsWith("listening", StringComparison.Ordinal));
-        string oldFp;
-        lock (gatewayOut)
-        {
-            oldFp = gatewayOut.ToString().Split('\n').First(l => l.StartsWith("fingerprint", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
-        }
+        var (gateway, oldFp, gatewayOut) = await cli.StartGatewayWithOutputAsync(port);
 
         System.Diagnostics.Process? service = null;
         try
@@ -295,8 +285,8 @@ public class IdentityLifecycleCliTests
 
             // The service's connection survived the switch; after a gateway restart it reattaches to the new key.
             CliProcess.Stop(gateway);
-            (gateway, gatewayOut) = await cli.StartAsync(cli.StartInfo("dotnet", [CliProcess.CliDll, "gateway", "--listen", host]), l => l.StartsWith("listening", StringComparison.Ordinal));
-            Assert.True(Logged(gatewayOut, "fingerprint " + newFp) || Logged(gatewayOut, newFp), gatewayOut.ToString());
+            (gateway, string restartedFp, gatewayOut) = await cli.StartGatewayWithOutputAsync(port);
+            Assert.Equal(newFp, restartedFp);
             await WaitForAsync(() => Logged(serviceOut, "now presents " + newFp), "the service pinning the new key", seconds: 60);
             await WaitForAsync(() => cli.RunAsync("call", host, "--domain", "demo", "echo", "again").Result.Exit == 0, "a call through the reattached service", seconds: 60);
         }

@@ -153,6 +153,23 @@ public sealed record SuccessorStatement(SuccessorPurpose Purpose, Fingerprint Cu
         }
     }
 
+    /// <summary>
+    /// As <see cref="Verify"/>, and the statement's current key must be <paramref name="current"/>:
+    /// the key this side pinned (a gateway's announcement) or the key the caller connected with (a
+    /// peer's grant move). Never throws.
+    /// </summary>
+    public static SuccessorStatement? VerifyFrom(ReadOnlySpan<byte> encoded, SuccessorPurpose purpose, Fingerprint current, out string? error)
+    {
+        var statement = Verify(encoded, purpose, out error);
+        if (statement is not null && statement.Current != current)
+        {
+            error = $"the statement is about {statement.Current}, not {current}";
+            return null;
+        }
+
+        return statement;
+    }
+
     private static string Name(SuccessorPurpose purpose) => purpose == SuccessorPurpose.Gateway ? "gateway" : "peer";
 
     private static string Text(SuccessorPurpose purpose, Fingerprint current, Fingerprint next, DateTimeOffset issued) =>

@@ -104,15 +104,10 @@ internal sealed class ControlCommands
             return (string.Empty, CallStatus.Error(ErrorCode.BadCommand, "rotate-peer: the statement is not base64"));
         }
 
-        var statement = Transport.Security.SuccessorStatement.Verify(encoded, Transport.Security.SuccessorPurpose.Peer, out string? error);
+        var statement = Transport.Security.SuccessorStatement.VerifyFrom(encoded, Transport.Security.SuccessorPurpose.Peer, caller.Fingerprint, out string? error);
         if (statement is null)
         {
             return (string.Empty, CallStatus.Error(ErrorCode.Access, "rotate-peer refused: " + error));
-        }
-
-        if (statement.Current != caller.Fingerprint)
-        {
-            return (string.Empty, CallStatus.Error(ErrorCode.Access, $"rotate-peer refused: the statement moves {statement.Current}, but this connection is {caller.Fingerprint}"));
         }
 
         PeerGrant? moved;
