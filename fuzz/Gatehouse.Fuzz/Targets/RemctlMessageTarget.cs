@@ -26,9 +26,8 @@ internal sealed class RemctlMessageTarget : FuzzTarget
             return;
         }
 
-        int maxArguments = (input[0] & 1) == 0 ? 8 : RemctlLimits.DefaultMaxArguments;
-        long maxBytes = (input[0] & 2) == 0 ? 256 : RemctlLimits.DefaultMaxCommandBytes;
-        var assembler = new RemctlCommandAssembler(maxArguments, maxBytes);
+        var limits = RemctlFuzzLimits.From(input[0]);
+        var assembler = new RemctlCommandAssembler(limits.MaxArguments, limits.MaxBytes);
         var rest = input[1..];
         while (!rest.IsEmpty)
         {
@@ -37,7 +36,7 @@ internal sealed class RemctlMessageTarget : FuzzTarget
             rest = rest[(1 + length)..];
             try
             {
-                Handle(assembler, message, maxArguments, maxBytes);
+                Handle(assembler, message, limits);
             }
             catch (RemctlProtocolException)
             {
@@ -46,7 +45,7 @@ internal sealed class RemctlMessageTarget : FuzzTarget
         }
     }
 
-    private static void Handle(RemctlCommandAssembler assembler, byte[] payload, int maxArguments, long maxBytes)
+    private static void Handle(RemctlCommandAssembler assembler, byte[] payload, RemctlFuzzLimits limits)
     {
         var message = RemctlMessageReader.Parse(payload);
         FuzzInvariantException.Check(message.Version is 2 or 3, $"version {message.Version} accepted");
@@ -55,8 +54,7 @@ internal sealed class RemctlMessageTarget : FuzzTarget
             case RemctlCommandMessage command:
                 if (assembler.Append(command, out var arguments))
                 {
-                    FuzzInvariantException.Check(arguments.Count is > 0 && arguments.Count <= maxArguments, $"{arguments.Count} arguments (limit {maxArguments})");
-                    FuzzInvariantException.Check(arguments.Sum(a => (long)a.Length) <= maxBytes, "more argument bytes than the limit");
+                    limits.Check(arguments);
                     FuzzInvariantException.Check(!assembler.InProgress, "a complete command left the assembler in progress");
                 }
 

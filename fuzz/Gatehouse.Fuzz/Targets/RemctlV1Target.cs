@@ -25,8 +25,7 @@ internal sealed class RemctlV1Target : FuzzTarget
             return;
         }
 
-        int maxArguments = (input[0] & 1) == 0 ? 8 : RemctlLimits.DefaultMaxArguments;
-        long maxBytes = (input[0] & 2) == 0 ? 256 : RemctlLimits.DefaultMaxCommandBytes;
+        var limits = RemctlFuzzLimits.From(input[0]);
         byte[] payload = input[1..].ToArray();
         try
         {
@@ -38,9 +37,8 @@ internal sealed class RemctlV1Target : FuzzTarget
             // A client reports a malformed reply and closes.
         }
 
-        var arguments = RemctlV1Codec.ParseCommand(payload, maxArguments, maxBytes);
-        FuzzInvariantException.Check(arguments.Count is > 0 && arguments.Count <= maxArguments, $"{arguments.Count} arguments (limit {maxArguments})");
-        FuzzInvariantException.Check(arguments.Sum(a => (long)a.Length) <= maxBytes, "more argument bytes than the limit");
+        var arguments = RemctlV1Codec.ParseCommand(payload, limits.MaxArguments, limits.MaxBytes);
+        limits.Check(arguments);
         var again = new ArrayBufferWriter<byte>();
         RemctlV1Codec.WriteCommand(again, arguments);
         FuzzInvariantException.Check(again.WrittenSpan.SequenceEqual(payload), "a parsed command does not encode back to its payload");

@@ -56,40 +56,21 @@ internal sealed class RawRemctlConnection : IAsyncDisposable
     }
 
     /// <summary>Performs a correct v2 handshake as client.</summary>
-    public async Task AuthenticateAsync()
-    {
-        await SendTokenAsync(RemctlLimits.InitialV2, []);
-        var token = StartInitiator();
-        while (true)
-        {
-            await SendTokenAsync(RemctlLimits.ContextV2, token);
-            var reply = await ReadTokenAsync() ?? throw new InvalidOperationException("server closed during handshake");
-            Assert.Equal(RemctlLimits.ContextV2, reply.Flags);
-            var step = _context!.Step(reply.Payload);
-            if (step.Error is not null)
-            {
-                throw step.Error;
-            }
-
-            if (step.Complete)
-            {
-                return;
-            }
-
-            token = step.OutputToken!;
-        }
-    }
+    public Task AuthenticateAsync() => HandshakeAsync(RemctlLimits.InitialV2, RemctlLimits.ContextV2);
 
     /// <summary>Performs a correct protocol version 1 handshake as client (0x11, then 0x02 context tokens).</summary>
-    public async Task AuthenticateV1Async()
+    public Task AuthenticateV1Async() => HandshakeAsync(RemctlLimits.InitialV1, RemctlTokenFlags.Context);
+
+    /// <summary>The initial token (<paramref name="initial"/> flags), then context tokens with <paramref name="context"/> flags both ways until GSS-API completes.</summary>
+    private async Task HandshakeAsync(RemctlTokenFlags initial, RemctlTokenFlags context)
     {
-        await SendTokenAsync(RemctlLimits.InitialV1, []);
+        await SendTokenAsync(initial, []);
         var token = StartInitiator();
         while (true)
         {
-            await SendTokenAsync(RemctlTokenFlags.Context, token);
+            await SendTokenAsync(context, token);
             var reply = await ReadTokenAsync() ?? throw new InvalidOperationException("server closed during handshake");
-            Assert.Equal(RemctlTokenFlags.Context, reply.Flags);
+            Assert.Equal(context, reply.Flags);
             var step = _context!.Step(reply.Payload);
             if (step.Error is not null)
             {
