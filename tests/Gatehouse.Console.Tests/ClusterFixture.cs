@@ -184,7 +184,7 @@ public sealed class ClusterFixture : IAsyncLifetime
 }
 
 [CollectionDefinition(Name)]
-public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>, ICollectionFixture<BrowserFixture>
 {
     public const string Name = "three gateways";
 }
