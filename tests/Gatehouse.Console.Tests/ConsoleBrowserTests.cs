@@ -272,6 +272,9 @@ public sealed class ConsoleBrowserTests(ClusterFixture cluster, BrowserFixture b
         await page.SetViewportSizeAsync(1280, 800);
         await page.GotoAsync(page.Url.Split('#')[0] + "#metrics");
         await Expect(page.Locator("#chart-rate polyline")).ToHaveCountAsync(3, new() { Timeout = 30_000 });
+        await page.WaitForFunctionAsync(
+            "() => [...document.querySelectorAll('#chart-rate polyline')].filter(p => p.getAttribute('points').split(' ').length >= 3).length === 3",
+            null, new() { Timeout = 30_000 });
         await Expect(page.Locator("#chart-latency polyline")).ToHaveCountAsync(3);
         await Expect(page.Locator("#legend li")).ToHaveCountAsync(3);
         await BrowserFixture.ScreenshotAsync(page, "metrics");
