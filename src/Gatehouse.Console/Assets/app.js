@@ -290,16 +290,20 @@ function drawChart(target, key, unit) {
     label.textContent = (max * f).toFixed(max * f >= 10 ? 0 : 1) + (f === 1 ? " " + unit : "");
     nodes.push(label);
   }
-  const xLabel = svg("text", { x: W - 120, y: H - 4 });
-  xLabel.textContent = "last " + (HISTORY * 2) + " s";
+  // Time runs left to right over what has been sampled (at most the last HISTORY samples).
+  const times = series.flatMap(([, s]) => s.map(p => p.t));
+  const t0 = Math.min(...times), span = Math.max(10000, Math.max(...times) - t0);
+  const xLabel = svg("text", { x: W - 150, y: H - 4 });
+  xLabel.textContent = times.length ? "last " + Math.round(span / 1000) + " s" : "no samples yet";
   nodes.push(xLabel);
   series.forEach(([address, s], i) => {
-    const points = s.map((p, j) => [L + (W - L) * (j + HISTORY - s.length) / (HISTORY - 1), p[key]]).filter(p => p[1] !== null && p[1] !== undefined)
-      .map(([x, v]) => x.toFixed(1) + "," + (H - B - (v / max) * (H - B - T)).toFixed(1));
+    const points = s.filter(p => p[key] !== null && p[key] !== undefined)
+      .map(p => (L + (W - L) * (p.t - t0) / span).toFixed(1) + "," + (H - B - (p[key] / max) * (H - B - T)).toFixed(1));
     if (points.length) nodes.push(svg("polyline", { points: points.join(" "), fill: "none", stroke: COLORS[i % COLORS.length], "stroke-width": 2, "data-gateway": address }));
   });
   chart.replaceChildren(...nodes);
 }
+
 
 function drawCharts() {
   drawChart("#chart-rate", "rate", "req/s");
