@@ -24,6 +24,20 @@ public sealed class ConsoleCliTests : IDisposable
     }
 
     [Fact]
+    public async Task Console_on_an_address_in_use_fails_in_one_line_with_exit_1()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        Assert.Equal(0, (await _cli.RunAsync("id")).Exit); // the identity exists (its creation note is not the point here)
+        var (exit, stdout, stderr) = await _cli.RunAsync("console", "-w", "gw1", "--listen", $"127.0.0.1:{port}");
+        Assert.Equal(1, exit);
+        Assert.Equal(string.Empty, stdout);
+        Assert.StartsWith($"gatehouse console: cannot listen on 127.0.0.1:{port}: ", stderr, StringComparison.Ordinal);
+        Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
     public async Task Console_prints_a_one_time_link_that_opens_one_session_never_trusts_an_unpinned_node_and_stops_on_sigterm()
     {
         var (process, output) = await _cli.StartAsync(

@@ -72,6 +72,7 @@ internal static class ConsoleCommand
                 server = await ConsoleServer.StartAsync(options, logging => logging
                     .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; })
                     .AddFilter("Microsoft", LogLevel.Warning)
+                    .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None) // a start failure is printed once, below, in one line
                     .SetMinimumLevel(LogLevel.Information), ct);
             }
             catch (IOException ex)

@@ -155,7 +155,7 @@ async function refreshServices() {
     const body = $("#routes tbody");
     body.replaceChildren(...view.routes.map(r => el("tr", { "data-route": r.domain + "/" + r.command },
       el("td", { text: r.domain }), el("td", { text: r.command }), el("td", { text: r.hosts }),
-      el("td", { text: [...new Set(r.perGateway.flatMap(g => g.services))].join(", ") }),
+      el("td", { class: "wrap", text: [...new Set(r.perGateway.flatMap(g => g.services))].join(", ") }),
       el("td", { class: "num", text: r.outstanding }), el("td", { class: "num", text: r.queued }),
       el("td", { class: "num", text: r.concurrency }), el("td", { class: "num", text: r.served }))));
     $("#services-problems").replaceChildren(...Object.entries(view.problems).map(([gw, p]) => el("li", { text: gw + ": " + p.message })));
@@ -232,7 +232,7 @@ function onRunEvent(e) {
     const ok = ev.kind === "ok";
     panel.classList.add(ok ? "ok" : "failed");
     panel.dataset.kind = ev.kind;
-    panel.querySelector(".node-status").textContent = ev.exitCode !== null ? "exit " + ev.exitCode : ev.kind + ": " + ev.error;
+    panel.querySelector(".node-status").textContent = ev.exitCode !== null ? "exit " + ev.exitCode : ev.error ? ev.kind + ": " + ev.error : ev.kind;
   } else if (ev.type === "end") {
     state.run.source.close();
     $("#run-cancel").disabled = true;

@@ -151,7 +151,7 @@ internal sealed class Run
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
-            return Done(target, output, "cancelled", null, "cancelled");
+            return Done(target, output, "cancelled", null, null);
         }
         catch (ConnectException ex)
         {
@@ -203,7 +203,7 @@ internal sealed class Run
             }
 
             return token.IsCancellationRequested && status.ErrorCode is ErrorCode.Cancelled or ErrorCode.DeadlineExceeded
-                ? Done(target, output, "cancelled", null, "cancelled")
+                ? Done(target, output, "cancelled", null, null)
                 : Done(target, output, "error", null, GatewayProblem.Of(status).Message);
         }
     }
