@@ -88,7 +88,8 @@ public sealed partial class ConsoleServer
             }
             catch (Exception ex) when (ex is FormatException or IOException or UnauthorizedAccessException)
             {
-                return Results.BadRequest(new { error = ex.Message });
+                // A preview while the user types: an unfinished node set is an answer, not a failed request.
+                return Results.Ok(new { error = ex.Message });
             }
         });
 

@@ -14,6 +14,7 @@ public sealed class ConsoleCliTests : IDisposable
     [InlineData(new[] { "console" }, "give --via GATEWAY")]
     [InlineData(new[] { "console", "-w", "gw1", "--listen", "gw1" }, "--listen 'gw1' is not HOST:PORT")]
     [InlineData(new[] { "console", "-w", "gw1", "--connect-timeout", "0" }, "--connect-timeout must be more than 0")]
+    [InlineData(new[] { "console", "--via", "gw1:99999" }, "gatehouse console: --via gw1:99999: ")]
     public async Task Console_without_nodes_or_with_a_bad_option_fails_in_one_line_with_exit_64(string[] args, string message)
     {
         var (exit, stdout, stderr) = await _cli.RunAsync(args);

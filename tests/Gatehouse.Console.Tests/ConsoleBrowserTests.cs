@@ -264,6 +264,9 @@ public sealed class ConsoleBrowserTests(ClusterFixture cluster, BrowserFixture b
         await page.GetByRole(AriaRole.Button, new() { Name = "Add " + cluster.Addresses[1] + " to the nodes" }).ClickAsync();
         await Expect(page.GetByLabel("Nodes (node set)", new() { Exact = true })).ToHaveValueAsync(cluster.Addresses[1]);
         await Expect(page.Locator("#run-nodes-preview")).ToHaveTextAsync("1 node: " + cluster.Addresses[1]);
+        await page.GetByLabel("Nodes (node set)", new() { Exact = true }).FillAsync("gw[1-");
+        await Expect(page.Locator("#run-nodes-preview")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex(@"\bbad\b"));
+        await Expect(page.Locator("#run-nodes-preview")).ToContainTextAsync("gw[1-");
         await page.GetByLabel("Nodes (node set)", new() { Exact = true }).FillAsync("@cluster");
         await Expect(page.Locator("#run-nodes-preview")).ToHaveTextAsync($"3 nodes: {AllFolded}");
         await BrowserFixture.ScreenshotAsync(page, "run-narrow");

@@ -59,6 +59,11 @@ internal static class ConsoleCommand
                     ConnectTimeout = OptionValues.SecondsOr(parse, timeout, DefaultConnectTimeoutSeconds),
                 };
                 _ = ConsoleServer.ParseListen(options.Listen);
+                if (viaGateway is not null && !TryEndpoint(viaGateway, out string? problem))
+                {
+                    Console.Error.WriteLine($"gatehouse console: --via {viaGateway}: {problem}");
+                    return ExitCodes.Usage;
+                }
             }
             catch (Exception ex) when (ex is FormatException or ArgumentException)
             {
@@ -98,5 +103,20 @@ internal static class ConsoleCommand
             return 0;
         });
         return command;
+    }
+
+    private static bool TryEndpoint(string text, out string? problem)
+    {
+        try
+        {
+            _ = Transport.Connections.Endpoint.Parse(text);
+            problem = null;
+            return true;
+        }
+        catch (FormatException ex)
+        {
+            problem = ex.Message;
+            return false;
+        }
     }
 }

@@ -192,8 +192,8 @@ function previewNodes() {
     if (!expr) { p.textContent = ""; return; }
     const response = await api("/api/nodeset?expr=" + encodeURIComponent(expr));
     const body = await response.json();
-    p.classList.toggle("bad", !response.ok);
-    p.textContent = response.ok ? body.count + (body.count === 1 ? " node: " : " nodes: ") + body.folded : body.error;
+    p.classList.toggle("bad", !!body.error);
+    p.textContent = body.error ? body.error : body.count + (body.count === 1 ? " node: " : " nodes: ") + body.folded;
   }, 200);
 }
 

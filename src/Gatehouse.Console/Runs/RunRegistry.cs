@@ -23,6 +23,7 @@ internal sealed class RunRegistry(ConsoleOptions options, ClusterReader reader, 
     public const int MaxArguments = 256, MaxArgumentBytes = 64 * 1024;
 
     private readonly ConcurrentDictionary<string, (Run Run, long Order)> _runs = new(StringComparer.Ordinal);
+    private readonly object _startLock = new();
     private long _order;
 
     /// <summary>The run with this id, if it is still kept.</summary>
@@ -111,8 +112,18 @@ internal sealed class RunRegistry(ConsoleOptions options, ClusterReader reader, 
 
         var call = new CallRequest(request.Command.Trim(), [.. args]) { Domain = domain, Stdin = stdin };
         var run = new Run(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), targets, call, args, pool, options.MaxOutputBytesPerNode);
-        _runs[run.Id] = (run, Interlocked.Increment(ref _order));
-        Forget();
+        lock (_startLock)
+        {
+            // Checked again here: two requests may both have passed the first check while resolving their nodes.
+            if (_runs.Values.Count(e => !e.Run.Finished) >= MaxActiveRuns)
+            {
+                return (null, $"{MaxActiveRuns} runs are in progress; wait for one to end or cancel one.", true);
+            }
+
+            _runs[run.Id] = (run, ++_order);
+            Forget();
+        }
+
         run.Start();
         return (run, null, false);
     }
