@@ -151,7 +151,7 @@ public sealed class ConsoleBrowserTests(ClusterFixture cluster, BrowserFixture b
         var clock = System.Diagnostics.Stopwatch.StartNew();
         await page.GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
         await ClusterFixture.Until(() => cluster.SleepCancelled.GetValueOrDefault(key) == 3, TimeSpan.FromSeconds(15), "not every service handler saw the cancellation");
-        await Expect(page.Locator("#run-state")).ToContainTextAsync("Cancelled.");
+        await Expect(page.Locator("#run-state")).ToHaveTextAsync("Cancelled. 3 node(s) cancelled.");
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"cancelling took {clock.Elapsed}");
         foreach (string node in cluster.Addresses)
         {

@@ -237,8 +237,12 @@ function onRunEvent(e) {
     state.run.source.close();
     $("#run-cancel").disabled = true;
     $("#run-start").disabled = false;
-    const failed = ev.statuses.filter(s => !s.ok).reduce((n, s) => n + s.count, 0);
-    $("#run-state").textContent = (ev.cancelled ? "Cancelled. " : "Done. ") + (failed ? failed + " node(s) failed." : "Every node exited 0.");
+    const kinds = [...document.querySelectorAll("#live .node")].map(p => p.dataset.kind);
+    const failed = kinds.filter(k => k !== "ok" && k !== "cancelled").length, cancelled = kinds.filter(k => k === "cancelled").length;
+    const parts = [];
+    if (failed) parts.push(failed + " node(s) failed.");
+    if (cancelled) parts.push(cancelled + " node(s) cancelled.");
+    $("#run-state").textContent = (ev.cancelled ? "Cancelled. " : "Done. ") + (parts.length ? parts.join(" ") : "Every node exited 0.");
     $("#summary").replaceChildren(...ev.statuses.map(s => el("li", { class: s.ok ? "ok" : "failed", "data-status": s.status },
       (s.count > 1 ? s.nodes + " (" + s.count + ")" : s.nodes) + ": " + s.status)));
     $("#gathered").replaceChildren(...ev.gathered.map(g => el("section", { class: "block " + (g.status === "exit 0" ? "ok" : "failed"), "data-nodes": g.nodes },
@@ -325,7 +329,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("#run-nodes").addEventListener("input", previewNodes);
   $("#run-args").addEventListener("input", previewArgs);
   show(location.hash.slice(1));
-  refreshCluster();
-  setInterval(refreshCluster, 2000);
+  // One refresh at a time: the next starts 2 s after the last answer, so a slow gateway does not pile requests up.
+  const loop = async () => { await refreshCluster(); setTimeout(loop, 2000); };
+  loop();
   setInterval(() => { if (state.page === "services") refreshServices(); }, 3000);
 });
