@@ -87,6 +87,7 @@ internal static class Program
         CallCommand.Create(),
         RemctlCommand.Create(),
         RemctlCheckCommand.Create(),
+        ConsoleCommand.Create(),
         CompletionCommand.Create(),
     };
 
