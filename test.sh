@@ -4,14 +4,15 @@
 # smoke test), iproute2 and iptables (network-namespace tests), afl++ (short fuzz runs of
 # tests/Gatehouse.Fuzz.Tests; see docs/fuzzing.md), zsh (the completion script is checked with it),
 # systemd (systemd-analyze verifies the unit), lintian and dpkg-dev (the .deb is built and checked),
-# prometheus (a real Prometheus server scrapes a gateway; promtool checks the exposition). Ends with one line:
+# prometheus (a real Prometheus server scrapes a gateway; promtool checks the exposition), etcd-server
+# and etcd-client (a real 3-member etcd cluster for the etcd registry). Ends with one line:
 #   N passed, N failed[, N skipped]
 set -uo pipefail
 cd "$(dirname "$0")"
 
 packages=(remctl-server remctl-client python3-pyremctl python3-gssapi krb5-kdc krb5-admin-server krb5-user
           libgssapi-krb5-2 python3-zmq nats-server iproute2 iptables openssl procps afl++ zsh
-          systemd lintian dpkg-dev prometheus)
+          systemd lintian dpkg-dev prometheus etcd-server etcd-client)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
