@@ -52,14 +52,25 @@ internal sealed class RegistryHarness : IAsyncDisposable
         var log = new ListLogger();
         var r = new EtcdRegistry(id, options ?? Options(), log);
         _registries.Add(r);
+        _logs.Add((id, log));
         r.Start();
         Assert.True(await r.WaitReadyAsync(TimeSpan.FromSeconds(15)), "the registry read its first view");
         await r.PublishMemberAsync(new LocalMember($"127.0.0.1:{port}", 4373, 0, "0.1.0", new Dictionary<string, string> { ["host"] = id })).WaitAsync(TimeSpan.FromSeconds(15));
         return (r, log);
     }
 
+    private readonly List<(string Id, ListLogger Log)> _logs = [];
+
+    /// <summary>Every registry's log lines, stamped with the member they came from (shown when a test fails).</summary>
+    public string Logs => string.Join("\n", _logs.SelectMany(l => l.Log.Lines.Select(x => $"{l.Id} {x.Level} {x.Id} {x.Text}")));
+
     public async ValueTask DisposeAsync()
     {
+        if (Environment.GetEnvironmentVariable("GATEHOUSE_REGISTRY_LOGS") is not null)
+        {
+            Console.Error.WriteLine(Logs);
+        }
+
         foreach (var r in _registries)
         {
             await r.DisposeAsync();
