@@ -128,7 +128,7 @@ public sealed class ClusterPairTests
 
         var view = registry.View;
         Assert.Equal(("gossip", aId, true), (registry.Kind, registry.LocalId, registry.Health.Up));
-        Assert.Equal([aId, bId], view.Members.Keys.Order(StringComparer.Ordinal).ToList().Order(StringComparer.Ordinal));
+        Assert.Equal(new[] { aId, bId }.Order(StringComparer.Ordinal), view.Members.Keys.Order(StringComparer.Ordinal));
         var bMember = view.Members[bId];
         Assert.Equal(($"127.0.0.1:{b.Endpoint.Port}", Gatehouse.Cluster.Membership.MemberState.Alive), (bMember.Address, bMember.State));
         Assert.Equal(Environment.MachineName.Length > 64 ? Environment.MachineName[..64] : Environment.MachineName, bMember.Metadata["host"]);
@@ -137,7 +137,8 @@ public sealed class ClusterPairTests
         Assert.Equal("gw-b", view.Grants[bId].Split(' ')[1]); // the grant made on a, as its authorized_peers line
 
         // A grant written through the registry on b reaches a (the grant ledger spreads it), with a change event.
-        var client = Identity.Generate("registry-client").Fingerprint.ToString();
+        using var clientIdentity = PeerIdentity.CreateEphemeral("registry-client");
+        var client = clientIdentity.Fingerprint.ToString();
         await b.Server.Membership!.Registry.PutGrantAsync(client, $"{client} carol roles=client");
         await Until(() => registry.View.Grants.ContainsKey(client), "a never got the grant written through b");
         await Until(() => changes.Any(c => c.Kind == Gatehouse.Cluster.Registry.RegistryChangeKind.Grant && c.Id == client), "no grant change event on a");
