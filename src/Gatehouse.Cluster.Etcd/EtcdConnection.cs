@@ -43,7 +43,7 @@ internal sealed class EtcdConnection : IDisposable
     }
 
     /// <summary>The endpoint calls go to now.</summary>
-    public string CurrentEndpoint => _endpoints[Volatile.Read(ref _current) % _endpoints.Length].Uri.ToString();
+    public string CurrentEndpoint => _endpoints[Volatile.Read(ref _current)].Uri.ToString();
 
     private static GrpcChannel Channel(Uri uri, EtcdRegistryOptions options, X509Certificate2Collection? client, X509Certificate2Collection? roots)
     {
@@ -101,7 +101,7 @@ internal sealed class EtcdConnection : IDisposable
         string reason = "no endpoint";
         for (int i = 0; i < _endpoints.Length; i++)
         {
-            int index = Volatile.Read(ref _current) % _endpoints.Length;
+            int index = Volatile.Read(ref _current);
             var endpoint = _endpoints[index];
             try
             {
@@ -119,7 +119,7 @@ internal sealed class EtcdConnection : IDisposable
             {
                 reason = $"{endpoint.Uri.Authority}: {Describe(ex)}";
                 EtcdLog.EndpointFailed(_logger, endpoint.Uri.Authority, Describe(ex));
-                Interlocked.CompareExchange(ref _current, index + 1, index);
+                MoveOn(index);
             }
         }
 
@@ -129,7 +129,7 @@ internal sealed class EtcdConnection : IDisposable
     /// <summary>Starts a streaming call (watch, lease keep-alive) on the current endpoint; the caller moves on with <see cref="Failed"/>.</summary>
     public async Task<(Clients Clients, Metadata Headers, string Endpoint)> StreamAsync(CancellationToken cancellationToken)
     {
-        var endpoint = _endpoints[Volatile.Read(ref _current) % _endpoints.Length];
+        var endpoint = _endpoints[Volatile.Read(ref _current)];
         try
         {
             return (endpoint.Clients, await HeadersAsync(endpoint, cancellationToken).ConfigureAwait(false), endpoint.Uri.Authority);
@@ -144,12 +144,16 @@ internal sealed class EtcdConnection : IDisposable
     /// <summary>A stream on <paramref name="authority"/> failed: the next call goes to the next endpoint.</summary>
     public void Failed(string authority)
     {
-        int index = Volatile.Read(ref _current) % _endpoints.Length;
+        int index = Volatile.Read(ref _current);
         if (_endpoints[index].Uri.Authority == authority)
         {
-            Interlocked.CompareExchange(ref _current, index + 1, index);
+            MoveOn(index);
         }
     }
+
+    /// <summary>Calls go to the endpoint after <paramref name="failed"/>, unless another call moved on already.</summary>
+    /// <remarks>The index always stays below the endpoint count: a raw counter compared modulo would stop moving once it passed the count (a bug caught by the killed-member test).</remarks>
+    private void MoveOn(int failed) => Interlocked.CompareExchange(ref _current, (failed + 1) % _endpoints.Length, failed);
 
     /// <summary>The token was refused (it expired): the next call authenticates again.</summary>
     public void ForgetToken() => _token = null;

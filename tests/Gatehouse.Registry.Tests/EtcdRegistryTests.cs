@@ -108,6 +108,25 @@ public sealed class EtcdRegistryTests
     }
 
     [Fact]
+    public async Task Failover_goes_round_the_endpoints_as_often_as_etcd_members_die_one_after_another()
+    {
+        // Regression: the endpoint index once grew past the endpoint count and then stopped moving,
+        // so after a few failovers a registry stayed on a dead member for good.
+        await using var h = await RegistryHarness.StartAsync();
+        var (a, _) = await h.AddAsync("SHA256:aaa");
+        var (b, _) = await h.AddAsync("SHA256:bbb");
+        for (int round = 0; round < 5; round++)
+        {
+            int victim = round % h.Etcd.Count; // the member the registries use now, then the next, and round again
+            h.Etcd.Kill(victim);
+            await a.PublishRoutesAsync(Routes(100 + round, $"round {round}")).WaitAsync(TimeSpan.FromSeconds(20));
+            await RegistryHarness.Eventually(() => b.View.Routes.TryGetValue("SHA256:aaa", out var l) && l.Version == 100 + round, TimeSpan.FromSeconds(20), $"b sees a's change of round {round}");
+            h.Etcd.Restart(victim);
+            await h.Etcd.WaitHealthyAsync(TimeSpan.FromSeconds(30));
+        }
+    }
+
+    [Fact]
     public async Task With_every_etcd_member_stopped_the_registry_keeps_its_view_says_it_is_down_and_recovers_when_etcd_returns()
     {
         await using var h = await RegistryHarness.StartAsync();

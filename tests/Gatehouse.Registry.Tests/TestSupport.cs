@@ -68,7 +68,7 @@ internal sealed class RegistryHarness : IAsyncDisposable
     {
         if (Environment.GetEnvironmentVariable("GATEHOUSE_REGISTRY_LOGS") is not null)
         {
-            Console.Error.WriteLine(Logs);
+            File.AppendAllText(Environment.GetEnvironmentVariable("GATEHOUSE_REGISTRY_LOGS")!, Logs + "\n");
         }
 
         foreach (var r in _registries)
