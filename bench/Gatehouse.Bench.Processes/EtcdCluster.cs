@@ -30,9 +30,21 @@ public sealed class EtcdCluster : IAsyncDisposable
     /// <summary>True while member <paramref name="index"/>'s process runs.</summary>
     public bool IsRunning(int index) => _members[index].Process is { HasExited: false };
 
+    /// <summary>With TLS: the CA (PEM) that signed the members' certificate; null without.</summary>
+    public string? CaFile { get; private set; }
+
+    /// <summary>With TLS: a client certificate etcd accepts (<c>--client-cert-auth</c>) and its key.</summary>
+    public (string Cert, string Key)? ClientCertificate { get; private set; }
+
+    /// <summary>The etcd user etcdctl runs as (<c>USER:PASSWORD</c>), once auth is on; null before.</summary>
+    public string? EtcdctlUser { get; set; }
+
     /// <summary>Starts <paramref name="members"/> members and waits until the cluster answers.</summary>
+    /// <param name="members">How many members.</param>
+    /// <param name="timeout">How long the cluster may take to become healthy (30 s).</param>
+    /// <param name="tls">Clients must use TLS with a client certificate (a CA, a server and a client certificate are made with openssl; peers talk plain HTTP on loopback).</param>
     /// <exception cref="InvalidOperationException">etcd is not installed, or the cluster did not become healthy; the message says which and shows the output.</exception>
-    public static async Task<EtcdCluster> StartAsync(int members = 3, TimeSpan? timeout = null)
+    public static async Task<EtcdCluster> StartAsync(int members = 3, TimeSpan? timeout = null, bool tls = false)
     {
         if (Which("etcd") is null || Which("etcdctl") is null)
         {
@@ -41,7 +53,16 @@ public sealed class EtcdCluster : IAsyncDisposable
 
         string dir = Directory.CreateTempSubdirectory("gatehouse-etcd-").FullName;
         string token = "gh-" + Guid.NewGuid().ToString("N")[..12];
-        var list = Enumerable.Range(0, members).Select(i => new Member($"e{i}", FreePorts.Next(), FreePorts.Next(), Path.Combine(dir, $"e{i}"))).ToArray();
+        var list = Enumerable.Range(0, members).Select(i => new Member($"e{i}", FreePorts.Next(), FreePorts.Next(), Path.Combine(dir, $"e{i}"), tls)).ToArray();
+        string[] tlsArgs = [];
+        (string Cert, string Key)? client = null;
+        if (tls)
+        {
+            await MakeCertificatesAsync(dir).ConfigureAwait(false);
+            tlsArgs = ["--cert-file", Path.Combine(dir, "server.pem"), "--key-file", Path.Combine(dir, "server.key"), "--trusted-ca-file", Path.Combine(dir, "ca.pem"), "--client-cert-auth"];
+            client = (Path.Combine(dir, "client.pem"), Path.Combine(dir, "client.key"));
+        }
+
         string initial = string.Join(",", list.Select(m => $"{m.Name}={m.PeerUrl}"));
         foreach (var m in list)
         {
@@ -52,10 +73,11 @@ public sealed class EtcdCluster : IAsyncDisposable
                 "--listen-peer-urls", m.PeerUrl, "--initial-advertise-peer-urls", m.PeerUrl,
                 "--initial-cluster", initial, "--initial-cluster-token", token, "--initial-cluster-state", "new",
                 "--logger", "zap", "--log-outputs", "stderr", "--log-level", "warn",
+                .. tlsArgs,
             ];
         }
 
-        var cluster = new EtcdCluster(dir, list);
+        var cluster = new EtcdCluster(dir, list) { CaFile = tls ? Path.Combine(dir, "ca.pem") : null, ClientCertificate = client };
         try
         {
             foreach (var m in list)
@@ -138,6 +160,20 @@ public sealed class EtcdCluster : IAsyncDisposable
     {
         var psi = new ProcessStartInfo("etcdctl") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.Environment["ETCDCTL_API"] = "3";
+        if (CaFile is not null && ClientCertificate is { } cc)
+        {
+            foreach (string a in (string[])["--cacert", CaFile, "--cert", cc.Cert, "--key", cc.Key])
+            {
+                psi.ArgumentList.Add(a);
+            }
+        }
+
+        if (EtcdctlUser is not null)
+        {
+            psi.ArgumentList.Add("--user");
+            psi.ArgumentList.Add(EtcdctlUser);
+        }
+
         if (!args.Contains("--endpoints"))
         {
             psi.ArgumentList.Add("--endpoints");
@@ -198,16 +234,47 @@ public sealed class EtcdCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>A CA, a server certificate for 127.0.0.1 and a client certificate (P-256, one day), made with openssl in <paramref name="dir"/>.</summary>
+    private static async Task MakeCertificatesAsync(string dir)
+    {
+        await File.WriteAllTextAsync(Path.Combine(dir, "server.ext"), "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n").ConfigureAwait(false);
+        await File.WriteAllTextAsync(Path.Combine(dir, "client.ext"), "extendedKeyUsage=clientAuth\n").ConfigureAwait(false);
+        string[][] steps =
+        [
+            ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=gatehouse-test-etcd-ca"],
+            ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=etcd"],
+            ["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "1", "-extfile", "server.ext"],
+            ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=gatehouse"],
+            ["x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "client.pem", "-days", "1", "-extfile", "client.ext"],
+        ];
+        foreach (var step in steps)
+        {
+            var psi = new ProcessStartInfo("openssl") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (string a in step)
+            {
+                psi.ArgumentList.Add(a);
+            }
+
+            using var p = Process.Start(psi) ?? throw new InvalidOperationException("openssl did not start");
+            string output = await p.StandardError.ReadToEndAsync().ConfigureAwait(false) + await p.StandardOutput.ReadToEndAsync().ConfigureAwait(false);
+            await p.WaitForExitAsync().ConfigureAwait(false);
+            if (p.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"openssl {string.Join(' ', step)}: {output}");
+            }
+        }
+    }
+
     private static string? Which(string name) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
 
-    private sealed class Member(string name, int clientPort, int peerPort, string dataDir)
+    private sealed class Member(string name, int clientPort, int peerPort, string dataDir, bool tls)
     {
         private readonly Queue<string> _tail = new();
 
         public string Name { get; } = name;
 
-        public string ClientUrl { get; } = $"http://127.0.0.1:{clientPort.ToString(CultureInfo.InvariantCulture)}";
+        public string ClientUrl { get; } = $"{(tls ? "https" : "http")}://127.0.0.1:{clientPort.ToString(CultureInfo.InvariantCulture)}";
 
         public string PeerUrl { get; } = $"http://127.0.0.1:{peerPort.ToString(CultureInfo.InvariantCulture)}";
 

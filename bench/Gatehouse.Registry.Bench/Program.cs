@@ -71,7 +71,7 @@ try
         await Task.Delay(50);
     }
 
-    Console.WriteLine($"{gateways} gateways registered and seeing each other in {setup.Elapsed.TotalSeconds:F1} s (3 etcd members on loopback)");
+    Console.WriteLine($"{(smoke ? "smoke run: " : "")}{gateways} gateways registered and seeing each other in {setup.Elapsed.TotalSeconds:F1} s (3 etcd members on loopback)");
 
     // One change at a time from a random gateway, 200 ms apart: the time until every other gateway saw it.
     var random = new Random(1);

@@ -8,7 +8,7 @@ internal static partial class EtcdLog
     [LoggerMessage(4200, LogLevel.Information, "Cluster registry on etcd ({Endpoints}), keys under {Root}, lease TTL {Ttl}")]
     public static partial void Started(ILogger logger, string endpoints, string root, TimeSpan ttl);
 
-    [LoggerMessage(4201, LogLevel.Warning, "Cluster registry: etcd is unreachable ({Reason}); serving from the last view of {Members} members and retrying every {Retry}")]
+    [LoggerMessage(4201, LogLevel.Warning, "Cluster registry: etcd cannot be used ({Reason}); serving from the last view of {Members} members and retrying every {Retry}")]
     public static partial void Down(ILogger logger, string reason, int members, TimeSpan retry);
 
     [LoggerMessage(4202, LogLevel.Information, "Cluster registry: etcd is reachable again (down for {Down}); caught up at revision {Revision}")]

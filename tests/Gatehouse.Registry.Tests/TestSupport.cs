@@ -35,7 +35,7 @@ internal sealed class RegistryHarness : IAsyncDisposable
 
     public EtcdCluster Etcd { get; }
 
-    public static async Task<RegistryHarness> StartAsync() => new(await EtcdCluster.StartAsync(3));
+    public static async Task<RegistryHarness> StartAsync(bool tls = false) => new(await EtcdCluster.StartAsync(3, tls: tls));
 
     public EtcdRegistryOptions Options(TimeSpan? ttl = null) => new()
     {
@@ -49,17 +49,24 @@ internal sealed class RegistryHarness : IAsyncDisposable
     /// <summary>Starts a registry for member <paramref name="id"/>, publishes its record and waits until its first view was read.</summary>
     public async Task<(EtcdRegistry Registry, ListLogger Log)> AddAsync(string id, EtcdRegistryOptions? options = null, int port = 7340)
     {
-        var log = new ListLogger();
-        var r = new EtcdRegistry(id, options ?? Options(), log);
-        _registries.Add(r);
-        _logs.Add((id, log));
-        r.Start();
+        var (r, log) = Start(id, options);
         Assert.True(await r.WaitReadyAsync(TimeSpan.FromSeconds(15)), "the registry read its first view");
         await r.PublishMemberAsync(new LocalMember($"127.0.0.1:{port}", 4373, 0, "0.1.0", new Dictionary<string, string> { ["host"] = id })).WaitAsync(TimeSpan.FromSeconds(15));
         return (r, log);
     }
 
     private readonly List<(string Id, ListLogger Log)> _logs = [];
+
+    /// <summary>Starts a registry without waiting for anything.</summary>
+    public (EtcdRegistry Registry, ListLogger Log) Start(string id, EtcdRegistryOptions? options = null)
+    {
+        var log = new ListLogger();
+        var r = new EtcdRegistry(id, options ?? Options(), log);
+        _registries.Add(r);
+        _logs.Add((id, log));
+        r.Start();
+        return (r, log);
+    }
 
     /// <summary>Every registry's log lines, stamped with the member they came from (shown when a test fails).</summary>
     public string Logs => string.Join("\n", _logs.SelectMany(l => l.Log.Lines.Select(x => $"{l.Id} {x.Level} {x.Id} {x.Text}")));
