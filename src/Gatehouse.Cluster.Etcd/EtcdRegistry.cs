@@ -128,10 +128,14 @@ public sealed partial class EtcdRegistry : IClusterRegistry
             before = _health;
             string? reason = _keeperProblem ?? _watchProblem;
             bool up = reason is null;
-            if (up != before.Up || (!up && before.Reason is "not started"))
+            if (up != before.Up || (!up && before.Reason is "not started" && reason is not "not started"))
             {
                 changed = new RegistryHealth(up, _time.GetUtcNow(), reason);
                 Volatile.Write(ref _health, changed);
+            }
+            else if (!up && reason != before.Reason)
+            {
+                Volatile.Write(ref _health, before with { Reason = reason }); // still down, since then; the newest reason
             }
         }
 
