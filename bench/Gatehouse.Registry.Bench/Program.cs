@@ -8,10 +8,22 @@ using Gatehouse.Cluster.Registry;
 using Microsoft.Extensions.Logging.Abstractions;
 
 // Route-change propagation through the etcd registry (docs/cluster.md, "etcd registry", benchmark).
-//   dotnet run -c Release --project bench/Gatehouse.Registry.Bench -- [--gateways 100] [--changes 50] [--burst] [--smoke]
+//   dotnet run -c Release --project bench/Gatehouse.Registry.Bench -- [--gateways 100] [--changes 50] [--smoke]
+//   ... --hold ENDPOINTS ID TTL_SECONDS   (tests: one member registered until the process is killed)
 // Exit 0 when every change was seen by every other gateway; 1 when one was missed; 2 for bad options; 3 when etcd could not be started.
 int gateways = 100, changes = 50;
 bool smoke = false;
+if (args is ["--hold", var endpoints, var id, var ttlSeconds])
+{
+    // One registered member and nothing else, until killed (tests SIGKILL it: its keys go when its lease expires).
+    var holdOptions = new EtcdRegistryOptions { Endpoints = endpoints.Split(','), Cluster = "test", LeaseTtl = TimeSpan.FromSeconds(int.Parse(ttlSeconds, CultureInfo.InvariantCulture)) };
+    await using var member = new EtcdRegistry(id, holdOptions, NullLogger.Instance);
+    member.Start();
+    await member.PublishMemberAsync(new LocalMember("127.0.0.1:7340", null, 0, "hold"));
+    Console.WriteLine($"READY {member.LeaseId}");
+    await Task.Delay(Timeout.Infinite);
+}
+
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])

@@ -31,6 +31,40 @@ public sealed partial class RegistryBenchSmokeTests
         Assert.Equal(2, Regex.Count(output, @"missed \(not seen within \d+ s\): +0\n"));
     }
 
+    [Fact]
+    public async Task A_member_process_killed_with_sigkill_disappears_from_the_others_within_the_lease_ttl()
+    {
+        string dll = typeof(RegistryBenchSmokeTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RegistryBenchDll").Value!;
+        await using var h = await RegistryHarness.StartAsync();
+        var (observer, _) = await h.AddAsync("SHA256:observer");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in (string[])[dll, "--hold", string.Join(",", h.Etcd.ClientUrls), "SHA256:killed", "3"])
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(psi)!;
+        try
+        {
+            string? ready = await p.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.StartsWith("READY ", ready ?? "", StringComparison.Ordinal);
+            await RegistryHarness.Eventually(() => observer.View.Members.ContainsKey("SHA256:killed"), TimeSpan.FromSeconds(10), "the observer sees the member process");
+
+            var clock = Stopwatch.StartNew();
+            p.Kill(); // SIGKILL, this PID only: nothing revoked
+            await p.WaitForExitAsync();
+            await RegistryHarness.Eventually(() => !observer.View.Members.ContainsKey("SHA256:killed"), TimeSpan.FromSeconds(6), "the killed member is gone");
+            Assert.True(clock.Elapsed <= TimeSpan.FromSeconds(4.5), $"gone {clock.Elapsed} after SIGKILL with a 3 s lease");
+        }
+        finally
+        {
+            if (!p.HasExited)
+            {
+                p.Kill();
+            }
+        }
+    }
+
     [GeneratedRegex(@"p50 [\d.]+ ms, p90 [\d.]+ ms, p99 [\d.]+ ms, max (?<max>[\d.]+) ms \((?<n>\d+) samples\)")]
     private static partial Regex Distribution();
 }
