@@ -88,7 +88,7 @@ public sealed class EtcdRegistryTests
         var (c, _) = await h.AddAsync("SHA256:ccc");
         await RegistryHarness.Eventually(() => Sees(a, "SHA256:bbb", "SHA256:ccc"), Soon, "a sees all");
 
-        // Every registry's first endpoint is member 0; kill the leader if that is not it, then member 0 too would lose quorum: kill one only.
+        // The leader: the hardest single loss (an election follows, and requests to the others wait for it).
         int victim = await h.Etcd.LeaderAsync();
         Assert.True(victim >= 0, "etcd has a leader");
         h.Etcd.Kill(victim);
@@ -257,6 +257,35 @@ public sealed class EtcdRegistryTests
         // And it watches on from there.
         await b.PublishRoutesAsync(Routes(10, "b10")).WaitAsync(Soon);
         await RegistryHarness.Eventually(() => a.View.Routes["SHA256:bbb"].Version == 10, Soon, "a change after the resync");
+    }
+
+    [Fact]
+    public async Task Broken_values_under_the_prefix_are_ignored_with_a_warning_and_the_watch_goes_on()
+    {
+        await using var h = await RegistryHarness.StartAsync();
+        var (a, log) = await h.AddAsync("SHA256:aaa");
+        foreach (var (key, value) in (ValueTuple<string, string>[])
+        [
+            ("/gatehouse/test/members/SHA256:bad", "{not json"),
+            ("/gatehouse/test/members/SHA256:empty", "{}"),
+            ("/gatehouse/test/routes/SHA256:bad", "no version line"),
+            ("/gatehouse/test/grants/SHA256:bad", "two\nlines"),
+            ("/gatehouse/test/unknown/x", "whatever"),
+        ])
+        {
+            var (code, output) = await h.Etcd.EtcdctlAsync(["put", key, value]);
+            Assert.True(code == 0, output);
+        }
+
+        await RegistryHarness.Eventually(() => log.Lines.Count(l => l.Id == 4205) >= 4, Soon, "four warnings (the unknown kind is not ours to judge)");
+        Assert.False(a.View.Members.ContainsKey("SHA256:bad") || a.View.Members.ContainsKey("SHA256:empty"));
+        Assert.False(a.View.Routes.ContainsKey("SHA256:bad") || a.View.Grants.ContainsKey("SHA256:bad"));
+
+        // The watch is still alive: a good change after the bad ones arrives, and a fresh read skips them too.
+        var (b, _) = await h.AddAsync("SHA256:bbb");
+        await RegistryHarness.Eventually(() => a.View.Members.ContainsKey("SHA256:bbb"), Soon, "a sees b after the broken values");
+        await RegistryHarness.Eventually(() => b.View.Members.Count == 2 && b.View.Members.ContainsKey("SHA256:aaa"), Soon, "b sees a and itself, nothing broken");
+        Assert.True(a.Health.Up && b.Health.Up);
     }
 
     [Fact]
