@@ -5,14 +5,15 @@
 # tests/Gatehouse.Fuzz.Tests; see docs/fuzzing.md), zsh (the completion script is checked with it),
 # systemd (systemd-analyze verifies the unit), lintian and dpkg-dev (the .deb is built and checked),
 # prometheus (a real Prometheus server scrapes a gateway; promtool checks the exposition), chromium (the web
-# console's browser tests drive it through Playwright; no browser is downloaded). Ends with one line:
+# console's browser tests drive it through Playwright; no browser is downloaded), etcd-server and
+# etcd-client (a real 3-member etcd cluster for the etcd registry). Ends with one line:
 #   N passed, N failed[, N skipped]
 set -uo pipefail
 cd "$(dirname "$0")"
 
 packages=(remctl-server remctl-client python3-pyremctl python3-gssapi krb5-kdc krb5-admin-server krb5-user
           libgssapi-krb5-2 python3-zmq nats-server iproute2 iptables openssl procps afl++ zsh
-          systemd lintian dpkg-dev prometheus chromium)
+          systemd lintian dpkg-dev prometheus chromium etcd-server etcd-client)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

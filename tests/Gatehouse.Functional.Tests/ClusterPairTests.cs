@@ -115,6 +115,38 @@ public sealed class ClusterPairTests
     }
 
     [Fact]
+    public async Task The_gossip_membership_read_as_a_cluster_registry_shows_the_same_members_route_lists_and_grants()
+    {
+        var (a, b) = await StartPairAsync();
+        await using var _a = a;
+        await using var _b = b;
+        var registry = a.Server.Membership!.Registry;
+        string aId = a.Server.Fingerprint.ToString(), bId = b.Server.Fingerprint.ToString();
+        var changes = new System.Collections.Concurrent.ConcurrentQueue<Gatehouse.Cluster.Registry.RegistryChange>();
+        registry.Changed += (_, c) => changes.Enqueue(c);
+        await Until(() => registry.View.Routes.ContainsKey(bId), "a never held b's route list");
+
+        var view = registry.View;
+        Assert.Equal(("gossip", aId, true), (registry.Kind, registry.LocalId, registry.Health.Up));
+        Assert.Equal(new[] { aId, bId }.Order(StringComparer.Ordinal), view.Members.Keys.Order(StringComparer.Ordinal));
+        var bMember = view.Members[bId];
+        Assert.Equal(($"127.0.0.1:{b.Endpoint.Port}", Gatehouse.Cluster.Membership.MemberState.Alive), (bMember.Address, bMember.State));
+        Assert.Equal(Environment.MachineName.Length > 64 ? Environment.MachineName[..64] : Environment.MachineName, bMember.Metadata["host"]);
+        Assert.Equal(b.Server.Membership!.LocalRoutes().Version, view.Routes[bId].Version);
+        Assert.Equal(bId, Assert.Single(view.LiveOthers(aId)).Id);
+        Assert.Equal("gw-b", view.Grants[bId].Split(' ')[1]); // the grant made on a, as its authorized_peers line
+
+        // A grant written through the registry on b reaches a (the grant ledger spreads it), with a change event.
+        using var clientIdentity = PeerIdentity.CreateEphemeral("registry-client");
+        var client = clientIdentity.Fingerprint.ToString();
+        await b.Server.Membership!.Registry.PutGrantAsync(client, $"{client} carol roles=client");
+        await Until(() => registry.View.Grants.ContainsKey(client), "a never got the grant written through b");
+        await Until(() => changes.Any(c => c.Kind == Gatehouse.Cluster.Registry.RegistryChangeKind.Grant && c.Id == client), "no grant change event on a");
+        await b.Server.Membership!.Registry.RemoveGrantAsync(client);
+        await Until(() => !registry.View.Grants.ContainsKey(client), "a kept a grant removed through b");
+    }
+
+    [Fact]
     public async Task A_caller_without_the_gateway_role_cannot_pull_routes()
     {
         await using var gw = await TestGateway.StartAsync();

@@ -106,6 +106,46 @@ public sealed class ClusterMembership : IAsyncDisposable
     /// <summary>The members as this one sees them (itself included); empty before start.</summary>
     public IReadOnlyList<MemberSnapshot> Members => _node?.Members ?? [];
 
+    /// <summary>This membership as a cluster registry (issue 21): the same members, route lists and grants, read through <see cref="Gatehouse.Cluster.Registry.IClusterRegistry"/>.</summary>
+    public Gatehouse.Cluster.Registry.IClusterRegistry Registry => _registry ??= new GossipRegistry(this);
+
+    private GossipRegistry? _registry;
+
+    /// <summary>
+    /// Raised when a member, a pulled route list or a grant changed (for <see cref="GossipRegistry"/>).
+    /// Member changes are raised under the node's lock: handlers only queue work.
+    /// </summary>
+    internal event EventHandler<Gatehouse.Cluster.Registry.RegistryChange>? RegistryChanged;
+
+    private void RaiseRegistryChanged(Gatehouse.Cluster.Registry.RegistryChangeKind kind, string id, bool removed) =>
+        RegistryChanged?.Invoke(this, new Gatehouse.Cluster.Registry.RegistryChange(kind, id, removed));
+
+    /// <summary>The grants in force (the ledger's, removals left out).</summary>
+    internal IEnumerable<PeerGrant> CurrentGrants() => _grants.Export().Where(e => e.Grant is not null).Select(e => e.Grant!);
+
+    /// <summary>Gossips this member's record again now (its routes and load are read from the gateway).</summary>
+    internal void RegossipMetadata()
+    {
+        if (Volatile.Read(ref _disposed) == 0)
+        {
+            _node?.UpdateMetadata(Metadata());
+        }
+    }
+
+    /// <summary>Grants <paramref name="grant"/> in this gateway's authorized_peers and spreads it (as <c>gatehouse authorize</c> on this gateway).</summary>
+    internal void GrantHere(PeerGrant grant)
+    {
+        AuthorizedPeers.Upsert(_runtime.Options.AuthorizedPath, grant);
+        Apply(_grants.OnLocalFileChanged());
+    }
+
+    /// <summary>Removes the grant of <paramref name="fingerprint"/> here and spreads the removal.</summary>
+    internal void RemoveGrantHere(Fingerprint fingerprint)
+    {
+        AuthorizedPeers.Remove(_runtime.Options.AuthorizedPath, fingerprint);
+        Apply(_grants.OnLocalFileChanged());
+    }
+
     /// <summary>Binds UDP next to the gateway's TCP listeners and starts the node; joins through <see cref="ClusterOptions.Join"/>, retrying in the background.</summary>
     /// <exception cref="SocketException">A UDP port is taken.</exception>
     public void Start(IReadOnlyList<IPEndPoint> boundTcp, int? remctlPort = null)
@@ -402,6 +442,11 @@ public sealed class ClusterMembership : IAsyncDisposable
             _runtime.EnforceAuthorizations(); // the file was rewritten: sessions of changed grants go now
         }
 
+        foreach (var change in result.Changes)
+        {
+            RaiseRegistryChanged(Gatehouse.Cluster.Registry.RegistryChangeKind.Grant, change.Fingerprint.ToString(), change.After is null);
+        }
+
         _node?.UpdateMetadata(Metadata());
         if (result.LocalEntries.Count > 0)
         {
@@ -562,6 +607,7 @@ public sealed class ClusterMembership : IAsyncDisposable
             return;
         }
 
+        RaiseRegistryChanged(Gatehouse.Cluster.Registry.RegistryChangeKind.Member, m.Id, false);
         if (m.State is not (MemberState.Alive or MemberState.Suspect) || !IsTrusted(m.Id))
         {
             _remoteRoutes.Remove(m.Id); // its services are not reachable through it now
@@ -639,6 +685,7 @@ public sealed class ClusterMembership : IAsyncDisposable
                 }
 
                 _pullFailed.TryRemove(member.Id, out _);
+                RaiseRegistryChanged(Gatehouse.Cluster.Registry.RegistryChangeKind.Routes, member.Id, false);
                 if (_node?.Members.FirstOrDefault(x => x.Id == member.Id) is not { State: MemberState.Alive or MemberState.Suspect })
                 {
                     _remoteRoutes.Remove(member.Id); // it died or left while its list was on the way
