@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using Gatehouse.Gateway;
 using Gatehouse.Gateway.Hosting;
+using Gatehouse.Gateway.Membership;
 using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Cli.Commands;
@@ -60,6 +61,13 @@ internal static class GatewayCommand
 
             if (parse.GetValue(check))
             {
+                // The unit runs --check before every start: a configuration the gateway refuses to run fails it.
+                if (loaded.Settings.Gateway.Cluster.Registry == ClusterRegistryKind.Etcd)
+                {
+                    Console.Error.WriteLine($"gatehouse gateway: {loaded.SourceOf(GatewaySettingKeys.Find("Cluster:Registry")!)}: {GatewayServer.EtcdNotWired}");
+                    return GatewayConfiguration.ExitConfig;
+                }
+
                 // The remctl.conf is checked as remctl-check does; findings are printed but do not
                 // fail the check (the unit runs --check before every start), a file that does not load does.
                 if (loaded.Settings.Gateway.CommandsFile is { } commandsFile)

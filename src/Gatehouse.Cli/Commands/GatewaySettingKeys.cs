@@ -45,6 +45,9 @@ internal static class GatewaySettingKeys
 {
     public const string Unset = "-";
 
+    /// <summary>What is shown in place of a secret that is set (the etcd password).</summary>
+    public const string Hidden = "********";
+
     public static IReadOnlyList<SettingKey> All { get; } = Build();
 
     private static readonly Dictionary<string, SettingKey> ByPath = All.ToDictionary(k => k.Path, StringComparer.OrdinalIgnoreCase);
@@ -160,6 +163,31 @@ internal static class GatewaySettingKeys
         Duration("Cluster:Locators:DefaultTtl", "How long a locator answer without a TTL is cached", "2m", o => o.Cluster.Locators.DefaultTtl, (o, v) => o with { Cluster = o.Cluster with { Locators = o.Cluster.Locators with { DefaultTtl = v } } }),
         Duration("Cluster:Locators:FailureTtl", "How long a failed locator lookup is remembered", "10s", o => o.Cluster.Locators.FailureTtl, (o, v) => o with { Cluster = o.Cluster with { Locators = o.Cluster.Locators with { FailureTtl = v } } }),
         Count("Cluster:Locators:MaxCacheEntries", "Most cached locator answers", "20000", o => o.Cluster.Locators.MaxCacheEntries, (o, v) => o with { Cluster = o.Cluster with { Locators = o.Cluster.Locators with { MaxCacheEntries = v } } }),
+        new("Cluster:Registry", SettingShape.Scalar, "Where members, routes and grants are kept: gossip (built in) or etcd (Cluster:Etcd:*; gossip is then off)", "etcd")
+        {
+            Show = s => s.Gateway.Cluster.Registry.ToString().ToLowerInvariant(),
+            Apply = (s, v) => C(s, c => c with { Registry = ParseRegistry(v.Scalar) }),
+        },
+        new("Cluster:Etcd:Endpoints", SettingShape.List, "etcd client URLs, tried in turn: http(s)://HOST:PORT or HOST:PORT (https when Cluster:Etcd:CaFile is set)", "https://10.0.0.5:2379, https://10.0.0.6:2379")
+        {
+            Show = s => string.Join(", ", s.Gateway.Cluster.Etcd.Endpoints),
+            Apply = (s, v) => C(s, c => c with { Etcd = c.Etcd with { Endpoints = v.Items.Count is > 0 and <= 32 ? [.. v.Items] : throw new FormatException("needs 1 to 32 etcd client URLs") } }),
+        },
+        Etcd("Prefix", "Root of Gatehouse's keys in etcd (starts with /)", "/sites/paris", e => e.Prefix, (e, v, _) => e with { Prefix = v }),
+        Etcd("Cluster", "Cluster name under the prefix (several clusters can share one etcd)", "paris", e => e.Cluster, (e, v, _) => e with { Cluster = v }),
+        Duration("Cluster:Etcd:LeaseTtl", "Lease of this gateway's member and route keys, renewed every third (2s..5m): a crashed gateway is gone this long after its last renewal", "15s", o => o.Cluster.Etcd.LeaseTtl, (o, v) => o with { Cluster = o.Cluster with { Etcd = o.Cluster.Etcd with { LeaseTtl = v } } }),
+        Duration("Cluster:Etcd:OperationTimeout", "Most time one call to one etcd endpoint may take before the next is tried (100ms..60s)", "3s", o => o.Cluster.Etcd.OperationTimeout, (o, v) => o with { Cluster = o.Cluster with { Etcd = o.Cluster.Etcd with { OperationTimeout = v } } }),
+        Duration("Cluster:Etcd:RetryInterval", "Wait between tries while etcd cannot be reached (100ms..60s)", "2s", o => o.Cluster.Etcd.RetryInterval, (o, v) => o with { Cluster = o.Cluster with { Etcd = o.Cluster.Etcd with { RetryInterval = v } } }),
+        Duration("Cluster:Etcd:PublishDelay", "Changes of this gateway's record or routes within this time are written together (0..10s)", "50ms", o => o.Cluster.Etcd.PublishDelay, (o, v) => o with { Cluster = o.Cluster with { Etcd = o.Cluster.Etcd with { PublishDelay = v } } }),
+        Etcd("CaFile", "PEM CA of the etcd members' certificates (TLS on; default for https: the system's roots)", "/etc/gatehouse/etcd-ca.pem", e => e.CaFile, (e, v, i) => e with { CaFile = v.Length == 0 ? null : i.FullPath(v) }),
+        Etcd("CertFile", "PEM client certificate for etcd's --client-cert-auth (with Cluster:Etcd:KeyFile)", "/etc/gatehouse/etcd-client.pem", e => e.CertFile, (e, v, i) => e with { CertFile = v.Length == 0 ? null : i.FullPath(v) }),
+        Etcd("KeyFile", "PEM private key of Cluster:Etcd:CertFile", "/etc/gatehouse/etcd-client.key", e => e.KeyFile, (e, v, i) => e with { KeyFile = v.Length == 0 ? null : i.FullPath(v) }),
+        Etcd("User", "etcd user (with Cluster:Etcd:Password)", "gatehouse", e => e.User, (e, v, _) => e with { User = v.Length == 0 ? null : v }),
+        new("Cluster:Etcd:Password", SettingShape.Scalar, "Password of Cluster:Etcd:User; never logged, shown as " + Hidden, Hidden)
+        {
+            Show = s => s.Gateway.Cluster.Etcd.Password is null ? Unset : Hidden,
+            Apply = (s, v) => C(s, c => c with { Etcd = c.Etcd with { Password = v.Scalar.Length == 0 ? null : v.Scalar } }),
+        },
         Swim("ProbeInterval", "SWIM probe interval (100ms..1m)", "2s", w => w.ProbeInterval, (w, v) => w with { ProbeInterval = Dur(v) }, isDuration: true),
         Swim("ProbeTimeout", "SWIM probe timeout, shorter than the interval (10ms..30s)", "800ms", w => w.ProbeTimeout, (w, v) => w with { ProbeTimeout = Dur(v) }, isDuration: true),
         Swim("IndirectChecks", "Members asked to probe indirectly (0..16)", "4", w => w.IndirectChecks, (w, v) => w with { IndirectChecks = ParseInt(v) }),
@@ -199,6 +227,20 @@ internal static class GatewaySettingKeys
     private static string CheckListen(string address) => GatewayCommand.ListenAddress(address); // FormatException names the address
 
     private static TimeSpan Dur(string v) => ParseDuration(v);
+
+    private static ClusterRegistryKind ParseRegistry(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "gossip" => ClusterRegistryKind.Gossip,
+        "etcd" => ClusterRegistryKind.Etcd,
+        _ => throw new FormatException($"'{text}' is not a registry: gossip or etcd"),
+    };
+
+    private static SettingKey Etcd(string name, string description, string example, Func<Gatehouse.Cluster.Etcd.EtcdRegistryOptions, string?> get, Func<Gatehouse.Cluster.Etcd.EtcdRegistryOptions, string, SettingInput, Gatehouse.Cluster.Etcd.EtcdRegistryOptions> set) =>
+        new("Cluster:Etcd:" + name, SettingShape.Scalar, description, example)
+        {
+            Show = s => get(s.Gateway.Cluster.Etcd) ?? Unset,
+            Apply = (s, v) => C(s, c => c with { Etcd = set(c.Etcd, v.Scalar.Trim(), v) }),
+        };
 
     private static string FormatPolicy(RedirectPolicy p) => p switch
     {

@@ -56,6 +56,9 @@ public sealed class GatewayServer : IAsyncDisposable
     /// <summary>True when the identity was created by this start.</summary>
     public bool IdentityCreated { get; private set; }
 
+    /// <summary>Why a gateway configured with <c>Cluster:Registry=etcd</c> does not start (docs/cluster.md, "What is wired and what is not yet").</summary>
+    public const string EtcdNotWired = "the etcd registry is not wired into the gateway yet (issue 21; docs/cluster.md, \"What is wired and what is not yet\"); use Cluster:Registry=gossip";
+
     /// <summary>
     /// Loads or creates the identity in the state directory, binds every listener and starts
     /// accepting. <paramref name="configureLogging"/> may replace the console logger.
@@ -64,6 +67,13 @@ public sealed class GatewayServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate(); // before anything is created or bound
+        if (options.Cluster.Registry == Gatehouse.Gateway.Membership.ClusterRegistryKind.Etcd)
+        {
+            // The settings exist and are validated, but ClusterMembership does not run on etcd yet:
+            // refusing is better than gossiping when the operator asked for etcd.
+            throw new InvalidOperationException("Cluster:Registry: " + EtcdNotWired);
+        }
+
         IdentityRotation.RecoverAtStart(options.StateDirectory);
         var identity = PeerIdentity.LoadOrCreate(options.StateDirectory, "gatehouse-gateway " + Environment.MachineName, out bool created);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = "gatehouse" });

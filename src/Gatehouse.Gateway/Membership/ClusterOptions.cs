@@ -1,3 +1,4 @@
+using Gatehouse.Cluster.Etcd;
 using Gatehouse.Cluster.Membership;
 using Gatehouse.Transport.Connections;
 using Gatehouse.Transport.Security;
@@ -41,6 +42,23 @@ public sealed record JoinTarget(Endpoint Endpoint, Fingerprint Fingerprint)
 /// </summary>
 public sealed record ClusterOptions
 {
+    /// <summary>
+    /// Where members, route lists and grants are kept: built-in gossip (the default) or an etcd
+    /// cluster (docs/cluster.md, "etcd registry"). With etcd, gossip is off.
+    /// </summary>
+    public ClusterRegistryKind Registry { get; init; } = ClusterRegistryKind.Gossip;
+
+    /// <summary>
+    /// How the etcd registry is reached (endpoints, prefix, lease, TLS, credentials). Used only when
+    /// <see cref="Registry"/> is <see cref="ClusterRegistryKind.Etcd"/>; its single values are
+    /// range-checked either way, the pairings (certificate and key, user and password) only with
+    /// etcd. Default endpoint <see cref="DefaultEtcdEndpoint"/>.
+    /// </summary>
+    public EtcdRegistryOptions Etcd { get; init; } = new() { Endpoints = [DefaultEtcdEndpoint] };
+
+    /// <summary>The etcd endpoint used when none is configured: etcd's own default client URL (as etcdctl's).</summary>
+    public const string DefaultEtcdEndpoint = "http://127.0.0.1:2379";
+
     /// <summary>Members to join through at start (any one that answers is enough). Default none.</summary>
     public IReadOnlyList<JoinTarget> Join { get; init; } = [];
 
@@ -118,6 +136,42 @@ public sealed record ClusterOptions
         Swim.Validate();
         ArgumentNullException.ThrowIfNull(Locators, nameof(Locators));
         Locators.Validate();
+        ValidateEtcd();
         return this;
     }
+
+    /// <summary>
+    /// Checks <see cref="Etcd"/>; a failure's parameter is <c>Etcd.NAME</c> so the configuration
+    /// loader names <c>Cluster:Etcd:NAME</c>.
+    /// </summary>
+    private void ValidateEtcd()
+    {
+        ArgumentNullException.ThrowIfNull(Etcd, nameof(Etcd));
+        if (!Enum.IsDefined(Registry))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Registry), Registry, "Registry is gossip or etcd");
+        }
+
+        // With gossip only the single values are checked (a file may carry etcd settings ahead of a switch).
+        var check = Registry == ClusterRegistryKind.Etcd ? Etcd : Etcd with { CertFile = null, KeyFile = null, User = null, Password = null };
+        try
+        {
+            check.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            string name = ex.ParamName is null or "endpoint" ? nameof(EtcdRegistryOptions.Endpoints) : ex.ParamName;
+            throw new ArgumentException(ex.Message, "Etcd." + name, ex);
+        }
+    }
+}
+
+/// <summary>Where a gateway keeps the cluster's members, route lists and grants.</summary>
+public enum ClusterRegistryKind
+{
+    /// <summary>Built-in gossip (SWIM over UDP, state exchange over TLS): zero configuration.</summary>
+    Gossip,
+
+    /// <summary>An etcd cluster (<c>Cluster:Etcd:*</c>).</summary>
+    Etcd,
 }

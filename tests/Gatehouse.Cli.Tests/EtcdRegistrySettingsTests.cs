@@ -1,0 +1,139 @@
+using Gatehouse.Cli.Commands;
+using Gatehouse.Gateway.Membership;
+
+namespace Gatehouse.Cli.Tests;
+
+/// <summary>
+/// <c>Cluster:Registry</c> and <c>Cluster:Etcd:*</c> (issue 21): read into <see cref="ClusterOptions"/>,
+/// validated with the file and key named, the password never printed; a gateway asked for etcd refuses
+/// to start while the registry is not wired into it (docs/cluster.md, "What is wired and what is not yet").
+/// </summary>
+public sealed class EtcdRegistrySettingsTests : IDisposable
+{
+    private const string Secret = "s3cr3t-etcd-pa55word";
+
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "gatehouse-etcdcfg-" + Guid.NewGuid().ToString("N")[..10]);
+
+    public EtcdRegistrySettingsTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Write(string json)
+    {
+        string path = Path.Combine(_dir, "gateway.json");
+        File.WriteAllText(path, json);
+        return path;
+    }
+
+    private static string EtcdFile(string extra = "") => $$"""
+        {
+          "Cluster": {
+            "Registry": "etcd",
+            "Etcd": {
+              "Endpoints": ["http://127.0.0.1:2379", "127.0.0.2:2379"],
+              "Prefix": "/sites/paris",
+              "Cluster": "paris",
+              "LeaseTtl": "4s",
+              "CaFile": "tls/ca.pem",
+              "CertFile": "tls/client.pem",
+              "KeyFile": "tls/client.key",
+              "User": "gatehouse",
+              "Password": "{{Secret}}"{{extra}}
+            }
+          }
+        }
+        """;
+
+    [Fact]
+    public void Without_settings_the_registry_is_gossip_and_etcd_has_its_documented_defaults()
+    {
+        var cluster = GatewayConfiguration.Load(null, []).Settings.Gateway.Cluster;
+        Assert.Equal(ClusterRegistryKind.Gossip, cluster.Registry);
+        Assert.Equal(["http://127.0.0.1:2379"], cluster.Etcd.Endpoints);
+        Assert.Equal("/gatehouse", cluster.Etcd.Prefix);
+        Assert.Equal("default", cluster.Etcd.Cluster);
+        Assert.Equal(TimeSpan.FromSeconds(10), cluster.Etcd.LeaseTtl);
+        Assert.Null(cluster.Etcd.Password);
+    }
+
+    [Fact]
+    public void An_etcd_configuration_reaches_the_registry_options_with_paths_taken_from_the_file_directory()
+    {
+        var etcd = GatewayConfiguration.Load(Write(EtcdFile()), []).Settings.Gateway.Cluster;
+        Assert.Equal(ClusterRegistryKind.Etcd, etcd.Registry);
+        Assert.Equal(["http://127.0.0.1:2379", "127.0.0.2:2379"], etcd.Etcd.Endpoints);
+        Assert.Equal("/sites/paris", etcd.Etcd.Prefix);
+        Assert.Equal("paris", etcd.Etcd.Cluster);
+        Assert.Equal(TimeSpan.FromSeconds(4), etcd.Etcd.LeaseTtl);
+        Assert.Equal(Path.Combine(_dir, "tls", "ca.pem"), etcd.Etcd.CaFile);
+        Assert.Equal(Path.Combine(_dir, "tls", "client.pem"), etcd.Etcd.CertFile);
+        Assert.Equal(Path.Combine(_dir, "tls", "client.key"), etcd.Etcd.KeyFile);
+        Assert.Equal("gatehouse", etcd.Etcd.User);
+        Assert.Equal(Secret, etcd.Etcd.Password);
+        etcd.Etcd.Validate(); // what EtcdRegistry would be given
+    }
+
+    [Theory]
+    [InlineData("""{ "Cluster": { "Registry": "zookeeper" } }""", "Cluster:Registry", "'zookeeper' is not a registry: gossip or etcd")]
+    [InlineData("""{ "Cluster": { "Etcd": { "LeaseTtl": "1s" } } }""", "Cluster:Etcd:LeaseTtl", "LeaseTtl is 00:00:02 to 00:05:00")]
+    [InlineData("""{ "Cluster": { "Registry": "etcd", "Etcd": { "Endpoints": ["ftp://10.0.0.5:2379"] } } }""", "Cluster:Etcd:Endpoints", "Endpoints: 'ftp://10.0.0.5:2379' is not http(s)://HOST:PORT or HOST:PORT")]
+    [InlineData("""{ "Cluster": { "Registry": "etcd", "Etcd": { "Endpoints": "" } } }""", "Cluster:Etcd:Endpoints", "needs 1 to 32 etcd client URLs")]
+    [InlineData("""{ "Cluster": { "Etcd": { "Prefix": "gatehouse" } } }""", "Cluster:Etcd:Prefix", "Prefix: must start with '/', at most 200 characters, no control characters")]
+    [InlineData("""{ "Cluster": { "Etcd": { "Cluster": "a/b" } } }""", "Cluster:Etcd:Cluster", "Cluster: 1 to 64 letters, digits, '-', '_' or '.'")]
+    [InlineData("""{ "Cluster": { "Registry": "etcd", "Etcd": { "CertFile": "c.pem" } } }""", "Cluster:Etcd:CertFile", "CertFile and KeyFile go together (the client certificate and its key)")]
+    public void A_bad_etcd_value_is_refused_naming_the_file_and_key(string json, string key, string message)
+    {
+        string path = Write(json);
+        var ex = Assert.Throws<GatewayConfigurationException>(() => GatewayConfiguration.Load(path, []));
+        Assert.Equal($"{path}:{key}: {message}", Assert.Single(ex.Errors));
+    }
+
+    [Fact]
+    public void A_user_without_a_password_is_refused_only_with_the_etcd_registry_naming_both_values()
+    {
+        string path = Write("""{ "Cluster": { "Etcd": { "User": "gatehouse" } } }""");
+        Assert.Equal("gatehouse", GatewayConfiguration.Load(path, []).Settings.Gateway.Cluster.Etcd.User); // carried ahead of a switch
+        path = Write("""{ "Cluster": { "Registry": "etcd", "Etcd": { "User": "gatehouse" } } }""");
+        var ex = Assert.Throws<GatewayConfigurationException>(() => GatewayConfiguration.Load(path, []));
+        string error = Assert.Single(ex.Errors);
+        Assert.Contains($"{path}:Cluster:Etcd:User", error, StringComparison.Ordinal);
+        Assert.EndsWith(": User and Password go together", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_password_is_never_printed_by_print_config_or_check_and_check_refuses_etcd_while_it_is_not_wired()
+    {
+        using var cli = new CliProcess();
+        string path = Path.Combine(cli.Root, "gateway.json");
+        File.WriteAllText(path, EtcdFile());
+
+        var print = await cli.RunAsync("gateway", "--config", path, "--print-config");
+        Assert.True(print.Exit == 0, print.Stderr);
+        Assert.DoesNotContain(Secret, print.Stdout + print.Stderr, StringComparison.Ordinal);
+        string line = Assert.Single(print.Stdout.Split('\n'), l => l.StartsWith("Cluster:Etcd:Password ", StringComparison.Ordinal));
+        Assert.Contains($"{GatewaySettingKeys.Hidden}  ({path}:Cluster:Etcd:Password)", line, StringComparison.Ordinal);
+        Assert.Contains("gatehouse", Assert.Single(print.Stdout.Split('\n'), l => l.StartsWith("Cluster:Etcd:User ", StringComparison.Ordinal)), StringComparison.Ordinal);
+
+        var check = await cli.RunAsync("gateway", "--config", path, "--check");
+        Assert.Equal(78, check.Exit);
+        Assert.Equal($"gatehouse gateway: {path}:Cluster:Registry: {Gatehouse.Gateway.Hosting.GatewayServer.EtcdNotWired}", check.Stderr.TrimEnd('\n'));
+        Assert.DoesNotContain(Secret, check.Stdout + check.Stderr, StringComparison.Ordinal);
+
+        // A bad value next to the password: the error names the key, never the password.
+        File.WriteAllText(path, EtcdFile(", \"RetryInterval\": \"1h\""));
+        var bad = await cli.RunAsync("gateway", "--config", path, "--check");
+        Assert.Equal(78, bad.Exit);
+        Assert.StartsWith($"gatehouse gateway: {path}:Cluster:Etcd:RetryInterval: ", bad.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain(Secret, bad.Stdout + bad.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_gateway_asked_for_etcd_refuses_to_start_in_one_line_rather_than_gossip()
+    {
+        using var cli = new CliProcess();
+        var (exit, stdout, stderr) = await cli.RunAsync("gateway", "--listen", "127.0.0.1:7399", "--set", "Cluster:Registry=etcd");
+        Assert.NotEqual(0, exit);
+        Assert.Equal($"gatehouse gateway: Cluster:Registry: {Gatehouse.Gateway.Hosting.GatewayServer.EtcdNotWired}", stderr.TrimEnd('\n'));
+        Assert.DoesNotContain("listening", stdout, StringComparison.Ordinal);
+    }
+}
