@@ -152,6 +152,20 @@ public sealed record ClusterOptions
             throw new ArgumentOutOfRangeException(nameof(Registry), Registry, "Registry is gossip or etcd");
         }
 
+        if (Registry == ClusterRegistryKind.Etcd)
+        {
+            // A pairing with one half missing names the half that was given (the one in the file).
+            if ((Etcd.CertFile is null) != (Etcd.KeyFile is null))
+            {
+                throw new ArgumentException("CertFile and KeyFile go together (the client certificate and its key)", Etcd.CertFile is null ? "Etcd.KeyFile" : "Etcd.CertFile");
+            }
+
+            if ((Etcd.User is null) != (Etcd.Password is null))
+            {
+                throw new ArgumentException("User and Password go together", Etcd.User is null ? "Etcd.Password" : "Etcd.User");
+            }
+        }
+
         // With gossip only the single values are checked (a file may carry etcd settings ahead of a switch).
         var check = Registry == ClusterRegistryKind.Etcd ? Etcd : Etcd with { CertFile = null, KeyFile = null, User = null, Password = null };
         try
