@@ -63,6 +63,7 @@ public sealed class DiagnosticsTests
         Assert.Equal(1, Sample(text, "gatehouse_routes", string.Empty));
         Assert.True(Sample(text, "gatehouse_tls_handshakes_total", string.Empty) >= 2);
         Assert.Equal(1, Sample(text, "gatehouse_cluster_members", "state=\"alive\""));
+        Assert.Equal(1, Sample(text, "gatehouse_cluster_registry_up", "registry=\"gossip\""));
         Assert.NotNull(Sample(text, "process_cpu_seconds_total", string.Empty));
     }
 

@@ -148,7 +148,7 @@ public sealed class GatewayMetrics : IDisposable
     /// <summary>An audit record was dropped.</summary>
     internal void AuditDropped() => _auditDropped.Add(1);
 
-    /// <summary>Adds the cluster's instruments (members by state, gossip datagrams).</summary>
+    /// <summary>Adds the cluster's instruments (members by state, gossip datagrams, registry health).</summary>
     internal void ObserveCluster(Membership.ClusterMembership membership)
     {
         _meter.CreateObservableUpDownCounter("gatehouse.cluster.members", () =>
@@ -159,6 +159,11 @@ public sealed class GatewayMetrics : IDisposable
                 members.Count(m => m.State == state), new KeyValuePair<string, object?>("state", state.ToString().ToLowerInvariant())));
         }, "{member}", "Cluster members known, by state (this gateway included)");
         _meter.CreateObservableCounter("gatehouse.cluster.datagrams", () => Datagrams(membership), "{datagram}", "Gossip datagrams, by direction and outcome");
+        _meter.CreateObservableGauge("gatehouse.cluster.registry.up", () =>
+        {
+            var registry = membership.Registry;
+            return new Measurement<int>(registry.Health.Up ? 1 : 0, new KeyValuePair<string, object?>("registry", registry.Kind));
+        }, "{registry}", "1 while the cluster registry's store can be reached, 0 while this gateway serves from its last view (gossip: always 1)");
     }
 
     private static IEnumerable<Measurement<long>> Datagrams(Membership.ClusterMembership membership)
