@@ -27,7 +27,12 @@ internal static class FanoutRunner
             outputs[node] = new NodeOutput(node, settings, console);
         }
 
-        StdinBroadcast? stdin = settings.Stdin ? new StdinBroadcast(Console.OpenStandardInput(), nodes.Count) : null;
+        // Every node at once: the input is broadcast, paced by the slowest node. A batch at a time:
+        // it is spooled, so nodes started later get it too.
+        IStdinSource? stdin = !settings.Stdin ? null
+            : nodes.Count <= settings.Width ? new StdinBroadcast(Console.OpenStandardInput(), nodes.Count)
+            : StdinSpool.Create(Console.OpenStandardInput());
+        await using var spool = stdin as StdinSpool;
         using var slots = new SemaphoreSlim(settings.Width);
         var outcomes = new Dictionary<string, NodeOutcome>(StringComparer.Ordinal);
         foreach (var e in early)
@@ -96,6 +101,11 @@ internal static class FanoutRunner
         lock (console.Sync)
         {
             console.ClearProgressUnsynchronized();
+            if (spool?.Failure is { } failure)
+            {
+                console.Error.Write($"{FanoutSettings.Program}: --stdin: {failure}; the calls still taking input were cancelled\n");
+            }
+
             FanoutReport.Write(console.Out, console.Error, outcomes.Values, outputs, settings);
             if (!settings.Quiet && !Console.IsErrorRedirected)
             {
