@@ -135,4 +135,33 @@ public sealed class FanoutFailureCliTests(Xunit.Abstractions.ITestOutputHelper l
         http.Stop();
         await serving;
     }
+
+    [Fact]
+    public async Task Trust_of_a_node_set_folds_twenty_unreachable_nodes_into_one_line_and_still_records_the_reachable_one()
+    {
+        // Seen: trust -w printed one line per node that could not be reached, each naming the node twice.
+        await using var gateway = await TestGateway.StartAsync();
+        int closed = CliProcess.FreePort(); // nothing listens there: every address refuses
+        string live = gateway.Endpoint.ToString();
+        var run = await _cli.RunAsync("trust", "-w", $"127.0.0.[1-20]:{closed},{live}", "--yes");
+
+        Assert.Equal(255, run.Exit);
+        Assert.Equal($"gatehouse trust: 127.0.0.[1-20]:{closed} (20): connection refused\n", run.Stderr.Replace(CreatedIdentityLine(run.Stderr), "", StringComparison.Ordinal));
+        string knownHosts = Path.Combine(_cli.ConfigDir, "known_hosts");
+        Assert.Equal($"{live}: {gateway.Server.Fingerprint}\nrecorded 1 fingerprint in {knownHosts}\n", run.Stdout);
+        Assert.Contains(gateway.Server.Fingerprint.ToString(), File.ReadAllText(knownHosts), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Trust_of_a_node_set_with_a_node_that_is_not_host_and_port_is_a_usage_error_in_one_line()
+    {
+        // Seen: an internal error (exit 70) naming FormatException.
+        var run = await _cli.RunAsync("trust", "-w", "127.0.0.1:7340,gw1:99999", "--yes");
+        Assert.Equal(64, run.Exit);
+        Assert.Equal("gatehouse trust: node 'gw1:99999' is not HOST[:PORT]: 'gw1:99999': bad port '99999'\n", run.Stderr);
+    }
+
+    /// <summary>The line a first run prints when it makes the user's identity (empty when there is none).</summary>
+    private static string CreatedIdentityLine(string stderr) =>
+        stderr.Split('\n').FirstOrDefault(l => l.StartsWith("gatehouse: created your identity", StringComparison.Ordinal)) is { } line ? line + "\n" : string.Empty;
 }
