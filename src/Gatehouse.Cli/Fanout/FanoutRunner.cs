@@ -21,10 +21,11 @@ internal static class FanoutRunner
     {
         var clock = Stopwatch.StartNew();
         var console = new ConsoleOutput(nodes, progress: !settings.Quiet);
+        var budget = new GatherBudget(settings, console);
         var outputs = new Dictionary<string, NodeOutput>(StringComparer.Ordinal);
         foreach (string node in nodes)
         {
-            outputs[node] = new NodeOutput(node, settings, console);
+            outputs[node] = new NodeOutput(node, settings, console, budget);
         }
 
         // Every node at once: the input is broadcast, paced by the slowest node. A batch at a time:
@@ -106,7 +107,8 @@ internal static class FanoutRunner
                 console.Error.Write($"{FanoutSettings.Program}: --stdin: {failure}; the calls still taking input were cancelled\n");
             }
 
-            FanoutReport.Write(console.Out, console.Error, outcomes.Values, outputs, settings);
+            // Past --gather-limit the outputs were printed as they came: only the failure lines remain.
+            FanoutReport.Write(console.Out, console.Error, outcomes.Values, outputs, budget.Spilled ? settings with { Mode = OutputMode.Live } : settings);
             if (!settings.Quiet && !Console.IsErrorRedirected)
             {
                 int failed = outcomes.Values.Count(o => o.Status != 0 && o.Kind != OutcomeKind.Skipped);
