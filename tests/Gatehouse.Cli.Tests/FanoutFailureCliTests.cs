@@ -105,6 +105,40 @@ public sealed class FanoutFailureCliTests(Xunit.Abstractions.ITestOutputHelper l
     }
 
     [Fact]
+    public async Task A_message_after_an_unfinished_stdout_line_starts_on_a_line_of_its_own_when_stdout_and_stderr_are_one_file()
+    {
+        // Seen (by hand, 2>&1 into a file): ".gatehouse: host: Deadline exceeded (error 101)".
+        await using var farm = await NodeFarm.StartAsync(_cli, 1, (_, s) => s.Map("demo", "dots", async ctx =>
+        {
+            await ctx.WriteAsync("...");
+            await Task.Delay(TimeSpan.FromSeconds(30), ctx.CancellationToken);
+            return 0;
+        }));
+        string both = Path.Combine(_cli.Root, "both.txt");
+        var psi = _cli.StartInfo("bash", ["-c", "exec \"$@\" >\"$0\" 2>&1", both, "dotnet", CliProcess.CliDll, "call", "--deadline", "1", farm.Nodes[0], "-d", "demo", "dots"]);
+        using var process = Process.Start(psi)!;
+        process.StandardInput.Close();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(124, process.ExitCode);
+        Assert.Equal($"...\ngatehouse: {farm.Nodes[0]}: Deadline exceeded (error 101)\n", File.ReadAllText(both));
+    }
+
+    [Fact]
+    public async Task A_message_after_an_unfinished_stdout_line_leaves_a_stdout_redirected_elsewhere_as_written()
+    {
+        await using var farm = await NodeFarm.StartAsync(_cli, 1, (_, s) => s.Map("demo", "dots", async ctx =>
+        {
+            await ctx.WriteAsync("...");
+            await Task.Delay(TimeSpan.FromSeconds(30), ctx.CancellationToken);
+            return 0;
+        }));
+        var run = await _cli.RunAsync("call", "--deadline", "1", farm.Nodes[0], "-d", "demo", "dots");
+        Assert.Equal(124, run.Exit);
+        Assert.Equal("...", run.Stdout);
+        Assert.Equal($"gatehouse: {farm.Nodes[0]}: Deadline exceeded (error 101)\n", run.Stderr);
+    }
+
+    [Fact]
     public async Task A_port_that_is_not_a_gateway_is_said_to_be_one_in_one_line()
     {
         // Seen: "Cannot determine the frame size or a corrupted frame was received".
