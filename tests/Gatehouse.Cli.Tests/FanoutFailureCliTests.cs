@@ -139,6 +139,35 @@ public sealed class FanoutFailureCliTests(Xunit.Abstractions.ITestOutputHelper l
     }
 
     [Fact]
+    public async Task A_port_that_closes_every_connection_at_once_is_said_to_have_closed_it_during_the_tls_handshake()
+    {
+        // Seen (by hand): "Received an unexpected EOF or 0 bytes from the transport stream. (3 attempts)".
+        using var closer = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closer.Start();
+        int port = ((System.Net.IPEndPoint)closer.LocalEndpoint).Port;
+        var serving = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    using var client = await closer.AcceptTcpClientAsync();
+                }
+            }
+            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ObjectDisposedException or InvalidOperationException)
+            {
+                // The listener was stopped at the end of the test.
+            }
+        });
+        using var me = PeerIdentity.LoadOrCreate(_cli.ConfigDir, "tester", out _);
+        var run = await _cli.RunAsync("call", "--fingerprint", me.Fingerprint.ToString(), $"127.0.0.1:{port}", "version");
+        Assert.Equal(255, run.Exit);
+        Assert.Matches($@"^gatehouse: 127\.0\.0\.1:{port}: connection closed during the TLS handshake: not a Gatehouse gateway, or it turned the connection away \(.+\) \(3 attempts\)\n$", run.Stderr);
+        closer.Stop();
+        await serving;
+    }
+
+    [Fact]
     public async Task A_port_that_is_not_a_gateway_is_said_to_be_one_in_one_line()
     {
         // Seen: "Cannot determine the frame size or a corrupted frame was received".
