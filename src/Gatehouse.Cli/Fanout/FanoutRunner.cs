@@ -21,6 +21,14 @@ internal static class FanoutRunner
     {
         var clock = Stopwatch.StartNew();
         var console = new ConsoleOutput(nodes, progress: !settings.Quiet);
+
+        // Every node at once: the input is broadcast, paced by the slowest node. A batch at a time:
+        // it is spooled, so nodes started later get it too (a spool that cannot be made fails here,
+        // before any file of --outdir is made or any node called).
+        IStdinSource? stdin = !settings.Stdin ? null
+            : nodes.Count <= settings.Width ? new StdinBroadcast(Console.OpenStandardInput(), nodes.Count)
+            : StdinSpool.Create(Console.OpenStandardInput());
+        await using var spool = stdin as StdinSpool;
         var budget = new GatherBudget(settings, console);
         var outputs = new Dictionary<string, NodeOutput>(StringComparer.Ordinal);
         foreach (string node in nodes)
@@ -28,12 +36,6 @@ internal static class FanoutRunner
             outputs[node] = new NodeOutput(node, settings, console, budget);
         }
 
-        // Every node at once: the input is broadcast, paced by the slowest node. A batch at a time:
-        // it is spooled, so nodes started later get it too.
-        IStdinSource? stdin = !settings.Stdin ? null
-            : nodes.Count <= settings.Width ? new StdinBroadcast(Console.OpenStandardInput(), nodes.Count)
-            : StdinSpool.Create(Console.OpenStandardInput());
-        await using var spool = stdin as StdinSpool;
         using var slots = new SemaphoreSlim(settings.Width);
         var outcomes = new Dictionary<string, NodeOutcome>(StringComparer.Ordinal);
         foreach (var e in early)
