@@ -153,6 +153,10 @@ internal sealed class StdinSpool : IStdinSource, IAsyncDisposable
                 Fail($"cannot write the spool file in {Path.GetDirectoryName(SpoolPath)}: {ex.Message}");
                 return;
             }
+            catch (ObjectDisposedException) when (stop.IsCancellationRequested)
+            {
+                return; // the fan-out is over and the spool closed while this chunk was being written
+            }
 
             length += read;
             Publish(length, ended: false);
