@@ -180,8 +180,10 @@ public sealed class ClusterForwardingCliTests : IDisposable
         await Until(async () => await TryCallAsync(client, "hostname", "demo") is { Succeeded: true } r && r.StdoutText.Contains("instance=one", StringComparison.Ordinal), "C never forwarded to the service on A");
 
         // Calls with no output yet, in flight through C on A (the only member serving them so far).
-        var idempotent = Enumerable.Range(0, 3).Select(_ => client.CallAsync(new CallRequest("wait", "6") { Domain = "demo", Idempotent = true })).ToList();
-        var plain = client.CallAsync(new CallRequest("wait", "6") { Domain = "demo" });
+        // They wait 25 s: starting the second service and C learning its route took more than the
+        // 6 s they used to wait on a loaded machine, and a call that ends first proves nothing.
+        var idempotent = Enumerable.Range(0, 3).Select(_ => client.CallAsync(new CallRequest("wait", "25") { Domain = "demo", Idempotent = true })).ToList();
+        var plain = client.CallAsync(new CallRequest("wait", "25") { Domain = "demo" });
         await Task.Delay(500);
         var two = await StartServiceAsync(serviceDir, "two", gateway: 1);
         await Until(async () =>
@@ -195,7 +197,7 @@ public sealed class ClusterForwardingCliTests : IDisposable
         Assert.All(idempotent, t => Assert.False(t.IsCompleted));
 
         a.Kill();
-        var results = await Task.WhenAll(idempotent).WaitAsync(TimeSpan.FromSeconds(30));
+        var results = await Task.WhenAll(idempotent).WaitAsync(TimeSpan.FromSeconds(60));
         Assert.All(results, r =>
         {
             Assert.True(r.Succeeded, r.Status.ToString());
@@ -203,7 +205,7 @@ public sealed class ClusterForwardingCliTests : IDisposable
         });
 
         // A call not marked idempotent is not run twice: it fails, naming the member.
-        var failed = await plain.WaitAsync(TimeSpan.FromSeconds(30));
+        var failed = await plain.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(StatusKind.Error, failed.Status.Kind);
         Assert.Contains($"forwarded to member {Host(0)}", failed.Status.Message, StringComparison.Ordinal);
         GC.KeepAlive(one);

@@ -48,7 +48,7 @@ public sealed class CompletionCliTests : IDisposable
         Directory.CreateDirectory(_cli.ConfigDir);
         File.WriteAllText(Path.Combine(_cli.ConfigDir, "groups"), "web: w[1-3]\nworkers: n[1-9]\n");
         Assert.Equal(["call", "console", "completion"], await BashCompleteAsync(script, "gatehouse", "c"));
-        Assert.Equal(["--gather", "--gather-all"], await BashCompleteAsync(script, "gatehouse", "call", "--ga"));
+        Assert.Equal(["--gather", "--gather-all", "--gather-limit"], await BashCompleteAsync(script, "gatehouse", "call", "--ga"));
         Assert.Contains("--maxrc", await BashCompleteAsync(script, "gatehouse", "remctl", "--"));
         Assert.Equal(["@web", "@workers"], await BashCompleteAsync(script, "gatehouse", "call", "-w", "@w"));
         Assert.Equal(["web"], await BashCompleteAsync(script, "gatehouse", "call", "-X", "we"));

@@ -105,6 +105,69 @@ public sealed class FanoutFailureCliTests(Xunit.Abstractions.ITestOutputHelper l
     }
 
     [Fact]
+    public async Task A_message_after_an_unfinished_stdout_line_starts_on_a_line_of_its_own_when_stdout_and_stderr_are_one_file()
+    {
+        // Seen (by hand, 2>&1 into a file): ".gatehouse: host: Deadline exceeded (error 101)".
+        await using var farm = await NodeFarm.StartAsync(_cli, 1, (_, s) => s.Map("demo", "dots", async ctx =>
+        {
+            await ctx.WriteAsync("...");
+            await Task.Delay(TimeSpan.FromSeconds(30), ctx.CancellationToken);
+            return 0;
+        }));
+        string both = Path.Combine(_cli.Root, "both.txt");
+        var psi = _cli.StartInfo("bash", ["-c", "exec \"$@\" >\"$0\" 2>&1", both, "dotnet", CliProcess.CliDll, "call", "--deadline", "1", farm.Nodes[0], "-d", "demo", "dots"]);
+        using var process = Process.Start(psi)!;
+        process.StandardInput.Close();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(124, process.ExitCode);
+        Assert.Equal($"...\ngatehouse: {farm.Nodes[0]}: Deadline exceeded (error 101)\n", File.ReadAllText(both));
+    }
+
+    [Fact]
+    public async Task A_message_after_an_unfinished_stdout_line_leaves_a_stdout_redirected_elsewhere_as_written()
+    {
+        await using var farm = await NodeFarm.StartAsync(_cli, 1, (_, s) => s.Map("demo", "dots", async ctx =>
+        {
+            await ctx.WriteAsync("...");
+            await Task.Delay(TimeSpan.FromSeconds(30), ctx.CancellationToken);
+            return 0;
+        }));
+        var run = await _cli.RunAsync("call", "--deadline", "1", farm.Nodes[0], "-d", "demo", "dots");
+        Assert.Equal(124, run.Exit);
+        Assert.Equal("...", run.Stdout);
+        Assert.Equal($"gatehouse: {farm.Nodes[0]}: Deadline exceeded (error 101)\n", run.Stderr);
+    }
+
+    [Fact]
+    public async Task A_port_that_closes_every_connection_at_once_is_said_to_have_closed_it_during_the_tls_handshake()
+    {
+        // Seen (by hand): "Received an unexpected EOF or 0 bytes from the transport stream. (3 attempts)".
+        using var closer = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closer.Start();
+        int port = ((System.Net.IPEndPoint)closer.LocalEndpoint).Port;
+        var serving = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    using var client = await closer.AcceptTcpClientAsync();
+                }
+            }
+            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ObjectDisposedException or InvalidOperationException)
+            {
+                // The listener was stopped at the end of the test.
+            }
+        });
+        using var me = PeerIdentity.LoadOrCreate(_cli.ConfigDir, "tester", out _);
+        var run = await _cli.RunAsync("call", "--fingerprint", me.Fingerprint.ToString(), $"127.0.0.1:{port}", "version");
+        Assert.Equal(255, run.Exit);
+        Assert.Matches($@"^gatehouse: 127\.0\.0\.1:{port}: connection closed during the TLS handshake: not a Gatehouse gateway, or it turned the connection away \(.+\) \(3 attempts\)\n$", run.Stderr);
+        closer.Stop();
+        await serving;
+    }
+
+    [Fact]
     public async Task A_port_that_is_not_a_gateway_is_said_to_be_one_in_one_line()
     {
         // Seen: "Cannot determine the frame size or a corrupted frame was received".
@@ -135,4 +198,33 @@ public sealed class FanoutFailureCliTests(Xunit.Abstractions.ITestOutputHelper l
         http.Stop();
         await serving;
     }
+
+    [Fact]
+    public async Task Trust_of_a_node_set_folds_twenty_unreachable_nodes_into_one_line_and_still_records_the_reachable_one()
+    {
+        // Seen: trust -w printed one line per node that could not be reached, each naming the node twice.
+        await using var gateway = await TestGateway.StartAsync();
+        int closed = CliProcess.FreePort(); // nothing listens there: every address refuses
+        string live = gateway.Endpoint.ToString();
+        var run = await _cli.RunAsync("trust", "-w", $"127.0.0.[1-20]:{closed},{live}", "--yes");
+
+        Assert.Equal(255, run.Exit);
+        Assert.Equal($"gatehouse trust: 127.0.0.[1-20]:{closed} (20): connection refused\n", run.Stderr.Replace(CreatedIdentityLine(run.Stderr), "", StringComparison.Ordinal));
+        string knownHosts = Path.Combine(_cli.ConfigDir, "known_hosts");
+        Assert.Equal($"{live}: {gateway.Server.Fingerprint}\nrecorded 1 fingerprint in {knownHosts}\n", run.Stdout);
+        Assert.Contains(gateway.Server.Fingerprint.ToString(), File.ReadAllText(knownHosts), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Trust_of_a_node_set_with_a_node_that_is_not_host_and_port_is_a_usage_error_in_one_line()
+    {
+        // Seen: an internal error (exit 70) naming FormatException.
+        var run = await _cli.RunAsync("trust", "-w", "127.0.0.1:7340,gw1:99999", "--yes");
+        Assert.Equal(64, run.Exit);
+        Assert.Equal("gatehouse trust: node 'gw1:99999' is not HOST[:PORT]: 'gw1:99999': bad port '99999'\n", run.Stderr);
+    }
+
+    /// <summary>The line a first run prints when it makes the user's identity (empty when there is none).</summary>
+    private static string CreatedIdentityLine(string stderr) =>
+        stderr.Split('\n').FirstOrDefault(l => l.StartsWith("gatehouse: created your identity", StringComparison.Ordinal)) is { } line ? line + "\n" : string.Empty;
 }

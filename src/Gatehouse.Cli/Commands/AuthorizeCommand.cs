@@ -136,8 +136,7 @@ internal static class AuthorizeCommand
         {
             PeerAddedTimes.Record(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, PeerAddedTimes.FileName), fp, DateTimeOffset.UtcNow);
         }
-        var written = AuthorizedPeers.ReadFile(path).First(g => g.Fingerprint == fp);
-        Console.WriteLine($"{(existing is null ? "authorized" : "changed")} {written.ToLine()}");
+        Console.WriteLine($"{(existing is null ? "authorized" : "changed")} {grant.ToLine()}"); // the line Upsert wrote
         Console.WriteLine($"in {path}");
         return 0;
     }

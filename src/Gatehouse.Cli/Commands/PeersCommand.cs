@@ -38,7 +38,7 @@ internal static class PeersCommand
 
             var seen = PeerLastSeen.Load(options.LastSeenPath);
             var added = PeerAddedTimes.Load(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(options.AuthorizedPath))!, PeerAddedTimes.FileName));
-            static string When(DateTimeOffset? t) => t is { } v ? PeerGrant.FormatAdded(v) : "-";
+            static string When(DateTimeOffset? t) => t is { } v ? PeerGrant.FormatTime(v) : "-";
             if (parse.GetValue(json))
             {
                 foreach (var g in grants)
@@ -49,8 +49,8 @@ internal static class PeersCommand
                         ["name"] = g.Name,
                         ["roles"] = g.RolesText.Split(','),
                         ["domains"] = g.Domains,
-                        ["added"] = added.TryGetValue(g.Fingerprint, out var a) ? PeerGrant.FormatAdded(a) : null,
-                        ["lastSeen"] = seen.TryGetValue(g.Fingerprint, out var s) ? PeerGrant.FormatAdded(s) : null,
+                        ["added"] = added.TryGetValue(g.Fingerprint, out var a) ? PeerGrant.FormatTime(a) : null,
+                        ["lastSeen"] = seen.TryGetValue(g.Fingerprint, out var s) ? PeerGrant.FormatTime(s) : null,
                     }));
                 }
 

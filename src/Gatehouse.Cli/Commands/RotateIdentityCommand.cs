@@ -68,7 +68,7 @@ internal static class RotateIdentityCommand
             var plan = IdentityRotation.ReadPlan(dir);
             Console.WriteLine(plan is null
                 ? "no rotation under way"
-                : $"next {plan.Next}\nstarted {PeerGrant.FormatAdded(plan.Started)}\ntakes over {PeerGrant.FormatAdded(plan.CommitAt)}");
+                : $"next {plan.Next}\nstarted {PeerGrant.FormatTime(plan.Started)}\ntakes over {PeerGrant.FormatTime(plan.CommitAt)}");
             return 0;
         }
 
@@ -100,7 +100,7 @@ internal static class RotateIdentityCommand
         var started = IdentityRotation.Begin(dir, grace, DateTimeOffset.UtcNow);
         Console.WriteLine($"next key {started.Next}");
         Console.WriteLine($"The running gateway announces it (signed by its current key) to every peer within a second;");
-        Console.WriteLine($"it takes over at {PeerGrant.FormatAdded(started.CommitAt)} (gatehouse rotate-identity --commit to switch sooner).");
+        Console.WriteLine($"it takes over at {PeerGrant.FormatTime(started.CommitAt)} (gatehouse rotate-identity --commit to switch sooner).");
         return 0;
     }
 

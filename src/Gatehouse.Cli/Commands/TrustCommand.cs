@@ -91,9 +91,10 @@ internal static class TrustCommand
             }
 
             using var identity = CliPaths.LoadIdentity(parse.GetValue(configDir));
-            var presented = await FetchFingerprintAsync(endpoint, identity, CommandLine.OptionValues.SecondsOr(parse, timeout, DefaultConnectTimeoutSeconds), ct);
+            var (presented, failure) = await FetchFingerprintAsync(endpoint, identity, CommandLine.OptionValues.SecondsOr(parse, timeout, DefaultConnectTimeoutSeconds), ct);
             if (presented is null)
             {
+                Console.Error.WriteLine($"gatehouse trust: {failure!.Message}");
                 return ExitCodes.ConnectionFailed;
             }
 
@@ -202,6 +203,20 @@ internal static class TrustCommand
             return ExitCodes.Usage;
         }
 
+        var endpoints = new Dictionary<string, Endpoint>(StringComparer.Ordinal);
+        foreach (string node in set)
+        {
+            try
+            {
+                endpoints[node] = Endpoint.Parse(node);
+            }
+            catch (FormatException ex)
+            {
+                Console.Error.WriteLine($"gatehouse trust: node '{node}' is not HOST[:PORT]: {ex.Message}");
+                return ExitCodes.Usage;
+            }
+        }
+
         using var identity = CliPaths.LoadIdentity(configDir);
         var knownHosts = new KnownHosts(CliPaths.KnownHostsPath(configDir));
         try
@@ -215,17 +230,19 @@ internal static class TrustCommand
         }
         var fetched = await Task.WhenAll(set.Select(async node =>
         {
-            var endpoint = Endpoint.Parse(node);
-            return (Node: node, Endpoint: endpoint, Presented: await FetchFingerprintAsync(endpoint, identity, timeout, ct));
+            var endpoint = endpoints[node];
+            var (presented, failure) = await FetchFingerprintAsync(endpoint, identity, timeout, ct);
+            return (Node: node, Endpoint: endpoint, Presented: presented, Failure: failure);
         }));
         var toRecord = new List<(Endpoint Endpoint, Fingerprint Fingerprint)>();
-        int unreachable = 0;
+        var unreachable = new List<NodeSets.NodeResult>();
         int changed = 0;
-        foreach (var (node, endpoint, presented) in fetched)
+        foreach (var (node, endpoint, presented, failure) in fetched)
         {
             if (presented is null)
             {
-                unreachable++;
+                // Said without the node, so identical failures fold under one node set (as call -w does).
+                unreachable.Add(NodeSets.NodeResult.Failed(node, Fanout.FailureText.Of(failure!, endpoint, attempts: 1), default, default));
                 continue;
             }
 
@@ -248,6 +265,7 @@ internal static class TrustCommand
             toRecord.Add((endpoint, presented.Value));
         }
 
+        NodeSets.StatusSummary.Write(Console.Error, unreachable, "gatehouse trust");
         if (toRecord.Count > 0 && (yes || Confirm(toRecord.Count == 1 ? "Trust this fingerprint? [y/N] " : $"Trust these {toRecord.Count} fingerprints? [y/N] ")))
         {
             foreach (var (endpoint, fp) in toRecord)
@@ -263,26 +281,28 @@ internal static class TrustCommand
             return 1;
         }
 
-        return unreachable > 0 || changed > 0 ? ExitCodes.ConnectionFailed : 0;
+        return unreachable.Count > 0 || changed > 0 ? ExitCodes.ConnectionFailed : 0;
     }
 
-    /// <summary>Connects far enough to see the gateway's certificate, then stops (no request is sent).</summary>
-    internal static async Task<Fingerprint?> FetchFingerprintAsync(Endpoint endpoint, PeerIdentity identity, TimeSpan timeout, CancellationToken ct)
+    /// <summary>
+    /// Connects far enough to see the gateway's certificate, then stops (no request is sent).
+    /// Returns the fingerprint presented, or why none was (the caller reports it).
+    /// </summary>
+    internal static async Task<(Fingerprint? Presented, ConnectException? Failure)> FetchFingerprintAsync(Endpoint endpoint, PeerIdentity identity, TimeSpan timeout, CancellationToken ct)
     {
         try
         {
             var connection = await Dialer.ConnectAsync(endpoint, identity, _ => false, new ConnectionOptions { ConnectTimeout = timeout }, cancellationToken: ct);
             await connection.DisposeAsync();
-            return null; // not reached: the pin callback refuses every certificate
+            throw new InvalidOperationException("the pin callback refuses every certificate, so the connect cannot succeed");
         }
         catch (ConnectException ex) when (!ex.Presented.IsEmpty)
         {
-            return ex.Presented;
+            return (ex.Presented, null);
         }
         catch (ConnectException ex)
         {
-            Console.Error.WriteLine($"gatehouse trust: {ex.Message}");
-            return null;
+            return (null, ex);
         }
     }
 

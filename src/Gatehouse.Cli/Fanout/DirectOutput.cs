@@ -35,18 +35,33 @@ internal sealed class DirectOutput : INodeOutput, IDisposable
     }
 
     /// <summary>
-    /// Before a message on stderr: ends an unfinished line on stderr, or on stdout when stdout is the
-    /// same terminal (a redirected stdout is left as the command wrote it).
+    /// Before a message on stderr: ends an unfinished line on stderr, or on stdout when stdout and
+    /// stderr end up in the same place (a terminal, or one file or pipe as with <c>2&gt;&amp;1</c>);
+    /// a stdout redirected elsewhere is left as the command wrote it.
     /// </summary>
     public void EndLine()
     {
-        if (_stderrOpenLine || (_stdoutOpenLine && !Console.IsOutputRedirected && !Console.IsErrorRedirected))
+        if (_stderrOpenLine || (_stdoutOpenLine && ((!Console.IsOutputRedirected && !Console.IsErrorRedirected) || SharedOutput.Value)))
         {
             _stderr.Write("\n"u8);
             _stderr.Flush();
             _stderrOpenLine = _stdoutOpenLine = false;
         }
     }
+
+    /// <summary>Whether stdout and stderr are the same open file or pipe (Linux: the same <c>/proc/self/fd</c> target).</summary>
+    private static readonly Lazy<bool> SharedOutput = new(() =>
+    {
+        try
+        {
+            string? stdout = new FileInfo("/proc/self/fd/1").LinkTarget;
+            return stdout is not null && stdout == new FileInfo("/proc/self/fd/2").LinkTarget;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false; // no /proc: keep stdout as written
+        }
+    });
 
     public void Dispose()
     {

@@ -20,6 +20,8 @@ internal static class FailureText
             ConnectFailure.NotTrusted => "no fingerprint is pinned (run 'gatehouse trust' for it, or pass --fingerprint)",
             ConnectFailure.FingerprintMismatch => $"FINGERPRINT CHANGED: presented {ex.Presented}, which is not the pinned fingerprint; nothing was sent",
             ConnectFailure.Tls => "not a Gatehouse gateway, or not TLS (TLS handshake failed: " + Trim(ex.InnerException?.Message ?? ex.Message, endpoint) + ")",
+            // The peer accepted the TCP connection, then closed or reset it before TLS was set up.
+            ConnectFailure.Network when ex.InnerException is IOException io => "connection closed during the TLS handshake: not a Gatehouse gateway, or it turned the connection away (" + io.Message + ")",
             _ => Trim(ex.Message, endpoint),
         };
         return attempts > 1 ? $"{text} ({attempts} attempts)" : text;

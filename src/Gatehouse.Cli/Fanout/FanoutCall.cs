@@ -60,17 +60,12 @@ internal static class FanoutCall
     }
 
     /// <summary>Checks what a fan-out needs of its nodes before any is called (shared with <c>remctl -w</c>).</summary>
-    /// <exception cref="CliException">No node, stdin wider than -f, a node name that cannot be a file name with --outdir/--errdir.</exception>
+    /// <exception cref="CliException">No node, a node name that cannot be a file name with --outdir/--errdir.</exception>
     public static void CheckNodes(TargetNodes targets, FanoutSettings settings)
     {
         if (targets.Nodes.IsEmpty && targets.Early.Count == 0)
         {
             throw new CliException("the node set is empty: nothing to call", ExitCodes.Usage);
-        }
-
-        if (settings.Stdin && targets.Nodes.Count > settings.Width)
-        {
-            throw new CliException($"--stdin sends the input to every node at once: raise -f to {targets.Nodes.Count} or more (it is {settings.Width})", ExitCodes.Usage);
         }
 
         if (settings.OutDir is not null || settings.ErrDir is not null)

@@ -31,6 +31,8 @@ internal sealed class FanoutOptions
 
     public Option<int> Width { get; } = OptionValues.Count("--fanout", ["-f"], $"Most nodes called at once (1..{FanoutSettings.MaxWidth})", FanoutSettings.DefaultWidth, 1, FanoutSettings.MaxWidth);
 
+    public Option<long> GatherLimit { get; } = OptionValues.Bytes("--gather-limit", [], "Most output kept in memory for -b, -B, -L, --diff, --json, all nodes together; beyond it, no more gathering: outputs are printed as they come (with --json, cut and marked truncated)", FanoutSettings.DefaultGatherLimit, 1, FanoutSettings.MaxGatherLimit);
+
     public Option<string?> OutDir { get; } = new("--outdir") { Description = "Also write each node's standard output to DIR/NODE (DIR is made if missing)", HelpName = "DIR" };
 
     public Option<string?> ErrDir { get; } = new("--errdir") { Description = "Also write each node's standard error to DIR/NODE", HelpName = "DIR" };
@@ -41,7 +43,7 @@ internal sealed class FanoutOptions
 
     public void AddTo(Command command)
     {
-        foreach (Option o in new Option[] { Nodes, Exclude, ExcludeGroup, Gather, GatherAll, Lines, Diff, Json, Quiet, MaxStatus, Width, OutDir, ErrDir, Groups, Via })
+        foreach (Option o in new Option[] { Nodes, Exclude, ExcludeGroup, Gather, GatherAll, Lines, Diff, Json, Quiet, MaxStatus, Width, GatherLimit, OutDir, ErrDir, Groups, Via })
         {
             command.Options.Add(o);
         }
@@ -78,6 +80,7 @@ internal sealed class FanoutOptions
             Quiet = parse.GetValue(Quiet),
             MaxStatus = parse.GetValue(MaxStatus),
             Width = parse.GetValue(Width),
+            GatherLimit = parse.GetValue(GatherLimit),
             OutDir = Directory(parse.GetValue(OutDir), "--outdir"),
             ErrDir = Directory(parse.GetValue(ErrDir), "--errdir"),
             Stdin = stdin,

@@ -80,7 +80,7 @@ internal static class FanoutReport
             : NodeResult.Failed(outcome.Node, outcome.Message ?? outcome.Kind.ToString(), stdout, stderr);
     }
 
-    /// <summary>One object per node and line, in node order: node, exitCode (null when none), error (null when it exited), stdout, stderr, durationSeconds.</summary>
+    /// <summary>One object per node and line, in node order: node, exitCode (null when none), error (null when it exited), stdout, stderr, durationSeconds, truncated (output past --gather-limit was not kept).</summary>
     private static void WriteJson(TextWriter stdout, IEnumerable<NodeOutcome> outcomes, IReadOnlyDictionary<string, NodeOutput> outputs)
     {
         var utf8 = new UTF8Encoding(false, false);
@@ -107,6 +107,7 @@ internal static class FanoutReport
                 json.WriteString("stdout", output is null ? string.Empty : utf8.GetString(output.Stdout.Span));
                 json.WriteString("stderr", output is null ? string.Empty : utf8.GetString(output.Stderr.Span));
                 json.WriteNumber("durationSeconds", Math.Round(outcome.Duration.TotalSeconds, 3));
+                json.WriteBoolean("truncated", output?.Truncated ?? false);
                 json.WriteEndObject();
             }
 

@@ -21,13 +21,21 @@ internal static class FanoutRunner
     {
         var clock = Stopwatch.StartNew();
         var console = new ConsoleOutput(nodes, progress: !settings.Quiet);
+
+        // Every node at once: the input is broadcast, paced by the slowest node. A batch at a time:
+        // it is spooled, so nodes started later get it too (a spool that cannot be made fails here,
+        // before any file of --outdir is made or any node called).
+        IStdinSource? stdin = !settings.Stdin ? null
+            : nodes.Count <= settings.Width ? new StdinBroadcast(Console.OpenStandardInput(), nodes.Count)
+            : StdinSpool.Create(Console.OpenStandardInput());
+        await using var spool = stdin as StdinSpool;
+        var budget = new GatherBudget(settings, console);
         var outputs = new Dictionary<string, NodeOutput>(StringComparer.Ordinal);
         foreach (string node in nodes)
         {
-            outputs[node] = new NodeOutput(node, settings, console);
+            outputs[node] = new NodeOutput(node, settings, console, budget);
         }
 
-        StdinBroadcast? stdin = settings.Stdin ? new StdinBroadcast(Console.OpenStandardInput(), nodes.Count) : null;
         using var slots = new SemaphoreSlim(settings.Width);
         var outcomes = new Dictionary<string, NodeOutcome>(StringComparer.Ordinal);
         foreach (var e in early)
@@ -96,7 +104,13 @@ internal static class FanoutRunner
         lock (console.Sync)
         {
             console.ClearProgressUnsynchronized();
-            FanoutReport.Write(console.Out, console.Error, outcomes.Values, outputs, settings);
+            if (spool?.Failure is { } failure)
+            {
+                console.Error.Write($"{FanoutSettings.Program}: --stdin: {failure}; the calls still taking input were cancelled\n");
+            }
+
+            // Past --gather-limit the outputs were printed as they came: only the failure lines remain.
+            FanoutReport.Write(console.Out, console.Error, outcomes.Values, outputs, budget.Spilled ? settings with { Mode = OutputMode.Live } : settings);
             if (!settings.Quiet && !Console.IsErrorRedirected)
             {
                 int failed = outcomes.Values.Count(o => o.Status != 0 && o.Kind != OutcomeKind.Skipped);

@@ -34,6 +34,12 @@ internal sealed record FanoutSettings
     /// <summary>Largest <c>-f</c>.</summary>
     public const int MaxWidth = 4096;
 
+    /// <summary>Default <c>--gather-limit</c>: 256 MiB of output kept in memory for the end, all nodes together.</summary>
+    public const long DefaultGatherLimit = 256L << 20;
+
+    /// <summary>Largest <c>--gather-limit</c>: 64 GiB.</summary>
+    public const long MaxGatherLimit = 64L << 30;
+
     public OutputMode Mode { get; init; } = OutputMode.Live;
 
     /// <summary><c>-B</c>: standard error is gathered with standard output instead of printed as it comes.</summary>
@@ -53,6 +59,12 @@ internal sealed record FanoutSettings
 
     /// <summary><c>-f</c>: most nodes called at once.</summary>
     public int Width { get; init; } = DefaultWidth;
+
+    /// <summary>
+    /// <c>--gather-limit</c>: most bytes of output kept in memory for the end (all nodes together);
+    /// beyond it the fan-out stops gathering (<see cref="GatherBudget"/>).
+    /// </summary>
+    public long GatherLimit { get; init; } = DefaultGatherLimit;
 
     /// <summary><c>--stdin</c>: this command's standard input goes to every node.</summary>
     public bool Stdin { get; init; }

@@ -27,7 +27,7 @@ internal sealed class GatehouseNodeRunner : INodeRunner
 
     public bool TakesStdin => true;
 
-    public async Task<NodeOutcome> RunAsync(string node, INodeOutput output, StdinBroadcast? stdin, CancellationToken cancellationToken)
+    public async Task<NodeOutcome> RunAsync(string node, INodeOutput output, IStdinSource? stdin, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         Endpoint endpoint = Endpoint.Parse(node); // checked before the fan-out started
@@ -86,5 +86,7 @@ internal sealed class GatehouseNodeRunner : INodeRunner
         public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken) => call.WriteStdinAsync(data, cancellationToken);
 
         public ValueTask CompleteAsync(CancellationToken cancellationToken) => call.CompleteStdinAsync(cancellationToken);
+
+        public void Abort() => call.Cancel();
     }
 }

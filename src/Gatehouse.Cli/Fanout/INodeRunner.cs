@@ -16,5 +16,5 @@ internal interface INodeRunner
     /// Never throws for a node's failure: that is the outcome. When <paramref name="cancellationToken"/>
     /// fires, cancels the call and returns <see cref="OutcomeKind.Interrupted"/>.
     /// </summary>
-    Task<NodeOutcome> RunAsync(string node, INodeOutput output, StdinBroadcast? stdin, CancellationToken cancellationToken);
+    Task<NodeOutcome> RunAsync(string node, INodeOutput output, IStdinSource? stdin, CancellationToken cancellationToken);
 }

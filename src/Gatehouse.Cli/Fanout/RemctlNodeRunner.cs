@@ -36,7 +36,7 @@ internal sealed class RemctlNodeRunner(RemctlClientOptions options, IReadOnlyLis
         return (node[..colon], port);
     }
 
-    public async Task<NodeOutcome> RunAsync(string node, INodeOutput output, StdinBroadcast? stdin, CancellationToken cancellationToken)
+    public async Task<NodeOutcome> RunAsync(string node, INodeOutput output, IStdinSource? stdin, CancellationToken cancellationToken)
     {
         stdin?.Leave();
         var clock = Stopwatch.StartNew();

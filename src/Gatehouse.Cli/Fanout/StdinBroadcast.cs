@@ -1,13 +1,5 @@
 namespace Gatehouse.Cli.Fanout;
 
-/// <summary>A call that takes stdin: one node's end of the broadcast.</summary>
-internal interface IStdinTarget
-{
-    ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
-
-    ValueTask CompleteAsync(CancellationToken cancellationToken);
-}
-
 /// <summary>
 /// Sends this command's standard input to every node (clush's stdin forwarding), read once and in
 /// chunks of <see cref="ChunkSize"/>: a chunk is read only after every node took the previous one,
@@ -17,7 +9,7 @@ internal interface IStdinTarget
 /// taking input is dropped from the broadcast (its status says why); the rest go on. At the end of
 /// the input every node's stdin is ended.
 /// </summary>
-internal sealed class StdinBroadcast(Stream input, int expected)
+internal sealed class StdinBroadcast(Stream input, int expected) : IStdinSource
 {
     private readonly int _expected = expected;
 

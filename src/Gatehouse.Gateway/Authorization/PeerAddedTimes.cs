@@ -22,7 +22,7 @@ public static class PeerAddedTimes
         using var held = StateFile.Lock(path);
         var times = Load(path).ToDictionary(p => p.Key, p => p.Value);
         times[fingerprint] = DateTimeOffset.FromUnixTimeSeconds(when.ToUnixTimeSeconds());
-        var lines = times.OrderBy(p => p.Key.ToString(), StringComparer.Ordinal).Select(p => $"{p.Key} {PeerGrant.FormatAdded(p.Value)}")
+        var lines = times.OrderBy(p => p.Key.ToString(), StringComparer.Ordinal).Select(p => $"{p.Key} {PeerGrant.FormatTime(p.Value)}")
             .Prepend("# Gatehouse: when each grant was added (written by gatehouse authorize)");
         StateFile.Replace(path, lines, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
     }

@@ -122,8 +122,8 @@ public sealed record PeerGrant(Fingerprint Fingerprint, string Name, PeerRoles R
     }
 
     /// <summary>The time format of the state files beside it (<c>YYYY-MM-DDTHH:MM:SSZ</c>, UTC).</summary>
-    public static string FormatAdded(DateTimeOffset added) =>
-        added.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+    public static string FormatTime(DateTimeOffset time) =>
+        time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The roles as text.</summary>
     public string RolesText => ToLine().Split(' ')[2]["roles=".Length..];

@@ -67,7 +67,7 @@ public sealed class PeerLastSeen
         }
 
         var lines = _seen.OrderBy(p => p.Key.ToString(), StringComparer.Ordinal)
-            .Select(p => $"{p.Key} {PeerGrant.FormatAdded(p.Value)}").Prepend("# Gatehouse: when each peer was last connected (written by the gateway)");
+            .Select(p => $"{p.Key} {PeerGrant.FormatTime(p.Value)}").Prepend("# Gatehouse: when each peer was last connected (written by the gateway)");
         StateFile.Replace(_path, lines, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
     }
 

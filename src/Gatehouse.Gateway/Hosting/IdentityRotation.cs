@@ -68,8 +68,8 @@ public sealed class IdentityRotation
         [
             "# Gatehouse key rotation (gatehouse rotate-identity --status; --commit; --abort)",
             $"next {Next}",
-            $"started {PeerGrant.FormatAdded(Started)}",
-            $"commit {PeerGrant.FormatAdded(CommitAt)}",
+            $"started {PeerGrant.FormatTime(Started)}",
+            $"commit {PeerGrant.FormatTime(CommitAt)}",
         ];
 
         /// <summary>Parses the state file's lines.</summary>
@@ -132,7 +132,7 @@ public sealed class IdentityRotation
         using var held = StateFile.Lock(Path.Combine(directory, StateFileName));
         if (ReadPlan(directory) is { } under)
         {
-            throw new InvalidOperationException($"a rotation to {under.Next} is already under way (takes over at {PeerGrant.FormatAdded(under.CommitAt)}); --commit or --abort it first");
+            throw new InvalidOperationException($"a rotation to {under.Next} is already under way (takes over at {PeerGrant.FormatTime(under.CommitAt)}); --commit or --abort it first");
         }
 
         string commonName;
