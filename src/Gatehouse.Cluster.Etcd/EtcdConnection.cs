@@ -188,7 +188,9 @@ internal sealed class EtcdConnection : IDisposable
         !cancellationToken.IsCancellationRequested && ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Internal or StatusCode.Unknown or StatusCode.Cancelled;
 
     /// <summary>One line about a failure, without gRPC's debug text.</summary>
-    public static string Describe(RpcException ex) => $"{ex.StatusCode}: {(ex.Status.Detail.Length > 200 ? ex.Status.Detail[..200] : ex.Status.Detail)}";
+    public static string Describe(RpcException ex) => ex.Status.Detail.Length == 0
+        ? ex.StatusCode == StatusCode.DeadlineExceeded ? "no answer in time" : ex.StatusCode.ToString()
+        : $"{ex.StatusCode}: {(ex.Status.Detail.Length > 200 ? ex.Status.Detail[..200] : ex.Status.Detail)}";
 
     public void Dispose()
     {

@@ -162,18 +162,26 @@ public sealed partial class EtcdRegistry : IClusterRegistry
     /// <summary>Replaces the view with <paramref name="next"/> and raises the changes (outside the lock).</summary>
     private void Publish(RegistryView next, IReadOnlyList<RegistryChange> changes)
     {
+        RegistryView old;
         lock (_viewLock)
         {
+            old = _view;
             Volatile.Write(ref _view, next);
+        }
+
+        // Said when a member came or went, not at every update of its record (its load, its routes),
+        // and once per member for a batch (a watch that resumes replays what it missed).
+        foreach (string id in changes.Where(c => c.Kind == RegistryChangeKind.Member && c.Id != LocalId).Select(c => c.Id).Distinct(StringComparer.Ordinal))
+        {
+            bool before = old.Members.ContainsKey(id), after = next.Members.ContainsKey(id);
+            if (before != after)
+            {
+                EtcdLog.MemberChanged(_logger, id, after ? "is registered" : "is gone (its lease ended or it stopped)");
+            }
         }
 
         foreach (var change in changes)
         {
-            if (change.Kind == RegistryChangeKind.Member && change.Id != LocalId)
-            {
-                EtcdLog.MemberChanged(_logger, change.Id, change.Removed ? "is gone (its lease ended or it stopped)" : "is registered");
-            }
-
             Changed?.Invoke(this, change);
         }
     }

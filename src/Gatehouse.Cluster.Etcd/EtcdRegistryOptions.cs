@@ -108,6 +108,43 @@ public sealed record EtcdRegistryOptions
         return uri;
     }
 
+    /// <summary>
+    /// Loads the TLS files named (CA, client certificate and key), so a wrong path or a file that is
+    /// not PEM is reported at start (and by <c>gatehouse gateway --check</c>), not at the first call.
+    /// </summary>
+    /// <exception cref="IOException">A file cannot be read or is not what it should be (one line naming the setting and the file).</exception>
+    public void CheckFiles()
+    {
+        try
+        {
+            if (CaFile is not null)
+            {
+                var roots = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+                roots.ImportFromPemFile(CaFile);
+                if (roots.Count == 0)
+                {
+                    throw new System.Security.Cryptography.CryptographicException("no certificate in it");
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            throw new IOException($"Cluster:Etcd:CaFile: cannot load {CaFile}: {ex.Message}", ex);
+        }
+
+        try
+        {
+            if (CertFile is not null)
+            {
+                using var certificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(CertFile, KeyFile);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            throw new IOException($"Cluster:Etcd:CertFile/KeyFile: cannot load {CertFile} with {KeyFile}: {ex.Message}", ex);
+        }
+    }
+
     private static void Range(TimeSpan value, TimeSpan min, TimeSpan max, string name)
     {
         if (value < min || value > max)

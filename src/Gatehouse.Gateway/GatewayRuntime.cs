@@ -67,6 +67,9 @@ public sealed class GatewayRuntime
     /// <summary>For tests: awaited at start-up once every listener is bound, just before the gateway counts as ready.</summary>
     internal Func<Task>? BeforeReadyHook { get; set; }
 
+    /// <summary>One line on what is wrong with the cluster registry (etcd out of reach), or null; for <c>/readyz</c> and <c>status</c>.</summary>
+    internal Func<string?>? ClusterProblem { get; set; }
+
     /// <summary>Connections refused before or as they authenticated, by cause (rate-limited logging).</summary>
     public Hosting.RefusalLog Refusals { get; }
 

@@ -61,11 +61,17 @@ internal static class GatewayCommand
 
             if (parse.GetValue(check))
             {
-                // The unit runs --check before every start: a configuration the gateway refuses to run fails it.
                 if (loaded.Settings.Gateway.Cluster.Registry == ClusterRegistryKind.Etcd)
                 {
-                    Console.Error.WriteLine($"gatehouse gateway: {loaded.SourceOf(GatewaySettingKeys.Find("Cluster:Registry")!)}: {GatewayServer.EtcdNotWired}");
-                    return GatewayConfiguration.ExitConfig;
+                    try
+                    {
+                        loaded.Settings.Gateway.Cluster.Etcd.CheckFiles();
+                    }
+                    catch (IOException ex)
+                    {
+                        Console.Error.WriteLine($"gatehouse gateway: {ex.Message}");
+                        return GatewayConfiguration.ExitConfig;
+                    }
                 }
 
                 // The remctl.conf is checked as remctl-check does; findings are printed but do not
@@ -236,10 +242,16 @@ internal static class GatewayCommand
         Console.WriteLine($"gatehouse gateway {GatewayRuntime.Version}");
         Console.WriteLine($"fingerprint  {server.Fingerprint}");
         Console.WriteLine($"identity     {Path.Combine(options.StateDirectory, Transport.Security.PeerIdentity.CertificateFileName)}{(server.IdentityCreated ? " (created)" : string.Empty)}");
-        Console.WriteLine($"listening    {string.Join(", ", rt.Listening)} (TCP; UDP for cluster membership on the same ports)");
+        bool etcd = options.Cluster.Registry == ClusterRegistryKind.Etcd;
+        Console.WriteLine($"listening    {string.Join(", ", rt.Listening)} (TCP{(etcd ? "; no UDP: the cluster registry is etcd" : "; UDP for cluster membership on the same ports")})");
         if (server.Membership?.Address is { } member)
         {
-            Console.WriteLine($"member       {member}={server.Fingerprint}{(options.Cluster.Join.Count > 0 ? $" (joining through {string.Join(", ", options.Cluster.Join.Select(j => j.Endpoint))})" : string.Empty)}");
+            Console.WriteLine($"member       {member}={server.Fingerprint}{(options.Cluster.Join.Count > 0 && !etcd ? $" (joining through {string.Join(", ", options.Cluster.Join.Select(j => j.Endpoint))})" : string.Empty)}");
+        }
+
+        if (etcd)
+        {
+            Console.WriteLine($"registry     etcd {string.Join(", ", options.Cluster.Etcd.Endpoints)}, keys under {options.Cluster.Etcd.Prefix.TrimEnd('/')}/{options.Cluster.Etcd.Cluster}/ (lease {options.Cluster.Etcd.LeaseTtl.TotalSeconds:0.#} s)");
         }
 
         int peers = rt.Authorized.All().Count;

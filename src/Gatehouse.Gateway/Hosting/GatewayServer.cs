@@ -56,9 +56,6 @@ public sealed class GatewayServer : IAsyncDisposable
     /// <summary>True when the identity was created by this start.</summary>
     public bool IdentityCreated { get; private set; }
 
-    /// <summary>Why a gateway configured with <c>Cluster:Registry=etcd</c> does not start (docs/cluster.md, "What is wired and what is not yet").</summary>
-    public const string EtcdNotWired = "the etcd registry is not wired into the gateway yet (issue 21; docs/cluster.md, \"What is wired and what is not yet\"); use Cluster:Registry=gossip";
-
     /// <summary>
     /// Loads or creates the identity in the state directory, binds every listener and starts
     /// accepting. <paramref name="configureLogging"/> may replace the console logger.
@@ -67,13 +64,10 @@ public sealed class GatewayServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate(); // before anything is created or bound
-        if (options.Cluster.Registry == Gatehouse.Gateway.Membership.ClusterRegistryKind.Etcd)
+        if (options.Cluster.Registry == ClusterRegistryKind.Etcd)
         {
-            // The settings exist and are validated, but ClusterMembership does not run on etcd yet:
-            // refusing is better than gossiping when the operator asked for etcd.
-            throw new InvalidOperationException("Cluster:Registry: " + EtcdNotWired);
+            options.Cluster.Etcd.CheckFiles();
         }
-
         IdentityRotation.RecoverAtStart(options.StateDirectory);
         var identity = PeerIdentity.LoadOrCreate(options.StateDirectory, "gatehouse-gateway " + Environment.MachineName, out bool created);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = "gatehouse" });
@@ -266,7 +260,10 @@ public sealed class GatewayServer : IAsyncDisposable
         {
             // UDP on the same addresses and port numbers as the TCP listeners.
             membership.Start(server.Endpoints, server.RemctlEndpoint?.Port);
-            MembershipLog.Started(runtime.Logger, membership.Address!.ToString(), membership.Id);
+            if (membership.Etcd is null)
+            {
+                MembershipLog.Started(runtime.Logger, membership.Address!.ToString(), membership.Id);
+            }
         }
         catch (System.Net.Sockets.SocketException ex) when (options.Listen.All(l => l.EndsWith(":0", StringComparison.Ordinal)))
         {
@@ -281,6 +278,7 @@ public sealed class GatewayServer : IAsyncDisposable
         }
 
         runtime.Metrics.ObserveCluster(membership);
+        runtime.ClusterProblem = () => membership.Registry.Health is { Up: false } health && membership.Etcd is not null ? health.Describe(membership.Registry.Kind) : null;
         Log.Listening(runtime.Logger, string.Join(", ", runtime.Listening), identity.Fingerprint.ToString());
         if (runtime.BeforeReadyHook is { } hook)
         {

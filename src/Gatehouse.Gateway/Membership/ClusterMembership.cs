@@ -18,7 +18,7 @@ namespace Gatehouse.Gateway.Membership;
 /// <c>--join</c>); each one's datagram key reaches the others only over their mutual TLS. Alone,
 /// it sends nothing.
 /// </summary>
-public sealed class ClusterMembership : IAsyncDisposable
+public sealed partial class ClusterMembership : IAsyncDisposable
 {
     private readonly GatewayRuntime _runtime;
     private int? _remctlPort;
@@ -26,7 +26,7 @@ public sealed class ClusterMembership : IAsyncDisposable
     private readonly string _id;
     private readonly DatagramSecurity _security;
     private readonly GatewayLinks _links;
-    private readonly GrantSync _grants;
+    private readonly GrantSync? _ledger; // gossip only: with a registry store, RegistryGrants keeps the grants
     private readonly ConcurrentDictionary<IPEndPoint, Fingerprint> _joinTargets = new();
     private readonly ConcurrentDictionary<string, byte> _keying = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _pulling = new(StringComparer.Ordinal);
@@ -52,14 +52,24 @@ public sealed class ClusterMembership : IAsyncDisposable
         _security = new DatagramSecurity(_id);
         _links = new GatewayLinks(this, runtime.Identity, logger);
         _remoteRoutes = new RemoteRoutes(Options.MaxRemoteRoutes);
-        _grants = GrantSync.Open(runtime.Options.AuthorizedPath, Path.Combine(runtime.Options.StateDirectory, GrantStateFile.FileName), _id, TimeProvider.System);
-        if (_grants.StartupError is { } error)
+        if (Options.Registry == ClusterRegistryKind.Etcd)
+        {
+            // One source of truth: no SWIM, no UDP, no grant ledger (docs/cluster.md, "etcd registry").
+            _registryGrants = new RegistryGrants(runtime.Options.AuthorizedPath, Path.Combine(runtime.Options.StateDirectory, RegistryGrants.FileName), runtime.Identity.Fingerprint);
+            return;
+        }
+
+        _ledger = GrantSync.Open(runtime.Options.AuthorizedPath, Path.Combine(runtime.Options.StateDirectory, GrantStateFile.FileName), _id, TimeProvider.System);
+        if (_ledger.StartupError is { } error)
         {
             MembershipLog.GrantsProblem(logger, error);
         }
     }
 
     public ClusterOptions Options { get; }
+
+    /// <summary>The gossip membership's grant ledger (not used with a registry store).</summary>
+    private GrantSync Ledger => _ledger ?? throw new InvalidOperationException("the grant ledger is gossip's; this gateway keeps its grants in the " + Options.Registry + " registry");
 
     /// <summary>This member's id: its fingerprint.</summary>
     public string Id => _id;
@@ -104,10 +114,10 @@ public sealed class ClusterMembership : IAsyncDisposable
     internal RemoteRoutes RemoteRoutes => _remoteRoutes;
 
     /// <summary>The members as this one sees them (itself included); empty before start.</summary>
-    public IReadOnlyList<MemberSnapshot> Members => _node?.Members ?? [];
+    public IReadOnlyList<MemberSnapshot> Members => _etcd is not null ? Volatile.Read(ref _registryMembers) : _node?.Members ?? [];
 
     /// <summary>This membership as a cluster registry (issue 21): the same members, route lists and grants, read through <see cref="Gatehouse.Cluster.Registry.IClusterRegistry"/>.</summary>
-    public Gatehouse.Cluster.Registry.IClusterRegistry Registry => _registry ??= new GossipRegistry(this);
+    public Gatehouse.Cluster.Registry.IClusterRegistry Registry => (Gatehouse.Cluster.Registry.IClusterRegistry?)_etcd ?? (_registry ??= new GossipRegistry(this));
 
     private GossipRegistry? _registry;
 
@@ -121,7 +131,7 @@ public sealed class ClusterMembership : IAsyncDisposable
         RegistryChanged?.Invoke(this, new Gatehouse.Cluster.Registry.RegistryChange(kind, id, removed));
 
     /// <summary>The grants in force (the ledger's, removals left out).</summary>
-    internal IEnumerable<PeerGrant> CurrentGrants() => _grants.Export().Where(e => e.Grant is not null).Select(e => e.Grant!);
+    internal IEnumerable<PeerGrant> CurrentGrants() => _registryGrants is { } mirror ? mirror.InForce(Registry.View) : Ledger.Export().Where(e => e.Grant is not null).Select(e => e.Grant!);
 
     /// <summary>Gossips this member's record again now (its routes and load are read from the gateway).</summary>
     internal void RegossipMetadata()
@@ -136,14 +146,14 @@ public sealed class ClusterMembership : IAsyncDisposable
     internal void GrantHere(PeerGrant grant)
     {
         AuthorizedPeers.Upsert(_runtime.Options.AuthorizedPath, grant);
-        Apply(_grants.OnLocalFileChanged());
+        Apply(Ledger.OnLocalFileChanged());
     }
 
     /// <summary>Removes the grant of <paramref name="fingerprint"/> here and spreads the removal.</summary>
     internal void RemoveGrantHere(Fingerprint fingerprint)
     {
         AuthorizedPeers.Remove(_runtime.Options.AuthorizedPath, fingerprint);
-        Apply(_grants.OnLocalFileChanged());
+        Apply(Ledger.OnLocalFileChanged());
     }
 
     /// <summary>Binds UDP next to the gateway's TCP listeners and starts the node; joins through <see cref="ClusterOptions.Join"/>, retrying in the background.</summary>
@@ -152,6 +162,13 @@ public sealed class ClusterMembership : IAsyncDisposable
     {
         _remctlPort = remctlPort;
         var address = Advertised(boundTcp);
+        if (_registryGrants is not null)
+        {
+            Address = address;
+            StartOnRegistry();
+            return;
+        }
+
         _udp = new UdpTransport(boundTcp);
         Address = address;
         _node = new SwimNode(_id, address, Options.Swim, _security, _udp, _links, TimeProvider.System, _logger, metadata: Metadata());
@@ -306,8 +323,13 @@ public sealed class ClusterMembership : IAsyncDisposable
             return false;
         }
 
+        if (_registryGrants is { } mirror)
+        {
+            return mirror.Find(Registry.View, fp)?.Has(PeerRoles.Gateway) == true; // the store's grants: a member is trusted in every gateway at once
+        }
+
         // The ledger, not the file: a revocation applies even while authorized_peers cannot be rewritten.
-        if (_grants.Find(fp) is { } grant && grant.Has(PeerRoles.Gateway))
+        if (Ledger.Find(fp) is { } grant && grant.Has(PeerRoles.Gateway))
         {
             return true;
         }
@@ -349,7 +371,7 @@ public sealed class ClusterMembership : IAsyncDisposable
         // Only once: if the ledger holds any entry for this gateway (a grant, or a removal made on
         // some member), that decision stands; a revoked gateway must not grant itself back.
         var self = _runtime.Identity.Fingerprint;
-        if (Volatile.Read(ref _selfGranted) || _grants.Export().Any(e => e.Fingerprint == self))
+        if (Volatile.Read(ref _selfGranted) || Ledger.Export().Any(e => e.Fingerprint == self))
         {
             Volatile.Write(ref _selfGranted, true);
             return;
@@ -366,7 +388,7 @@ public sealed class ClusterMembership : IAsyncDisposable
         try
         {
             AuthorizedPeers.Upsert(_runtime.Options.AuthorizedPath, new PeerGrant(self, name, PeerRoles.Gateway, []));
-            Apply(_grants.OnLocalFileChanged());
+            Apply(Ledger.OnLocalFileChanged());
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -384,7 +406,7 @@ public sealed class ClusterMembership : IAsyncDisposable
         var key = _security.CurrentSendKey;
         var next = _security.NextSendKey;
         bool same = peer is not null && _node?.Find(peer) is { } p && MemberMetadata.TryParse(p.Metadata.Span)?.Grants == GrantsTag();
-        string? grants = same ? null : System.Text.Encoding.UTF8.GetString(GrantCodec.WriteUtf8(_grants.Export()));
+        string? grants = same ? null : System.Text.Encoding.UTF8.GetString(GrantCodec.WriteUtf8(Ledger.Export()));
         return new ExchangeMessage(_id, key.KeyId, Convert.ToBase64String(key.Key.Span), [.. state.Select(MemberDto.From)], grants,
             next?.KeyId, next is null ? null : Convert.ToBase64String(next.Key.Span));
     }
@@ -408,7 +430,7 @@ public sealed class ClusterMembership : IAsyncDisposable
             return;
         }
 
-        Apply(_grants.ApplyRemote(entries));
+        Apply(Ledger.ApplyRemote(entries));
     }
 
     /// <summary>Acts on a grant step: logs its problem, drops members that lost the gateway role, re-reads authorized_peers, gossips a new digest.</summary>
@@ -487,12 +509,18 @@ public sealed class ClusterMembership : IAsyncDisposable
     /// </summary>
     internal void Sweep()
     {
+        if (_etcd is not null)
+        {
+            SweepRegistry();
+            return;
+        }
+
         if (_node is null)
         {
             return;
         }
 
-        Apply(_grants.OnLocalFileChanged());
+        Apply(Ledger.OnLocalFileChanged());
         foreach (var member in _node.Members)
         {
             if (member.Id != _id && _security.HasKeyFor(member.Id) && !IsTrusted(member.Id))
@@ -555,6 +583,12 @@ public sealed class ClusterMembership : IAsyncDisposable
     /// </summary>
     internal void OnRoutesChanged()
     {
+        if (_etcd is not null)
+        {
+            PublishRoutes();
+            return;
+        }
+
         if (Interlocked.Exchange(ref _routesChangeQueued, 1) == 0)
         {
             _ = Task.Run(async () =>
@@ -583,7 +617,7 @@ public sealed class ClusterMembership : IAsyncDisposable
         }
     }
 
-    private string GrantsTag() => _grants.Digest.Hash[..16];
+    private string GrantsTag() => Ledger.Digest.Hash[..16];
 
     /// <summary>
     /// A datagram claimed to come from a member under a key we do not hold (it rotated while an
@@ -736,6 +770,12 @@ public sealed class ClusterMembership : IAsyncDisposable
     /// <summary>Tells the others this member is leaving (on shutdown), waiting at most <paramref name="maxWait"/>.</summary>
     public async Task LeaveAsync(TimeSpan maxWait)
     {
+        if (_etcd is not null)
+        {
+            await LeaveRegistryAsync(maxWait).ConfigureAwait(false);
+            return;
+        }
+
         if (_node is { } node && node.LiveMemberCount > 1)
         {
             try
@@ -782,6 +822,11 @@ public sealed class ClusterMembership : IAsyncDisposable
 
         _runtime.Routes.Changed -= OnRoutesChanged;
         _stop.Cancel();
+        if (_etcd is not null)
+        {
+            await _etcd.DisposeAsync().ConfigureAwait(false); // revokes the lease: every other gateway drops this one at once
+        }
+
         _node?.Dispose();
         _udp?.Dispose();
         await _links.DisposeAsync().ConfigureAwait(false);

@@ -34,4 +34,13 @@ internal static partial class MembershipLog
 
     [LoggerMessage(2109, LogLevel.Information, "Rotated this member's datagram key to key {KeyId}: handed to {Handed} of {Members} members (the others get it as soon as an exchange with them works)")]
     public static partial void KeyRotated(ILogger logger, uint keyId, int handed, int members);
+
+    [LoggerMessage(2110, LogLevel.Information, "Cluster registry: etcd at {Endpoints}, keys under {Root} (gossip and UDP off); this member is {Address}, id {Member}")]
+    public static partial void RegistryStarted(ILogger logger, string endpoints, string root, string address, string member);
+
+    [LoggerMessage(2111, LogLevel.Warning, "Member {Member} in the registry is left out: {Reason} (said once)")]
+    public static partial void RegistryMemberUnusable(ILogger logger, string member, string reason);
+
+    [LoggerMessage(2112, LogLevel.Information, "Wrote {Count} grant edit(s) of authorized_peers to the {Registry} registry")]
+    public static partial void RegistryGrantsWritten(ILogger logger, int count, string registry);
 }

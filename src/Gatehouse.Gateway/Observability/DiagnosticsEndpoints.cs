@@ -37,8 +37,9 @@ internal static class DiagnosticsEndpoints
         endpoints.MapMetrics("/metrics", registry);
         endpoints.MapGet("/healthz", () => Results.Text("ok\n"));
         // Ready still serves with the last good grants while authorized_peers is broken, and says so.
+        // So does a gateway whose cluster registry (etcd) is out of reach: it serves from its last view.
         endpoints.MapGet("/readyz", () => runtime.IsReady
-            ? Results.Text(runtime.Authorized.LastError is { } error ? $"ready; authorized_peers not loaded: {error}\n" : "ready\n")
+            ? Results.Text("ready" + (runtime.Authorized.LastError is { } error ? $"; authorized_peers not loaded: {error}" : "") + (runtime.ClusterProblem?.Invoke() is { } cluster ? "; " + cluster : "") + "\n")
             : Results.Text(runtime.IsDraining ? "draining\n" : "starting\n", statusCode: StatusCodes.Status503ServiceUnavailable));
         return adapter;
     }
