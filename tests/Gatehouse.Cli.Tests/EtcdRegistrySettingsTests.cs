@@ -5,8 +5,8 @@ namespace Gatehouse.Cli.Tests;
 
 /// <summary>
 /// <c>Cluster:Registry</c> and <c>Cluster:Etcd:*</c> (issue 21): read into <see cref="ClusterOptions"/>,
-/// validated with the file and key named, the password never printed; a gateway asked for etcd refuses
-/// to start while the registry is not wired into it (docs/cluster.md, "What is wired and what is not yet").
+/// validated with the file and key named, the password never printed; a gateway on etcd binds no UDP and
+/// serves while etcd is out of reach, saying so.
 /// </summary>
 public sealed class EtcdRegistrySettingsTests : IDisposable
 {
@@ -101,7 +101,7 @@ public sealed class EtcdRegistrySettingsTests : IDisposable
     }
 
     [Fact]
-    public async Task The_password_is_never_printed_by_print_config_or_check_and_check_refuses_etcd_while_it_is_not_wired()
+    public async Task The_password_is_never_printed_by_print_config_or_check_and_check_names_an_etcd_TLS_file_it_cannot_load()
     {
         using var cli = new CliProcess();
         string path = Path.Combine(cli.Root, "gateway.json");
@@ -114,9 +114,11 @@ public sealed class EtcdRegistrySettingsTests : IDisposable
         Assert.Contains($"{GatewaySettingKeys.Hidden}  ({path}:Cluster:Etcd:Password)", line, StringComparison.Ordinal);
         Assert.Contains("gatehouse", Assert.Single(print.Stdout.Split('\n'), l => l.StartsWith("Cluster:Etcd:User ", StringComparison.Ordinal)), StringComparison.Ordinal);
 
+        // The CA file named does not exist: --check (run by the unit before every start) says which setting and file.
         var check = await cli.RunAsync("gateway", "--config", path, "--check");
         Assert.Equal(78, check.Exit);
-        Assert.Equal($"gatehouse gateway: {path}:Cluster:Registry: {Gatehouse.Gateway.Hosting.GatewayServer.EtcdNotWired}", check.Stderr.TrimEnd('\n'));
+        Assert.StartsWith($"gatehouse gateway: Cluster:Etcd:CaFile: cannot load {Path.Combine(cli.Root, "tls", "ca.pem")}: ", check.Stderr, StringComparison.Ordinal);
+        Assert.Single(check.Stderr.TrimEnd('\n').Split('\n'));
         Assert.DoesNotContain(Secret, check.Stdout + check.Stderr, StringComparison.Ordinal);
 
         // A bad value next to the password: the error names the key, never the password.
@@ -128,12 +130,37 @@ public sealed class EtcdRegistrySettingsTests : IDisposable
     }
 
     [Fact]
-    public async Task A_gateway_asked_for_etcd_refuses_to_start_in_one_line_rather_than_gossip()
+    public async Task A_gateway_on_etcd_that_cannot_reach_it_serves_binds_no_UDP_and_says_the_registry_is_down()
     {
         using var cli = new CliProcess();
-        var (exit, stdout, stderr) = await cli.RunAsync("gateway", "--listen", "127.0.0.1:7399", "--set", "Cluster:Registry=etcd");
-        Assert.NotEqual(0, exit);
-        Assert.Equal($"gatehouse gateway: Cluster:Registry: {Gatehouse.Gateway.Hosting.GatewayServer.EtcdNotWired}", stderr.TrimEnd('\n'));
-        Assert.DoesNotContain("listening", stdout, StringComparison.Ordinal);
+        int port = CliProcess.FreePort(), diagnostics = CliProcess.FreePort(), nobody = CliProcess.FreePort();
+        var (p, output) = await cli.StartAsync(cli.StartInfo("dotnet", [CliProcess.CliDll, "gateway", "--listen", $"127.0.0.1:{port}", "--set", "Cluster:Registry=etcd",
+            "--set", $"Cluster:Etcd:Endpoints=127.0.0.1:{nobody}", "--set", "Cluster:Etcd:OperationTimeout=300ms", "--set", $"DiagnosticsListen=127.0.0.1:{diagnostics}"]),
+            l => l.StartsWith("registry", StringComparison.Ordinal));
+        lock (output)
+        {
+            Assert.Contains($"registry     etcd 127.0.0.1:{nobody}, keys under /gatehouse/default/ (lease 10 s)", output.ToString(), StringComparison.Ordinal);
+            Assert.Contains("(TCP; no UDP: the cluster registry is etcd)", output.ToString(), StringComparison.Ordinal);
+        }
+
+        using (var udp = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port)))
+        {
+            Assert.NotNull(udp.Client.LocalEndPoint); // the port's UDP side is free: no gossip
+        }
+
+        using var http = new HttpClient();
+        string readyz = "";
+        for (int i = 0; i < 100 && !readyz.Contains("registry etcd: down", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(100);
+            readyz = await http.GetStringAsync($"http://127.0.0.1:{diagnostics}/readyz");
+        }
+
+        Assert.StartsWith("ready; registry etcd: down since ", readyz, StringComparison.Ordinal);
+        Assert.EndsWith("; serving from the last view\n", readyz, StringComparison.Ordinal);
+        Assert.Contains("gatehouse_cluster_registry_up{registry=\"etcd\"} 0", await http.GetStringAsync($"http://127.0.0.1:{diagnostics}/metrics"), StringComparison.Ordinal);
+
+        Assert.Equal("ok\n", await http.GetStringAsync($"http://127.0.0.1:{diagnostics}/healthz"));
+        Assert.False(p.HasExited);
     }
 }
