@@ -70,6 +70,9 @@ public sealed class GatewayRuntime
     /// <summary>One line on what is wrong with the cluster registry (etcd out of reach), or null; for <c>/readyz</c> and <c>status</c>.</summary>
     internal Func<string?>? ClusterProblem { get; set; }
 
+    /// <summary>The cluster registry's one-line state (<c>registry etcd: up</c>), for <c>status</c>.</summary>
+    internal Func<string>? ClusterRegistry { get; set; }
+
     /// <summary>Connections refused before or as they authenticated, by cause (rate-limited logging).</summary>
     public Hosting.RefusalLog Refusals { get; }
 
@@ -318,7 +321,8 @@ public sealed class GatewayRuntime
         Sessions.Count,
         Routes.Snapshot().Count,
         Interlocked.Read(ref _requests),
-        InFlight);
+        InFlight,
+        ClusterRegistry?.Invoke());
 
     /// <summary>The product version.</summary>
     public static string Version { get; } =

@@ -124,11 +124,12 @@ internal sealed class RegistryGrants(string authorizedPath, string basePath, Fin
         }
 
         // What the file should hold: the store's grants, with this gateway's writes the view does not show yet.
-        var desired = new Dictionary<Fingerprint, PeerGrant>(parsed.Grants);
+        var current = Parse(registry.View); // the view may have moved while writing
+        var desired = new Dictionary<Fingerprint, PeerGrant>(current.Grants);
         var clock = _time.GetUtcNow();
         foreach (var (fp, (line, until)) in _awaiting.ToList())
         {
-            var fresh = Parse(registry.View).Grants.GetValueOrDefault(fp)?.ToLine();
+            var fresh = current.Grants.GetValueOrDefault(fp)?.ToLine();
             if (fresh == line || clock > until)
             {
                 _awaiting.Remove(fp);

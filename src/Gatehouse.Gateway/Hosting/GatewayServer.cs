@@ -278,6 +278,7 @@ public sealed class GatewayServer : IAsyncDisposable
         }
 
         runtime.Metrics.ObserveCluster(membership);
+        runtime.ClusterRegistry = () => membership.Registry.Health.Describe(membership.Registry.Kind);
         runtime.ClusterProblem = () => membership.Registry.Health is { Up: false } health && membership.Etcd is not null ? health.Describe(membership.Registry.Kind) : null;
         Log.Listening(runtime.Logger, string.Join(", ", runtime.Listening), identity.Fingerprint.ToString());
         if (runtime.BeforeReadyHook is { } hook)

@@ -158,7 +158,7 @@ internal sealed class ControlCommands
             connections  {s.Connections}
             routes       {s.Routes}
             requests     {s.Requests} total, {s.InFlight} in flight
-
+            {(s.Registry is null ? "" : $"cluster      {s.Registry}\n")}
             """;
     }
 
@@ -267,7 +267,7 @@ internal sealed class ControlCommands
 public sealed record ConnectionInfo(long Id, string Name, string Roles, string Remote, string Fingerprint, DateTimeOffset ConnectedAt, int OpenStreams, long Requests);
 
 /// <summary>What <c>gatehouse status --json</c> shows.</summary>
-public sealed record GatewayStatus(string Version, string Fingerprint, IReadOnlyList<string> Listening, long UptimeSeconds, int Connections, int Routes, long Requests, long InFlight);
+public sealed record GatewayStatus(string Version, string Fingerprint, IReadOnlyList<string> Listening, long UptimeSeconds, int Connections, int Routes, long Requests, long InFlight, string? Registry = null);
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(GatewayStatus))]
 [System.Text.Json.Serialization.JsonSerializable(typeof(List<RouteInfo>))]

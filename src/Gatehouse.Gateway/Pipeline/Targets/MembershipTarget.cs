@@ -38,6 +38,12 @@ internal sealed class MembershipTarget(ClusterMembership membership) : IRequestT
 
             bool json = request.Header.Arguments.Any(a => a.Span.SequenceEqual("--json"u8));
             await request.WriteAsync(1, Encoding.UTF8.GetBytes(json ? Json() : Table()), cancellationToken).ConfigureAwait(false);
+            if (membership.Registry.Health is { Up: false } health && membership.Etcd is not null)
+            {
+                // The list is the last view: say so where a person reads it, without touching the output a script parses.
+                await request.WriteAsync(2, Encoding.UTF8.GetBytes(health.Describe(membership.Registry.Kind) + "\n"), cancellationToken).ConfigureAwait(false);
+            }
+
             return CallStatus.Exit(0);
         }
 
