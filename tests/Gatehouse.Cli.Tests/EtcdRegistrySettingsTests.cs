@@ -163,4 +163,48 @@ public sealed class EtcdRegistrySettingsTests : IDisposable
         Assert.Equal("ok\n", await http.GetStringAsync($"http://127.0.0.1:{diagnostics}/healthz"));
         Assert.False(p.HasExited);
     }
+
+    [Fact]
+    public async Task A_gateway_reaches_etcd_over_TLS_with_a_client_certificate_and_one_without_it_says_why_it_cannot()
+    {
+        await using var etcd = await Gatehouse.Bench.Processes.EtcdCluster.StartAsync(1, tls: true);
+        var (cert, key) = etcd.ClientCertificate!.Value;
+        using var good = new CliProcess();
+        using var bad = new CliProcess();
+        int goodPort = CliProcess.FreePort(), badPort = CliProcess.FreePort(), badDiagnostics = CliProcess.FreePort();
+        string endpoints = string.Join(",", etcd.ClientUrls);
+        var (_, goodOutput) = await good.StartAsync(good.StartInfo("dotnet", [CliProcess.CliDll, "gateway", "--listen", $"127.0.0.1:{goodPort}", "--set", "Cluster:Registry=etcd",
+            "--set", "Cluster:Etcd:Endpoints=" + endpoints, "--set", "Cluster:Etcd:CaFile=" + etcd.CaFile, "--set", "Cluster:Etcd:CertFile=" + cert, "--set", "Cluster:Etcd:KeyFile=" + key]),
+            l => l.StartsWith("registry", StringComparison.Ordinal));
+        string fingerprint;
+        lock (goodOutput)
+        {
+            fingerprint = goodOutput.ToString().Split('\n').First(l => l.StartsWith("fingerprint", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+        }
+
+        string keys = "";
+        for (int i = 0; i < 100 && !keys.Contains(fingerprint, StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(100);
+            keys = (await etcd.EtcdctlAsync(["get", "--prefix", "--keys-only", "/gatehouse/default/members/"])).Output;
+        }
+
+        Assert.Contains("/gatehouse/default/members/" + fingerprint, keys, StringComparison.Ordinal);
+
+        // The CA but no client certificate: etcd refuses the handshake; the gateway serves and says why.
+        await bad.StartAsync(bad.StartInfo("dotnet", [CliProcess.CliDll, "gateway", "--listen", $"127.0.0.1:{badPort}", "--set", "Cluster:Registry=etcd",
+            "--set", "Cluster:Etcd:Endpoints=" + endpoints, "--set", "Cluster:Etcd:CaFile=" + etcd.CaFile, "--set", "Cluster:Etcd:OperationTimeout=500ms", "--set", $"DiagnosticsListen=127.0.0.1:{badDiagnostics}"]),
+            l => l.StartsWith("registry", StringComparison.Ordinal));
+        using var http = new HttpClient();
+        string readyz = "";
+        for (int i = 0; i < 100 && !readyz.Contains("registry etcd: down", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(100);
+            readyz = await http.GetStringAsync($"http://127.0.0.1:{badDiagnostics}/readyz");
+        }
+
+        Assert.StartsWith("ready; registry etcd: down since ", readyz, StringComparison.Ordinal);
+        var members = (await etcd.EtcdctlAsync(["get", "--prefix", "--keys-only", "/gatehouse/default/members/"])).Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["/gatehouse/default/members/" + fingerprint], members); // only the gateway with the certificate got in
+    }
 }
