@@ -70,6 +70,11 @@ public sealed partial class ClusterMembership
     private void SweepRegistry()
     {
         QueueGrantStep();
+        if (_runtime.Routes.Version != Interlocked.Read(ref _advertisedRoutesVersion))
+        {
+            PublishRoutes(); // a change whose event was missed (it never should be), or a list too large before
+        }
+
         long load = _runtime.InFlight;
         if (load != Interlocked.Read(ref _publishedLoad) && Environment.TickCount64 - Interlocked.Read(ref _loadPublishedAt) >= (long)LoadPublishInterval.TotalMilliseconds && _etcd?.Health.Up == true)
         {
@@ -103,7 +108,7 @@ public sealed partial class ClusterMembership
         Observe(() => etcd.PublishMemberAsync(record));
     }
 
-    /// <summary>The route table changed: the list and the record that names its version go to etcd (the registry writes changes close together at once).</summary>
+    /// <summary>The route table changed (coalesced for 20 ms as on gossip: <see cref="OnRoutesChanged"/>): the list and the record that names its version go to etcd.</summary>
     private void PublishRoutes()
     {
         if (_etcd is not { } etcd || Volatile.Read(ref _disposed) != 0)

@@ -583,12 +583,6 @@ public sealed partial class ClusterMembership : IAsyncDisposable
     /// </summary>
     internal void OnRoutesChanged()
     {
-        if (_etcd is not null)
-        {
-            PublishRoutes();
-            return;
-        }
-
         if (Interlocked.Exchange(ref _routesChangeQueued, 1) == 0)
         {
             _ = Task.Run(async () =>
@@ -611,7 +605,14 @@ public sealed partial class ClusterMembership : IAsyncDisposable
                 Volatile.Write(ref _routesChangeQueued, 0);
                 if (_runtime.Routes.Version != Interlocked.Read(ref _advertisedRoutesVersion))
                 {
-                    _node?.UpdateMetadata(Metadata());
+                    if (_etcd is not null)
+                    {
+                        PublishRoutes(); // the list and the record that names its version, to etcd
+                    }
+                    else
+                    {
+                        _node?.UpdateMetadata(Metadata());
+                    }
                 }
             });
         }
