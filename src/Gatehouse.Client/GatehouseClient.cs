@@ -133,7 +133,12 @@ public sealed class GatehouseClient : IAsyncDisposable
             header = header with { Metadata = [.. header.Metadata, new("GATEHOUSE_IDEMPOTENT", "1")] };
         }
 
-        if (_options.FollowRedirects && request.Stdin is { Length: >= AnnounceInputFrom } input)
+        if (_options.FollowRedirects && request.StreamsStdin)
+        {
+            // Streamed stdin cannot be replayed to another member: the gateway forwards this call instead of redirecting it.
+            header = header with { Metadata = [.. header.Metadata, new("GATEHOUSE_STREAMS_INPUT", "1")] };
+        }
+        else if (_options.FollowRedirects && request.Stdin is { Length: >= AnnounceInputFrom } input)
         {
             header = header with { Metadata = [.. header.Metadata, new("GATEHOUSE_INPUT_BYTES", input.Length.ToString(System.Globalization.CultureInfo.InvariantCulture))] };
         }
@@ -143,7 +148,7 @@ public sealed class GatehouseClient : IAsyncDisposable
         // The REQUEST and as much stdin as the windows take leave together. A ConnectionClosedException
         // here means the connection went away before the request left: safe to retry on a new one.
         var (stream, stdinSent) = await connection.OpenStreamAsync(header, request.Stdin ?? default, endStream: !request.StreamsStdin, cancellationToken).ConfigureAwait(false);
-        Func<string, CancellationToken, Task<ActiveCall>>? follow = _options.FollowRedirects && hops < _options.MaxRedirects
+        Func<string, CancellationToken, Task<ActiveCall>>? follow = _options.FollowRedirects && hops < _options.MaxRedirects && !request.StreamsStdin
             ? (target, ct) => FollowAsync(request, target, hops, ct)
             : null;
         var call = new ActiveCall(stream, deadline, follow);

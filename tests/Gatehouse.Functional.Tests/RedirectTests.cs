@@ -116,6 +116,44 @@ public sealed class RedirectTests
     }
 
     [Fact]
+    public async Task A_call_that_streams_stdin_is_forwarded_whole_rather_than_redirected()
+    {
+        // Seen: with the redirect policy, a client that follows redirects and streams its stdin had
+        // its call moved to the member while it was still writing to the first gateway: the stdin
+        // written before the redirect was lost (the member counted less, or nothing).
+        var (a, b) = await StartPairAsync(RedirectPolicy.Redirect);
+        await using var _a = a;
+        await using var _b = b;
+        var dave = AuthorizeOnBoth(a, b, "dave");
+        await using var client = ClientOf(b, dave);
+        for (int round = 0; round < 3; round++)
+        {
+            // Bounded: on the old code the call hung (the service waited for stdin that had gone nowhere).
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            await using var call = await client.StartCallAsync(new CallRequest("count") { Domain = "test", StreamsStdin = true }, limit.Token);
+            var chunk = new byte[10_000];
+            for (int i = 0; i < 20; i++)
+            {
+                await call.WriteStdinAsync(chunk, limit.Token);
+            }
+
+            await call.CompleteStdinAsync(limit.Token);
+            var text = new System.Text.StringBuilder();
+            await foreach (var output in call.ReadOutputAsync(limit.Token))
+            {
+                text.Append(System.Text.Encoding.UTF8.GetString(output.Data.Span));
+            }
+
+            Assert.Equal(CallStatus.Exit(0), await call.Completion.WaitAsync(limit.Token));
+            Assert.Equal($"200000|via={b.Server.Fingerprint}", text.ToString()); // forwarded: b carried every byte
+        }
+
+        // Calls that carry their stdin whole are still redirected (the library replays it).
+        var whole = await client.CallAsync(new CallRequest("count") { Domain = "test", Stdin = new byte[5000] });
+        Assert.Equal("5000|via=", whole.StdoutText);
+    }
+
+    [Fact]
     public async Task The_large_input_policy_redirects_only_calls_that_announce_large_input()
     {
         var (a, b) = await StartPairAsync(RedirectPolicy.RedirectLargeInput);

@@ -29,6 +29,9 @@ internal sealed class ForwardTarget(ClusterMembership membership) : IRequestTarg
     /// <summary>The metadata a client announces its input size in (for <see cref="RedirectPolicy.RedirectLargeInput"/>).</summary>
     public const string InputBytes = "GATEHOUSE_INPUT_BYTES";
 
+    /// <summary>Metadata a client sets when it streams its stdin: the call is never redirected (the input could not be replayed elsewhere).</summary>
+    public const string StreamsInput = "GATEHOUSE_STREAMS_INPUT";
+
     public TargetKind Kind => TargetKind.Service;
 
     /// <summary>True when some live member other than this one serves (domain, command).</summary>
@@ -222,7 +225,8 @@ internal sealed class ForwardTarget(ClusterMembership membership) : IRequestTarg
     /// <summary>A native caller whose HELLO says it follows redirects, and the domain's policy redirects this request.</summary>
     private bool ShouldRedirect(GatewayRequest request)
     {
-        if (request.Stream is null || request.Caller.Session is not { } session || !session.Connection.PeerSettings.FollowsRedirects)
+        if (request.Stream is null || request.Caller.Session is not { } session || !session.Connection.PeerSettings.FollowsRedirects
+            || request.Header.GetMetadata(StreamsInput) == "1")
         {
             return false;
         }
