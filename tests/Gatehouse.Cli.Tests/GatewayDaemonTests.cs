@@ -275,15 +275,24 @@ public sealed partial class GatewayDaemonTests
         }
 
         var (activator, output) = await cli.StartAsync(psi, l => l.Contains("Listening on", StringComparison.Ordinal));
+        string Text()
+        {
+            lock (output)
+            {
+                return output.ToString(); // appended to under this lock by the output readers
+            }
+        }
+
         var trust = await cli.RunAsync("trust", host, "--yes");
-        Assert.True(trust.Exit == 0, trust.Stderr + output);
+        Assert.True(trust.Exit == 0, trust.Stderr + Text());
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!output.ToString().Contains("listening ", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        // The banner's line itself: the log line "Gateway listening on ..." can come before the banner is printed.
+        while (!Text().Contains($"listening    127.0.0.1:{passed} ", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(50);
         }
 
-        string banner = output.ToString();
+        string banner = Text();
         Assert.Contains($"listening    127.0.0.1:{passed} ", banner, StringComparison.Ordinal);
         Assert.Contains($"identity     {Path.Combine(cli.StateDir, "identity.crt")}", banner, StringComparison.Ordinal);
         var call = await cli.RunAsync("call", host, "--domain", "gatehouse", "status");
