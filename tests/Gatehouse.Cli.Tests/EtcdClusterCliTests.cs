@@ -137,6 +137,14 @@ public sealed class EtcdClusterCliTests : IAsyncLifetime
         return clock.Elapsed;
     }
 
+    private static string Text(Gateway g)
+    {
+        lock (g.Output)
+        {
+            return g.Output.ToString();
+        }
+    }
+
     private async Task<string> ReadyzAsync(Gateway g) => await _http.GetStringAsync($"http://127.0.0.1:{g.Diagnostics}/readyz");
 
     private async Task<string> RegistryUpAsync(Gateway g) =>
@@ -232,7 +240,7 @@ public sealed class EtcdClusterCliTests : IAsyncLifetime
         _etcd.Kill(leader < 0 ? 0 : leader);
         using var late = PeerIdentity.LoadOrCreate(Path.Combine(b.Host.Root, "late"), "late", out _);
         await AuthorizeAsync(b, late, "late", "--role", "client", "--domain", "demo");
-        await Until(async () => await TryCallAsync(a, late, "hostname", "demo") is { Succeeded: true }, "a grant written through B while an etcd member was down never reached A");
+        await Until(async () => await TryCallAsync(a, late, "whoami", RequestHeader.ControlDomain) is { Succeeded: true }, "a grant written through B while an etcd member was down never reached A");
         Assert.True((await TryCallAsync(b, admin, "hostname", "demo"))?.Succeeded, "B stopped forwarding with one etcd member down");
         await Until(async () => (await ReadyzAsync(b)) == "ready\n" && (await RegistryUpAsync(b)).EndsWith(" 1", StringComparison.Ordinal), "B did not report the registry up with two of three etcd members");
 
@@ -270,7 +278,17 @@ public sealed class EtcdClusterCliTests : IAsyncLifetime
 
         using var after = PeerIdentity.LoadOrCreate(Path.Combine(b.Host.Root, "after"), "after", out _);
         await AuthorizeAsync(b, after, "after", "--role", "client", "--domain", "demo");
-        await Until(async () => await TryCallAsync(a, after, "hostname", "demo") is { Succeeded: true }, "a grant written through B after etcd returned never reached A");
+        try
+        {
+            await Until(async () => await TryCallAsync(a, after, "whoami", RequestHeader.ControlDomain) is { Succeeded: true }, "a grant written through B after etcd returned never reached A");
+            await Until(async () => await TryCallAsync(a, after, "hostname", "demo") is { Succeeded: true }, "A's service did not answer the client granted after etcd returned");
+        }
+        catch (Xunit.Sdk.XunitException ex)
+        {
+            var last = await TryCallAsync(a, after, "hostname", "demo");
+            var earlier = await TryCallAsync(a, late, "hostname", "demo");
+            throw new Xunit.Sdk.XunitException($"{ex.Message}\nlast call: {last?.Status.ToString() ?? "no connection"}; a client granted earlier: {earlier?.Status.ToString() ?? "no connection"}\netcd grants: {(await _etcd.EtcdctlAsync(["get", "--prefix", $"/gatehouse/{_cluster}/grants/"])).Output}\nA's authorized_peers:\n{File.ReadAllText(Path.Combine(a.Host.StateDir, "authorized_peers"))}\nB's authorized_peers:\n{File.ReadAllText(Path.Combine(b.Host.StateDir, "authorized_peers"))}\n--- A:\n{Text(a)}\n--- B:\n{Text(b)}");
+        }
         await Until(async () => await MembersAsync(a, admin) is { Count: 2 } && await MembersAsync(b, admin) is { Count: 2 }, "the members did not agree again");
     }
 }
